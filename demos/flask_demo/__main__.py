@@ -1,0 +1,26 @@
+"""Serve the Flask demo with waitress: `python -m demos.flask_demo` (see README)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import waitress
+
+
+def main() -> None:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
+    if not port.isdigit():
+        sys.exit(f"flask_demo: PORT must be a number, not {port!r}")
+    try:
+        from .app import app  # builds the app from the environment
+    except ValueError as error:  # a JWT_SECRET shorter than 32 bytes: say so, no traceback
+        sys.exit(f"flask_demo: {error}")
+    # waitress is a production WSGI server (pure Python, also on Windows); gunicorn works too:
+    #   gunicorn --workers 4 demos.flask_demo.app:app
+    waitress.serve(app, host=host, port=int(port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Starlette demo of jwtcookie: `python -m demos.starlette_demo`; the app is `app.app`."""

@@ -1,0 +1,26 @@
+"""Serve the Starlette demo with uvicorn: `python -m demos.starlette_demo` (see README)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import uvicorn
+
+
+def main() -> None:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    if not port.isdigit():
+        sys.exit(f"starlette_demo: PORT must be a number, not {port!r}")
+    try:
+        from .app import app  # builds the app from the environment
+    except ValueError as error:  # a JWT_SECRET shorter than 32 bytes: say so, no traceback
+        sys.exit(f"starlette_demo: {error}")
+    # uvicorn is a production ASGI server. For several worker processes pass the import
+    # string instead:  uvicorn demos.starlette_demo.app:app --workers 4  (with JWT_SECRET set).
+    uvicorn.run(app, host=host, port=int(port))
+
+
+if __name__ == "__main__":
+    main()

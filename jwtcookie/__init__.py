@@ -1,0 +1,22 @@
+"""Stateless login for any WSGI or ASGI app: a JWT in an HttpOnly cookie."""
+
+from __future__ import annotations
+
+from jwtcookie.access import current_user, get_auth
+from jwtcookie.keys import Key, Keyring, secret_from_env
+from jwtcookie.middleware import JWTCookieMiddleware
+from jwtcookie.state import AnonymousUser, AuthState, Reason, TokenUser
+
+__all__ = [
+    "AnonymousUser",
+    "AuthState",
+    "JWTCookieMiddleware",
+    "Key",
+    "Keyring",
+    "Reason",
+    "TokenUser",
+    "current_user",
+    "get_auth",
+    "secret_from_env",
+]
+__version__ = "0.1.0"

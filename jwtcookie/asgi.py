@@ -1,0 +1,143 @@
+"""The ASGI flavour: ``async def __call__``, so every server sees an ASGI 3 app."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, maybe_await
+from jwtcookie.middleware import JWTCookieMiddleware
+from jwtcookie.origin import SAFE_METHODS
+from jwtcookie.state import AuthState, Reason
+from jwtcookie.tokens import Verified
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_NO_TOKEN = (None, Reason.MISSING, None)
+
+
+class ASGIMiddleware(JWTCookieMiddleware):
+    """Injects ``scope["user"]``, ``scope["auth"]`` and ``scope["jwtcookie"]``; renews on send."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)  # lifespan and unknown scopes pass untouched
+            return
+        engine = self.engine
+        headers = _Headers(scope["headers"])
+        if kind == "http" and engine.guard is not None and scope["method"] not in SAFE_METHODS:
+            host = headers.host or _server_host(scope)
+            if not engine.guard.allows(
+                scope["method"],
+                sec_fetch_site=headers.sec_fetch_site,
+                origin=headers.origin,
+                scheme=scope.get("scheme", "http"),
+                host=host,
+            ):
+                await _send_json(send, 403, REFUSED_CROSS_SITE, None)
+                return
+        state = await self._authenticate(headers)
+        scope = {**scope, "user": state.user, "auth": engine.credentials(state), "jwtcookie": state}
+        if kind == "websocket":
+            await self.app(scope, receive, send)  # the user is known; no cookie to send back
+            return
+        if engine.refuses_anonymous(scope["path"], state):
+            await _send_json(send, 401, REFUSED_ANONYMOUS, state.response_cookie(_no))
+            return
+        cookie_name = engine.cookies.name.encode("latin-1") + b"="
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                app_headers = message.get("headers", ())
+                value = state.response_cookie(lambda: _sets_cookie(app_headers, cookie_name))
+                if value is not None:
+                    message = {
+                        **message,
+                        "headers": [*app_headers, (b"set-cookie", value.encode("latin-1"))],
+                    }
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    async def _authenticate(self, headers: _Headers) -> AuthState:
+        engine = self.engine
+        bearer = engine.bearer_token(headers.authorization)
+        if bearer is not None:
+            checked, from_cookie = engine.check_token(bearer), False
+        elif headers.cookie is not None:
+            checked, from_cookie = engine.check(headers.cookie), True
+        else:
+            return engine.state(_NO_TOKEN, from_cookie=True)
+        verified = checked[0]
+        if verified is None or not engine.has_hooks:
+            return engine.state(checked, from_cookie=from_cookie)
+        refused, user = await self._hear_hooks(verified)
+        return engine.state(checked, from_cookie=from_cookie, user=user, refused=refused)
+
+    async def _hear_hooks(self, verified: Verified) -> tuple[Reason | None, Any]:
+        engine, claims = self.engine, verified.claims
+        revoked = await maybe_await(engine.is_revoked(claims)) if engine.is_revoked else False
+        not_before = None
+        if engine.user_not_before is not None:
+            not_before = await maybe_await(engine.user_not_before(claims))
+        refused = engine.revocation(verified, revoked, not_before)
+        if refused is not None or engine.load_user is None:
+            return refused, None
+        user = await maybe_await(engine.load_user(claims))
+        return (Reason.REJECTED, None) if user is None else (None, user)
+
+
+class _Headers:
+    """The few request headers we read, found in one pass (names are lower-case bytes)."""
+
+    __slots__ = ("authorization", "cookie", "host", "origin", "sec_fetch_site")
+
+    def __init__(self, raw: Any) -> None:
+        self.cookie: str | None = None
+        self.authorization: str | None = None
+        self.origin: str | None = None
+        self.sec_fetch_site: str | None = None
+        self.host: str | None = None
+        for name, value in raw:
+            if name == b"cookie":
+                text = value.decode("latin-1")
+                self.cookie = text if self.cookie is None else f"{self.cookie}; {text}"
+            elif name == b"authorization":
+                self.authorization = value.decode("latin-1")
+            elif name == b"origin":
+                self.origin = value.decode("latin-1")
+            elif name == b"sec-fetch-site":
+                self.sec_fetch_site = value.decode("latin-1").strip().lower()
+            elif name == b"host":
+                self.host = value.decode("latin-1")
+
+
+def _server_host(scope: Scope) -> str | None:
+    server = scope.get("server")
+    if not server or server[1] is None:
+        return None
+    host, port = server
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _sets_cookie(headers: Any, prefix: bytes) -> bool:
+    return any(
+        name.lower() == b"set-cookie" and value.lstrip().startswith(prefix)
+        for name, value in headers
+    )
+
+
+def _no() -> bool:
+    return False
+
+
+async def _send_json(send: Send, status: int, body: bytes, set_cookie: str | None) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if set_cookie is not None:
+        headers.append((b"set-cookie", set_cookie.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

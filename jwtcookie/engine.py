@@ -1,0 +1,157 @@
+"""The per-request decisions both middleware flavours share; the flavours only do I/O."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from jwtcookie.cookies import CookieWriter, find_cookie
+from jwtcookie.origin import OriginGuard
+from jwtcookie.state import (
+    ANONYMOUS,
+    ANONYMOUS_CREDENTIALS,
+    AuthState,
+    Credentials,
+    Reason,
+    credentials_for,
+)
+from jwtcookie.tokens import TokenCodec, Verified
+
+MAX_DUPLICATE_COOKIES = 4  # how many same-named cookies are tried before giving up
+REFUSED_CROSS_SITE = b'{"error": "cross-origin request refused"}'
+REFUSED_ANONYMOUS = b'{"error": "authentication required"}'
+
+Hook = Callable[[Mapping[str, Any]], Any]
+Checked = tuple[Verified | None, Reason, str | None]
+
+
+class Engine:
+    """Reads tokens, applies the hooks' verdicts and builds the request's :class:`AuthState`."""
+
+    def __init__(
+        self,
+        codec: TokenCodec,
+        cookies: CookieWriter,
+        guard: OriginGuard | None,
+        *,
+        bearer: bool,
+        protected_paths: tuple[str, ...],
+        load_user: Hook | None,
+        is_revoked: Hook | None,
+        user_not_before: Hook | None,
+        on_error: Callable[[Reason], Any] | None,
+    ) -> None:
+        self.codec = codec
+        self.cookies = cookies
+        self.guard = guard
+        self.bearer = bearer
+        self.protected_paths = protected_paths
+        self.load_user = load_user
+        self.is_revoked = is_revoked
+        self.user_not_before = user_not_before
+        self.on_error = on_error
+        self.has_hooks = bool(load_user or is_revoked or user_not_before)
+
+    def bearer_token(self, authorization: str | None) -> str | None:
+        """The token of an ``Authorization: Bearer`` header, when bearer tokens are on."""
+        if not self.bearer or not authorization:
+            return None
+        scheme, _, token = authorization.strip().partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
+    def check(self, cookie_header: str) -> Checked:
+        """The first valid token among the cookie's values (a forged duplicate never wins)."""
+        values = find_cookie(cookie_header, self.cookies.name)
+        if not values:
+            return None, Reason.MISSING, None
+        if len(values) == 1:
+            return self.check_token(values[0])
+        return self._check_duplicates(values[:MAX_DUPLICATE_COOKIES])
+
+    def check_token(self, token: str) -> Checked:
+        outcome = self.codec.verify(token)
+        if isinstance(outcome, Verified):
+            return outcome, Reason.OK, token
+        return None, outcome, token
+
+    def _check_duplicates(self, values: list[str]) -> Checked:
+        """Valid duplicates must agree on the user; otherwise none of them counts."""
+        first: Checked | None = None
+        worst = Reason.INVALID
+        for value in values:
+            checked = self.check_token(value)
+            if checked[0] is None:
+                worst = checked[1]
+                continue
+            if first is None:
+                first = checked
+            elif first[0] is not None and checked[0].user.identity != first[0].user.identity:
+                return None, Reason.INVALID, value
+        return first if first is not None else (None, worst, values[0])
+
+    def revocation(self, verified: Verified, revoked: Any, not_before: Any) -> Reason | None:
+        """REVOKED when a hook said so (``is_revoked`` true, or issued before ``not_before``)."""
+        if revoked:
+            return Reason.REVOKED
+        if not_before is not None and verified.claims["iat"] < int(not_before):
+            return Reason.REVOKED
+        return None
+
+    def state(
+        self,
+        checked: Checked,
+        *,
+        from_cookie: bool,
+        user: Any = None,
+        refused: Reason | None = None,
+    ) -> AuthState:
+        """The request's state once the token and the hooks have been heard."""
+        verified, reason, token = checked
+        if refused is not None:
+            reason = refused
+        if verified is None or refused is not None:
+            if token is not None and self.on_error is not None:
+                self.on_error(reason)
+            return AuthState(
+                self, ANONYMOUS, reason=reason, delete_bad_cookie=from_cookie and token is not None
+            )
+        renewal = None
+        if from_cookie and token is not None and self.codec.should_renew(verified):
+            renewal = (token, verified)
+        return AuthState(
+            self,
+            verified.user if user is None else user,
+            verified.claims,
+            Reason.OK,
+            renewal=renewal,
+        )
+
+    def refuses_anonymous(self, path: str, state: AuthState) -> bool:
+        """Whether a protected path answers 401 itself for this anonymous request."""
+        if state.is_authenticated or not self.protected_paths:
+            return False
+        return any(_under(path, prefix) for prefix in self.protected_paths)
+
+    def credentials(self, state: AuthState) -> Credentials:
+        return credentials_for(state.claims) if state.is_authenticated else ANONYMOUS_CREDENTIALS
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
+
+
+async def maybe_await(value: Any) -> Any:
+    """A hook's result, awaited when the hook was ``async def`` (ASGI only)."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def is_async_hook(hook: object) -> bool:
+    return hook is not None and (
+        inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(type(hook).__call__)
+    )
+
+
+AsyncHook = Callable[[Mapping[str, Any]], Awaitable[Any]]

@@ -1,0 +1,76 @@
+"""Cross-site request protection: the rule of Go 1.25's ``net/http.CrossOriginProtection``.
+
+An unsafe request is refused when the browser says it is cross-site: ``Sec-Fetch-Site`` is
+present and neither ``same-origin`` nor ``none``, or, from older browsers without it, an
+``Origin`` that is not the request's own scheme, host and port. Requests with neither header
+come from non-browser clients, which carry no ambient cookies to abuse, and pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+
+class OriginGuard:
+    """Decides, from a few headers, whether an unsafe request may go on."""
+
+    __slots__ = ("trusted",)
+
+    def __init__(self, trusted_origins: Iterable[str] = ()) -> None:
+        trusted = set()
+        for origin in trusted_origins:
+            normal = normalise_origin(origin)
+            if normal is None:
+                raise ValueError(
+                    f"jwtcookie: trusted origin {origin!r} is not of the form scheme://host[:port]."
+                )
+            trusted.add(normal)
+        self.trusted = frozenset(trusted)
+
+    def allows(
+        self,
+        method: str,
+        *,
+        sec_fetch_site: str | None,
+        origin: str | None,
+        scheme: str,
+        host: str | None,
+    ) -> bool:
+        if method in SAFE_METHODS:
+            return True
+        if origin is not None and self.trusted and normalise_origin(origin) in self.trusted:
+            return True
+        if sec_fetch_site is not None:
+            return sec_fetch_site in ("same-origin", "none")
+        if origin is None:
+            return True  # neither header: not a browser
+        if host is None:
+            return False
+        own = normalise_origin(f"{scheme}://{host}")
+        return own is not None and normalise_origin(origin) == own
+
+
+def normalise_origin(origin: str) -> str | None:
+    """``scheme://host:port`` in lower case with the default port filled in; None if malformed."""
+    scheme, separator, rest = origin.strip().partition("://")
+    scheme = scheme.lower()
+    if not separator or scheme not in _DEFAULT_PORTS or not rest or "/" in rest or "@" in rest:
+        return None  # also `null`, which a browser sends for opaque origins
+    rest = rest.lower()
+    if rest.startswith("["):  # IPv6 literal
+        host, bracket, port_part = rest.partition("]")
+        host += bracket
+        port = port_part[1:] if port_part.startswith(":") else ""
+        if port_part and not port_part.startswith(":"):
+            return None
+    else:
+        host, _, port = rest.partition(":")
+    if not host:
+        return None
+    port = port or _DEFAULT_PORTS[scheme]
+    if not port.isdigit():
+        return None
+    return f"{scheme}://{host}:{int(port)}"

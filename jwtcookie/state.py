@@ -1,0 +1,224 @@
+"""What one request knows about its login: the user, the claims, why, and what to send back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from enum import Enum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jwtcookie.engine import Engine
+    from jwtcookie.tokens import Verified
+
+EMPTY_CLAIMS: Mapping[str, Any] = MappingProxyType({})
+
+# Claims that describe the token rather than the user; the default user leaves them out.
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time"})
+
+
+class Reason(str, Enum):
+    """Why a request is (or is not) logged in. Stable strings: compare with ``==``."""
+
+    OK = "ok"
+    MISSING = "missing"  # no token at all
+    EXPIRED = "expired"  # signed by us but past exp or the absolute session cap
+    INVALID = "invalid"  # tampered, malformed, wrong algorithm or key, wrong iss/aud
+    REVOKED = "revoked"  # is_revoked() said so, or issued before the user's not-before time
+    REJECTED = "rejected"  # load_user() returned None
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class TokenUser(Mapping[str, Any]):
+    """A logged-in user: Starlette's user protocol plus read-only access to its claims."""
+
+    __slots__ = ("_claims",)
+
+    def __init__(self, claims: Mapping[str, Any]) -> None:
+        own = {key: value for key, value in claims.items() if key not in REGISTERED_CLAIMS}
+        self._claims: Mapping[str, Any] = MappingProxyType(own)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def identity(self) -> str:
+        value = self._claims.get("_id", self._claims.get("sub", ""))
+        return str(value)
+
+    @property
+    def display_name(self) -> str:
+        name = self._claims.get("username")
+        return str(name) if name is not None else self.identity
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        return self._claims
+
+    def __getitem__(self, key: str) -> Any:
+        return self._claims[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._claims)
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    def __repr__(self) -> str:
+        return f"TokenUser(identity={self.identity!r})"
+
+
+class AnonymousUser(Mapping[str, Any]):
+    """The user of a request without a valid token: falsy ``is_authenticated``, no claims."""
+
+    __slots__ = ()
+
+    @property
+    def is_authenticated(self) -> bool:
+        return False
+
+    @property
+    def identity(self) -> str:
+        return ""
+
+    @property
+    def display_name(self) -> str:
+        return ""
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        return EMPTY_CLAIMS
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "AnonymousUser()"
+
+
+ANONYMOUS = AnonymousUser()
+
+
+class Credentials:
+    """Starlette's ``request.auth`` shape: ``@requires("authenticated")`` reads ``scopes``."""
+
+    __slots__ = ("scopes",)
+
+    def __init__(self, scopes: tuple[str, ...] = ()) -> None:
+        self.scopes = list(scopes)
+
+
+AUTHENTICATED = ("authenticated",)
+
+
+def credentials_for(claims: Mapping[str, Any]) -> Credentials:
+    """``authenticated`` plus the token's OAuth-style ``scope`` claim, when it has one."""
+    extra = claims.get("scope")
+    if isinstance(extra, str) and extra:
+        return Credentials(AUTHENTICATED + tuple(extra.split()))
+    return Credentials(AUTHENTICATED)
+
+
+ANONYMOUS_CREDENTIALS = Credentials()
+
+
+class AuthState:
+    """Per-request login state, handed to the app; ``login``/``logout`` queue the cookie."""
+
+    __slots__ = (
+        "_claims",
+        "_delete_bad_cookie",
+        "_engine",
+        "_outgoing",
+        "_reason",
+        "_renewal",
+        "_started",
+        "_user",
+    )
+
+    def __init__(
+        self,
+        engine: Engine,
+        user: Any = ANONYMOUS,
+        claims: Mapping[str, Any] = EMPTY_CLAIMS,
+        reason: Reason = Reason.MISSING,
+        *,
+        renewal: tuple[str, Verified] | None = None,
+        delete_bad_cookie: bool = False,
+    ) -> None:
+        self._engine = engine
+        self._user = user
+        self._claims = claims
+        self._reason = reason
+        self._renewal = renewal  # (old token, its verification) when the response renews it
+        self._delete_bad_cookie = delete_bad_cookie
+        self._outgoing: str | None = None  # a Set-Cookie value queued by login()/logout()
+        self._started = False
+
+    @property
+    def user(self) -> Any:
+        """A :class:`TokenUser` (or what ``load_user`` returned), or the anonymous user."""
+        return self._user
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        """The verified token's claims, registered ones included; empty when anonymous."""
+        return self._claims
+
+    @property
+    def reason(self) -> Reason:
+        return self._reason
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self._user.is_authenticated)
+
+    def login(self, claims: Mapping[str, Any]) -> str:
+        """Sign a fresh token for ``claims``; the response sets it as the cookie."""
+        self._check_not_started("login")
+        token = self._engine.codec.issue(claims)
+        self._outgoing = self._engine.cookies.set_header(token)
+        return token
+
+    def logout(self) -> None:
+        """Make the response delete the cookie (same name, path and domain)."""
+        self._check_not_started("logout")
+        self._outgoing = self._engine.cookies.delete_header
+
+    def response_cookie(self, app_sets_cookie: Callable[[], bool]) -> str | None:
+        """The one Set-Cookie value the middleware adds to this response, if any."""
+        self._started = True
+        if self._outgoing is not None:
+            return self._outgoing
+        if self._renewal is None and not self._delete_bad_cookie:
+            return None
+        if app_sets_cookie():
+            return None  # the app's own login/logout stands as written
+        if self._renewal is not None:
+            token, verified = self._renewal
+            return self._engine.cookies.set_header(self._engine.codec.renew(token, verified))
+        if self._delete_bad_cookie:
+            return self._engine.cookies.delete_header
+        return None
+
+    def _check_not_started(self, action: str) -> None:
+        if self._started:
+            raise RuntimeError(
+                f"jwtcookie: {action}() was called after the response headers were sent; "
+                "call it before returning the response (or before start_response)."
+            )
+
+    def __repr__(self) -> str:
+        return f"AuthState(user={self._user!r}, reason={self._reason.value!r})"

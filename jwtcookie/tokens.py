@@ -1,0 +1,210 @@
+"""Issuing and verifying tokens, the renewal decision, and a bounded cache of verified tokens.
+
+PyJWT checks the signature (with the algorithm pinned by the key), the required claims,
+``iss`` and ``aud``. The time claims are checked here, against the injected clock, with
+PyJWT's own rules (``exp <= now - leeway`` is expired, ``iat``/``nbf > now + leeway`` is
+not yet valid), because a cached token must be re-checked on every hit anyway.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import jwt
+
+from jwtcookie.keys import Key, Keyring
+from jwtcookie.state import Reason, TokenUser
+
+TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
+MAX_TOKEN_LENGTH = 4096  # a browser keeps at most ~4 KiB per cookie; longer is hostile
+RENEWAL_REUSE_SECONDS = 10  # requests racing with one old token share one fresh token
+
+
+class Verified:
+    """A verified token's claims with its time limits worked out once (a cache entry)."""
+
+    __slots__ = ("claims", "expires_at", "not_before", "renew_at", "user")
+
+    def __init__(
+        self, claims: Mapping[str, Any], expires_at: float, not_before: float, renew_at: float
+    ) -> None:
+        self.claims = claims
+        self.expires_at = expires_at  # the first instant it is no longer accepted
+        self.not_before = not_before  # the first instant it is accepted
+        self.renew_at = renew_at  # after this instant a request renews it
+        self.user = TokenUser(claims)
+
+
+class TokenCodec:
+    """Everything that signs or reads a token, built once from the middleware's options."""
+
+    def __init__(
+        self,
+        keyring: Keyring,
+        *,
+        max_age: int,
+        leeway: float,
+        issuer: str | None,
+        audience: str | None,
+        renew_after: float | None,
+        max_session_age: int | None,
+        clock: Callable[[], float],
+        cache_size: int,
+    ) -> None:
+        self.keyring = keyring
+        self.max_age = max_age
+        self.leeway = leeway
+        self.issuer = issuer
+        self.audience = audience
+        self.renew_after = renew_after
+        self.max_session_age = max_session_age
+        self.clock = clock
+        self.cache_size = cache_size
+        self._cache: dict[str, Verified] = {}
+        self._renewed: dict[str, tuple[str, float]] = {}
+        self._options: Any = {
+            "require": ["exp", "iat"],
+            "verify_exp": False,  # time claims are checked in _limits() with the clock
+            "verify_iat": False,
+            "verify_nbf": False,
+        }
+        if audience is None:
+            self._options["verify_aud"] = True  # a token naming an audience is refused
+
+    # -- issuing ---------------------------------------------------------------------------
+
+    def issue(self, claims: Mapping[str, Any], *, auth_time: float | None = None) -> str:
+        """A fresh token for ``claims``: new ``iat``, ``exp``, ``jti``; ``auth_time`` kept."""
+        key = self.keyring.signer
+        if key is None:
+            raise RuntimeError(
+                "jwtcookie: this keyring has no signing key (public keys only): it can verify "
+                "tokens but not issue them."
+            )
+        now = int(self.clock())
+        payload = {name: value for name, value in claims.items() if name not in TIME_CLAIMS}
+        payload["iat"] = now
+        payload["exp"] = now + self.max_age
+        payload["jti"] = secrets.token_urlsafe(12)
+        if self.issuer is not None:
+            payload["iss"] = self.issuer
+        if self.audience is not None:
+            payload["aud"] = self.audience
+        if self.max_session_age is not None:
+            started = int(auth_time) if auth_time is not None else now
+            payload["auth_time"] = started
+            payload["exp"] = min(payload["exp"], started + self.max_session_age)
+        headers = {"kid": key.kid} if key.kid is not None else None
+        return jwt.encode(payload, key.signer, algorithm=key.algorithm, headers=headers)
+
+    def renew(self, token: str, verified: Verified) -> str:
+        """A fresh token re-signed from ``verified``; racing requests share one for a moment."""
+        now = self.clock()
+        recent = self._renewed.get(token)
+        if recent is not None and 0 <= now - recent[1] < RENEWAL_REUSE_SECONDS:
+            return recent[0]
+        fresh = self.issue(verified.claims, auth_time=verified.claims.get("auth_time"))
+        _bounded_put(self._renewed, token, (fresh, now), self.cache_size)
+        return fresh
+
+    # -- verifying ---------------------------------------------------------------------------
+
+    def verify(self, token: str) -> Verified | Reason:
+        """The verified token, or why it is refused (never an exception)."""
+        verified = self._cache.get(token)
+        if verified is None:
+            if len(token) > MAX_TOKEN_LENGTH:
+                return Reason.INVALID
+            outcome = self._decode(token)
+            if not isinstance(outcome, Verified):
+                return outcome
+            verified = outcome
+            _bounded_put(self._cache, token, verified, self.cache_size)
+        now = self.clock()
+        if now >= verified.expires_at:
+            return Reason.EXPIRED
+        if now < verified.not_before:
+            return Reason.INVALID
+        return verified
+
+    def should_renew(self, verified: Verified) -> bool:
+        return self.clock() > verified.renew_at
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._renewed.clear()
+
+    def _decode(self, token: str) -> Verified | Reason:
+        try:
+            key = self._key_for(token)
+            if key is None:
+                return Reason.INVALID
+            claims = jwt.decode(
+                token,
+                key.verifier,
+                algorithms=[key.algorithm],
+                options=self._options,
+                issuer=self.issuer,
+                audience=self.audience,
+            )
+        except Exception:  # hostile input of any shape is just "invalid"
+            return Reason.INVALID
+        if self.issuer is not None and claims.get("iss") != self.issuer:
+            return Reason.INVALID  # exact match, whatever the PyJWT version does
+        return self._limits(claims)
+
+    def _key_for(self, token: str) -> Key | None:
+        """The key named by the token's ``kid`` (the only header field we ever read)."""
+        single = self.keyring.single
+        if single is not None and single.kid is None:
+            return single
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            return None
+        return self.keyring.by_kid.get(kid)
+
+    def _limits(self, claims: dict[str, Any]) -> Verified | Reason:
+        times = {name: claims.get(name) for name in TIME_CLAIMS}
+        if any(value is not None and not _is_timestamp(value) for value in times.values()):
+            return Reason.INVALID
+        issued, expires = float(times["iat"]), float(times["exp"])  # type: ignore[arg-type]
+        lifetime = expires - issued
+        if lifetime <= 0 or lifetime > self.max_age + self.leeway:
+            return Reason.INVALID  # we never issue such a token; a longer one is someone else's
+        expires_at = expires + self.leeway
+        not_before = max(issued, float(times["nbf"] or issued)) - self.leeway
+        if self.max_session_age is not None:
+            if times["auth_time"] is None:
+                return Reason.INVALID  # the cap needs to know when the session began
+            cap = float(times["auth_time"]) + self.max_session_age + self.leeway
+            expires_at = min(expires_at, cap)
+        renew_at = math.inf
+        if self.renew_after is not None:
+            renew_at = issued + lifetime * self.renew_after
+        return Verified(MappingProxyType(claims), expires_at, not_before, renew_at)
+
+
+def _is_timestamp(value: object) -> bool:
+    """A JSON number a clock can be compared with: not a bool, a string or infinity."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and -1e12 < value < 1e12
+    )
+
+
+def _bounded_put(cache: dict[str, Any], key: str, value: Any, limit: int) -> None:
+    """Insert, evicting the oldest entries first, so memory stays bounded by ``limit``."""
+    if limit <= 0:
+        return
+    while len(cache) >= limit:
+        try:
+            del cache[next(iter(cache))]
+        except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+            break
+    cache[key] = value

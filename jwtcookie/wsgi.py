@@ -1,0 +1,130 @@
+"""The WSGI flavour: a plain ``def __call__(environ, start_response)``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, is_async_hook
+from jwtcookie.middleware import JWTCookieMiddleware
+from jwtcookie.origin import SAFE_METHODS
+from jwtcookie.state import AuthState, Reason
+from jwtcookie.tokens import Verified
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+USER_KEY = "jwtcookie.user"
+CLAIMS_KEY = "jwtcookie.claims"
+STATE_KEY = "jwtcookie.state"
+_NO_TOKEN = (None, Reason.MISSING, None)
+
+
+class WSGIMiddleware(JWTCookieMiddleware):
+    """Sets ``environ["jwtcookie.user"]``, ``["jwtcookie.claims"]``, ``["jwtcookie.state"]``."""
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        engine = self.engine
+        method = environ["REQUEST_METHOD"]
+        if (
+            engine.guard is not None
+            and method not in SAFE_METHODS
+            and not engine.guard.allows(
+                method,
+                sec_fetch_site=_lower(environ.get("HTTP_SEC_FETCH_SITE")),
+                origin=environ.get("HTTP_ORIGIN"),
+                scheme=environ.get("wsgi.url_scheme", "http"),
+                host=environ.get("HTTP_HOST") or _server_host(environ),
+            )
+        ):
+            return _json(start_response, "403 Forbidden", REFUSED_CROSS_SITE, None)
+        state = self._authenticate(environ)
+        environ[USER_KEY] = state.user
+        environ[CLAIMS_KEY] = state.claims
+        environ[STATE_KEY] = state
+        if engine.refuses_anonymous(environ.get("PATH_INFO", ""), state):
+            cookie = state.response_cookie(_no)
+            return _json(start_response, "401 Unauthorized", REFUSED_ANONYMOUS, cookie)
+        prefix = engine.cookies.name + "="
+
+        def start_response_with_cookie(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            value = state.response_cookie(lambda: _sets_cookie(headers, prefix))
+            if value is not None:
+                headers = [*headers, ("Set-Cookie", value)]
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, start_response_with_cookie)
+        if inspect.isawaitable(result):
+            if hasattr(result, "close"):
+                result.close()
+            raise TypeError(
+                "jwtcookie: the wrapped app returned an awaitable, so it is an ASGI app that "
+                "detection could not see; pass interface='asgi'."
+            )
+        return result  # type: ignore[no-any-return]
+
+    def _check_hooks(self, *hooks: object) -> None:
+        for hook in hooks:
+            if is_async_hook(hook):
+                raise TypeError(
+                    "jwtcookie: a WSGI app cannot await an `async def` hook; pass a plain function."
+                )
+
+    def _authenticate(self, environ: Environ) -> AuthState:
+        engine = self.engine
+        bearer = engine.bearer_token(environ.get("HTTP_AUTHORIZATION"))
+        cookie = environ.get("HTTP_COOKIE")
+        if bearer is not None:
+            checked, from_cookie = engine.check_token(bearer), False
+        elif cookie:
+            checked, from_cookie = engine.check(cookie), True
+        else:
+            return engine.state(_NO_TOKEN, from_cookie=True)
+        verified = checked[0]
+        if verified is None or not engine.has_hooks:
+            return engine.state(checked, from_cookie=from_cookie)
+        refused, user = self._hear_hooks(verified)
+        return engine.state(checked, from_cookie=from_cookie, user=user, refused=refused)
+
+    def _hear_hooks(self, verified: Verified) -> tuple[Reason | None, Any]:
+        engine, claims = self.engine, verified.claims
+        revoked = engine.is_revoked(claims) if engine.is_revoked else False
+        not_before = engine.user_not_before(claims) if engine.user_not_before else None
+        refused = engine.revocation(verified, revoked, not_before)
+        if refused is not None or engine.load_user is None:
+            return refused, None
+        user = engine.load_user(claims)
+        return (Reason.REJECTED, None) if user is None else (None, user)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.strip().lower() if value is not None else None
+
+
+def _server_host(environ: Environ) -> str | None:
+    name, port = environ.get("SERVER_NAME"), environ.get("SERVER_PORT")
+    return f"{name}:{port}" if name and port else None
+
+
+def _sets_cookie(headers: Iterable[tuple[str, str]], prefix: str) -> bool:
+    return any(
+        name.lower() == "set-cookie" and value.lstrip().startswith(prefix)
+        for name, value in headers
+    )
+
+
+def _no() -> bool:
+    return False
+
+
+def _json(
+    start_response: StartResponse, status: str, body: bytes, set_cookie: str | None
+) -> list[bytes]:
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if set_cookie is not None:
+        headers.append(("Set-Cookie", set_cookie))
+    start_response(status, headers)
+    return [body]
