@@ -148,14 +148,16 @@ def request(
     return asyncio.run(_asgi_request(app, path, method, all_headers, scheme))
 
 
-def _wsgi_request(
-    app: Any, path: str, method: str, headers: dict[str, str], scheme: str
-) -> Reply:
-    builder = EnvironBuilder(path=path, method=method, headers=headers, base_url=f"{scheme}://{headers['Host']}")
+def _wsgi_request(app: Any, path: str, method: str, headers: dict[str, str], scheme: str) -> Reply:
+    builder = EnvironBuilder(
+        path=path, method=method, headers=headers, base_url=f"{scheme}://{headers['Host']}"
+    )
     environ = builder.get_environ()
     captured: dict[str, Any] = {}
 
-    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    def start_response(
+        status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
         captured["status"] = int(status.split()[0])
         captured["headers"] = list(response_headers)
         return lambda data: None
@@ -201,7 +203,9 @@ async def _asgi_request(
     assert start["type"] == "http.response.start"
     starts = [m for m in sent if m["type"] == "http.response.start"]
     assert len(starts) == 1, "exactly one response start"
-    reply_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
+    reply_headers = [
+        (k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])
+    ]
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return Reply(start["status"], reply_headers, body)
 

@@ -24,9 +24,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(
-    args: list[str], port: int, env: Mapping[str, str] | None = None
-) -> Iterator[str]:
+def running(args: list[str], port: int, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run ``python args...`` until the port answers; yield its base URL; then stop it."""
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with tempfile.TemporaryFile() as log:  # a file, not a pipe: a chatty server never blocks

@@ -85,7 +85,7 @@ def test_secret_from_env_reads_jwt_secret(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_secret_from_env_refuses_missing_and_short(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JWT_SECRET", raising=False)
-    with pytest.raises(ValueError, match="JWT_SECRET is not set.*openssl"):
+    with pytest.raises(ValueError, match=r"JWT_SECRET is not set.*openssl"):
         secret_from_env()
     monkeypatch.setenv("JWT_SECRET", "short")
     with pytest.raises(ValueError, match="5 bytes"):

@@ -44,7 +44,7 @@ def flask_app(**options: Any) -> Client:
 
     @app.get("/stream")
     def stream() -> Any:
-        return app.response_class((chunk for chunk in [b"a", b"b", b"c"]))
+        return app.response_class(chunk for chunk in [b"a", b"b", b"c"])
 
     app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, secret=SECRET, **options)  # type: ignore[method-assign]
     return Client(app, use_cookies=False)
@@ -133,7 +133,9 @@ def test_anonymous_request_reaches_the_handler_with_its_reason(make: Factory) ->
 def test_login_then_check_with_the_issued_cookie(make: Factory) -> None:
     client = make()
     (cookie,) = set_cookies(post(client, "/login"))
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
     token = cookie.split(";")[0].split("=", 1)[1]
     assert json_of(get(client, "/me", token))["username"] == "alice"
 
@@ -142,7 +144,8 @@ def test_login_then_check_with_the_issued_cookie(make: Factory) -> None:
 def test_logout_deletes_and_is_not_renewed(make: Factory) -> None:
     old = make_token(issued=Clock().now - 5 * DAY)
     (cookie,) = set_cookies(post(make(), "/logout", old))
-    assert cookie.startswith("access_token=;") and "Max-Age=0" in cookie
+    assert cookie.startswith("access_token=;")
+    assert "Max-Age=0" in cookie
 
 
 @FRAMEWORKS

@@ -105,7 +105,10 @@ def test_leeway_tolerates_clock_skew_but_is_not_a_grace_period(mode: str) -> Non
 def test_token_issued_in_the_future_is_refused(mode: str) -> None:
     clock = Clock()
     token = make_token(issued=clock.now + 3600)
-    assert seen(request(mode, wrap(mode, clock=clock), cookie=cookie_for(token)))["reason"] == "invalid"
+    assert (
+        seen(request(mode, wrap(mode, clock=clock), cookie=cookie_for(token)))["reason"]
+        == "invalid"
+    )
 
 
 def test_issuer_and_audience_are_required_when_configured(mode: str) -> None:
@@ -148,7 +151,8 @@ def test_login_sets_the_cookie_with_secure_defaults(mode: str) -> None:
 def test_secure_false_leaves_out_only_the_secure_attribute(mode: str) -> None:
     (cookie,) = request(mode, wrap(mode, secure=False), "/login").our_cookies()
     assert "Secure" not in cookie
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
 
 
 def test_login_token_carries_the_claims_a_fresh_life_and_a_jti(mode: str) -> None:
@@ -156,7 +160,8 @@ def test_login_token_carries_the_claims_a_fresh_life_and_a_jti(mode: str) -> Non
     token = request(mode, wrap(mode, clock=clock), "/login").token()
     assert token
     claims = jwt.decode(token, SECRET, algorithms=["HS256"])
-    assert claims["_id"] == "42" and claims["username"] == "alice"
+    assert claims["_id"] == "42"
+    assert claims["username"] == "alice"
     assert claims["iat"] == int(clock.now)
     assert claims["exp"] == int(clock.now) + 7 * DAY
     assert len(claims["jti"]) >= 16
@@ -166,8 +171,10 @@ def test_logout_deletes_the_cookie_with_the_same_path_and_domain(mode: str) -> N
     app = wrap(mode, path="/app", domain="example.com")
     (set_cookie,) = request(mode, app, "/login").our_cookies()
     (deleted,) = request(mode, app, "/logout", cookie=cookie_for(make_token())).our_cookies()
-    assert "Path=/app" in set_cookie and "Path=/app" in deleted
-    assert "Domain=example.com" in set_cookie and "Domain=example.com" in deleted
+    assert "Path=/app" in set_cookie
+    assert "Path=/app" in deleted
+    assert "Domain=example.com" in set_cookie
+    assert "Domain=example.com" in deleted
     assert deleted.startswith("access_token=;")
     assert "Max-Age=0" in deleted
 
@@ -220,17 +227,22 @@ def test_logout_response_is_not_renewed(mode: str) -> None:
 def test_login_response_is_not_renewed(mode: str) -> None:
     old = make_token(issued=_days_ago(5))
     fresh = request(mode, wrap(mode), "/login", cookie=cookie_for(old)).token()
-    assert fresh and fresh != old
+    assert fresh
+    assert fresh != old
     assert jwt.decode(fresh, SECRET, algorithms=["HS256"])["username"] == "alice"
 
 
 def test_response_that_sets_our_cookie_itself_is_left_as_written(mode: str) -> None:
-    reply = request(mode, wrap(mode), "/own-cookie", cookie=cookie_for(make_token(issued=_days_ago(5))))
+    reply = request(
+        mode, wrap(mode), "/own-cookie", cookie=cookie_for(make_token(issued=_days_ago(5)))
+    )
     assert reply.our_cookies() == ["access_token=handmade; Path=/"]
 
 
 def test_renewal_appends_to_the_apps_other_cookies(mode: str) -> None:
-    reply = request(mode, wrap(mode), "/other-cookies", cookie=cookie_for(make_token(issued=_days_ago(5))))
+    reply = request(
+        mode, wrap(mode), "/other-cookies", cookie=cookie_for(make_token(issued=_days_ago(5)))
+    )
     assert "theme=dark; Path=/" in reply.set_cookies
     assert "lang=en; Path=/" in reply.set_cookies
     assert reply.token()
@@ -243,7 +255,9 @@ def test_streaming_response_is_renewed_once(mode: str) -> None:
 
 
 def test_renewal_can_be_turned_off(mode: str) -> None:
-    reply = request(mode, wrap(mode, renew_after=None), cookie=cookie_for(make_token(issued=_days_ago(6))))
+    reply = request(
+        mode, wrap(mode, renew_after=None), cookie=cookie_for(make_token(issued=_days_ago(6)))
+    )
     assert reply.token() is None
 
 
@@ -252,6 +266,7 @@ def test_many_concurrent_requests_with_one_old_token_each_get_a_valid_cookie(mod
     old = make_token(issued=_days_ago(5))
     tokens: list[str | None] = []
     if mode == "wsgi":
+
         def one() -> None:
             tokens.append(request(mode, app, cookie=cookie_for(old)).token())
 
@@ -296,7 +311,9 @@ def test_load_user_hook_supplies_the_user(mode: str) -> None:
 
 
 def test_load_user_returning_none_makes_the_request_anonymous(mode: str) -> None:
-    reply = request(mode, wrap(mode, load_user=lambda claims: None), cookie=cookie_for(make_token()))
+    reply = request(
+        mode, wrap(mode, load_user=lambda claims: None), cookie=cookie_for(make_token())
+    )
     assert seen(reply)["reason"] == "rejected"
     assert reply.token() == ""
 
@@ -316,7 +333,9 @@ def test_protected_path_answers_401_json_for_anonymous_requests(mode: str) -> No
     refused = request(mode, app, "/private/data")
     assert refused.status == 401
     assert refused.body == b'{"error": "authentication required"}'
-    assert seen(request(mode, app, "/private/data", cookie=cookie_for(make_token())))["authenticated"]
+    assert seen(request(mode, app, "/private/data", cookie=cookie_for(make_token())))[
+        "authenticated"
+    ]
     assert request(mode, app, "/privateer").status == 200
 
 
@@ -362,14 +381,18 @@ def test_bearer_header_wins_over_the_cookie_and_is_never_renewed_into_one(mode: 
 def test_cross_site_unsafe_request_is_refused_and_changes_nothing(
     mode: str, method: str, headers: dict[str, str]
 ) -> None:
-    reply = request(mode, wrap(mode), "/logout", method=method, cookie=cookie_for(make_token()), headers=headers)
+    reply = request(
+        mode, wrap(mode), "/logout", method=method, cookie=cookie_for(make_token()), headers=headers
+    )
     assert reply.status == 403
     assert reply.body == b'{"error": "cross-origin request refused"}'
     assert reply.set_cookies == []
 
 
 def test_cross_site_form_without_cookie_cannot_log_a_user_in(mode: str) -> None:
-    reply = request(mode, wrap(mode), "/login", method="POST", headers={"Sec-Fetch-Site": "cross-site"})
+    reply = request(
+        mode, wrap(mode), "/login", method="POST", headers={"Sec-Fetch-Site": "cross-site"}
+    )
     assert reply.status == 403
     assert reply.set_cookies == []
 
@@ -386,9 +409,16 @@ def test_cross_site_form_without_cookie_cannot_log_a_user_in(mode: str) -> None:
     ],
     ids=["non-browser", "same-origin", "user-typed", "own-origin", "own-origin-port", "trusted"],
 )
-def test_same_origin_trusted_and_non_browser_requests_pass(mode: str, headers: dict[str, str]) -> None:
+def test_same_origin_trusted_and_non_browser_requests_pass(
+    mode: str, headers: dict[str, str]
+) -> None:
     app = wrap(mode, trusted_origins=["https://partner.example"])
-    assert request(mode, app, "/logout", method="POST", headers=headers, cookie=cookie_for(make_token())).token() == ""
+    assert (
+        request(
+            mode, app, "/logout", method="POST", headers=headers, cookie=cookie_for(make_token())
+        ).token()
+        == ""
+    )
 
 
 def test_cross_site_get_is_not_refused(mode: str) -> None:
@@ -404,8 +434,18 @@ def test_cross_site_protection_can_be_switched_off(mode: str) -> None:
 def test_origin_check_uses_the_scheme_the_server_sees(mode: str) -> None:
     headers = {"Origin": "https://shop.example"}
     app = wrap(mode)
-    assert request(mode, app, "/x", method="POST", headers=headers, scheme="https", host="shop.example").status == 200
-    assert request(mode, app, "/x", method="POST", headers=headers, scheme="http", host="shop.example").status == 403
+    assert (
+        request(
+            mode, app, "/x", method="POST", headers=headers, scheme="https", host="shop.example"
+        ).status
+        == 200
+    )
+    assert (
+        request(
+            mode, app, "/x", method="POST", headers=headers, scheme="http", host="shop.example"
+        ).status
+        == 403
+    )
 
 
 # -- secrets stay secret --------------------------------------------------------------------

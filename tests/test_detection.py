@@ -95,7 +95,9 @@ def test_each_app_shape_gets_the_right_flavour(app: Any, flavour: type) -> None:
 def test_servers_see_an_asgi3_app_on_the_class() -> None:
     # uvicorn --interface auto and hypercorn look at the class's __call__.
     assert inspect.iscoroutinefunction(type(JWTCookieMiddleware(asgi_app, secret=SECRET)).__call__)
-    assert not inspect.iscoroutinefunction(type(JWTCookieMiddleware(wsgi_app, secret=SECRET)).__call__)
+    assert not inspect.iscoroutinefunction(
+        type(JWTCookieMiddleware(wsgi_app, secret=SECRET)).__call__
+    )
 
 
 def test_a_class_is_refused_with_a_clear_message() -> None:
@@ -108,7 +110,9 @@ def test_override_serves_a_decorated_coroutine_function_as_asgi() -> None:
     assert type(JWTCookieMiddleware(hidden, secret=SECRET)) is WSGIMiddleware
     middleware = JWTCookieMiddleware(hidden, secret=SECRET, interface="asgi")
     assert type(middleware) is ASGIMiddleware
-    assert seen(request("asgi", middleware, cookie=f"access_token={make_token()}"))["identity"] == "42"
+    assert (
+        seen(request("asgi", middleware, cookie=f"access_token={make_token()}"))["identity"] == "42"
+    )
 
 
 def test_override_serves_a_sync_call_returning_a_coroutine_as_asgi() -> None:

@@ -15,8 +15,10 @@ def readme_commands() -> list[str]:
 
 def test_readme_starts_with_exactly_two_commands_demo_then_tests() -> None:
     demo, tests = readme_commands()
-    assert "demos." in demo and ".[demo]" in demo
-    assert "pytest" in tests and ".[test]" in tests
+    assert "demos." in demo
+    assert ".[demo]" in demo
+    assert "pytest" in tests
+    assert ".[test]" in tests
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
@@ -26,4 +28,5 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 def test_ci_fails_when_no_test_ran() -> None:
     script = (ROOT / ".ci" / "run").read_text()
-    assert '"$status" -eq 5' in script and "exit 1" in script
+    assert '"$status" -eq 5' in script
+    assert "exit 1" in script

@@ -14,10 +14,25 @@ pytestmark = pytest.mark.e2e
 APP = "tests.server_apps"
 SERVERS = {
     # uvicorn decides ASGI3 vs ASGI2 vs WSGI from the class's __call__ (interface auto).
-    "uvicorn-auto": lambda port: ["-m", "uvicorn", f"{APP}:asgi", "--host", "127.0.0.1",
-                                  "--port", str(port), "--interface", "auto"],
+    "uvicorn-auto": lambda port: [
+        "-m",
+        "uvicorn",
+        f"{APP}:asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--interface",
+        "auto",
+    ],
     "hypercorn": lambda port: ["-m", "hypercorn", f"{APP}:asgi", "--bind", f"127.0.0.1:{port}"],
-    "waitress": lambda port: ["-m", "waitress", "--host=127.0.0.1", f"--port={port}", f"{APP}:wsgi"],
+    "waitress": lambda port: [
+        "-m",
+        "waitress",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        f"{APP}:wsgi",
+    ],
     "werkzeug-run_simple": lambda port: [
         "-c",
         f"from werkzeug.serving import run_simple; from {APP} import wsgi; "
@@ -37,7 +52,8 @@ def test_login_check_renew_logout_over_real_http(base_url: str) -> None:
     with httpx.Client(base_url=base_url, timeout=10) as client:
         login = client.get("/login")
         (cookie,) = login.headers.get_list("set-cookie")
-        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie
         token = cookie.split(";")[0].split("=", 1)[1]
 
         check = client.get("/", headers={"Cookie": f"access_token={token}"})
