@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -17,6 +18,7 @@ def main() -> None:
         from .app import app  # builds the app from the environment
     except ValueError as error:  # a JWT_SECRET shorter than 32 bytes: say so, no traceback
         sys.exit(f"flask_demo: {error}")
+    logging.basicConfig(level=logging.INFO)  # waitress logs "Serving on ..." at INFO
     # waitress is a production WSGI server (pure Python, also on Windows); gunicorn works too:
     #   gunicorn --workers 4 demos.flask_demo.app:app
     waitress.serve(app, host=host, port=int(port))

@@ -17,6 +17,7 @@ import sys
 
 import bcrypt
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from jwtcookie import JWTCookieMiddleware, get_auth, secret_from_env
@@ -47,7 +48,7 @@ class ApiError(Exception):
 
 def read_credentials(*, for_register: bool) -> tuple[str, bytes]:
     """The body's username and password (as UTF-8 bytes), or an ApiError(400)."""
-    if not request.is_json:
+    if request.mimetype != "application/json":
         raise ApiError(400, "expected Content-Type: application/json")
     try:
         # MAX_CONTENT_LENGTH makes this raise RequestEntityTooLarge for oversized bodies.
@@ -130,7 +131,7 @@ def api_error(error: ApiError) -> tuple[Response, int]:
 
 
 @auth_views.app_errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Response | tuple[Response, int]:
+def http_error(error: HTTPException) -> ResponseReturnValue:
     """Flask answers errors (404, 405, 500, ...) with HTML; this API answers JSON."""
     if isinstance(error, RequestEntityTooLarge):  # over MAX_CONTENT_LENGTH
         return jsonify(error="request body too large"), 400
