@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from jwtcookie.double_submit import error_body
 from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, maybe_await
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.origin import SAFE_METHODS
@@ -41,6 +42,12 @@ class ASGIMiddleware(JWTCookieMiddleware):
                 await _send_json(send, 403, REFUSED_CROSS_SITE, None)
                 return
         state = await self._authenticate(headers)
+        csrf = engine.double_submit
+        if csrf is not None and kind == "http" and scope["method"] not in SAFE_METHODS:
+            refusal = csrf.refusal(headers.cookie, _header(scope, b"x-csrf-token"), state.claims)
+            if refusal:
+                await _send_json(send, 403, error_body(refusal), None)
+                return
         scope = {**scope, "user": state.user, "auth": engine.credentials(state), "jwtcookie": state}
         if kind == "websocket":
             await self.app(scope, receive, send)  # the user is known; no cookie to send back
@@ -48,17 +55,17 @@ class ASGIMiddleware(JWTCookieMiddleware):
         if engine.refuses_anonymous(scope["path"], state):
             await _send_json(send, 401, REFUSED_ANONYMOUS, state.response_cookie(_no))
             return
-        cookie_name = engine.cookies.name.encode("latin-1") + b"="
+        cookie_name = engine.cookies.prefix_bytes
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 app_headers = message.get("headers", ())
                 value = state.response_cookie(lambda: _sets_cookie(app_headers, cookie_name))
                 if value is not None:
-                    message = {
-                        **message,
-                        "headers": [*app_headers, (b"set-cookie", value.encode("latin-1"))],
-                    }
+                    added = [
+                        (b"set-cookie", v.encode("latin-1")) for v in engine.set_cookies(value)
+                    ]
+                    message = {**message, "headers": [*app_headers, *added]}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -122,6 +129,13 @@ def _server_host(scope: Scope) -> str | None:
         return None
     host, port = server
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
 
 
 def _sets_cookie(headers: Any, prefix: bytes) -> bool:

@@ -3,59 +3,62 @@
 Serialising is werkzeug's ``dump_cookie``, done once at start-up: per request only the
 token is joined to a precomputed attribute string. Reading is a targeted scan for our
 cookie's name that gives exactly what ``werkzeug.http.parse_cookie`` would (a differential
-property test pins this), and defers to werkzeug itself for quoted values.
+property test pins this), and defers to werkzeug itself for quoted values and non-ASCII.
 """
 
 from __future__ import annotations
 
 from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.sansio.http import parse_cookie as parse_raw_cookie
 
 _BLANK = " \t"
-# Bytes werkzeug's cookie grammar treats specially inside a name.
-_NAME_STOP = frozenset(' \t=;"')
-_VALUE_STOP = frozenset(' \t";')
 
 
 def find_cookie(header: str, name: str) -> list[str]:
-    """Every value of cookie ``name`` in a Cookie header, in header order (werkzeug's reading)."""
+    """Every value of cookie ``name`` in a Cookie header, in header order (werkzeug's reading).
+
+    ``name`` is a valid cookie name (no blank, ``=``, ``;`` or ``"``), as the middleware checks.
+    """
     if name not in header:
-        return []
-    if '"' in header:
-        return parse_cookie(header).getlist(name)
+        return []  # decoding keeps ASCII as it is, so werkzeug would not find it either
+    if '"' in header or not header.isascii():
+        return _werkzeug_reading(header, name)
+    # Without quotes every `;` ends a cookie, and each segment is read on its own.
     values = []
     for segment in header.split(";"):
-        value = _segment_value(segment, name)
-        if value is not None:
-            values.append(value)
+        segment = segment.lstrip(_BLANK)
+        if not segment.startswith(name):
+            continue
+        rest = segment[len(name) :]
+        if rest and rest[0] not in " \t=":
+            continue  # a longer name that merely starts with ours
+        rest = rest.lstrip(_BLANK)
+        if not rest:
+            values.append("")  # a name alone is an empty value
+            continue
+        if rest[0] != "=":
+            continue  # werkzeug skips a segment it cannot read
+        value = rest[1:].strip(_BLANK)
+        if " " in value or "\t" in value:
+            continue  # werkzeug skips a segment with junk after its value
+        values.append(value)
     return values
 
 
-def _segment_value(segment: str, name: str) -> str | None:
-    """The value of one ``;``-separated segment when its name is ``name`` and it parses."""
-    start = len(segment) - len(segment.lstrip(_BLANK))
-    if not segment.startswith(name, start):
-        return None
-    rest = segment[start + len(name) :]
-    if rest and rest[0] not in _NAME_STOP:
-        return None  # a longer name that merely starts with ours
-    rest = rest.lstrip(_BLANK)
-    if not rest:
-        return ""
-    if rest[0] != "=":
-        return None
-    rest = rest[1:].lstrip(_BLANK)
-    end = 0
-    while end < len(rest) and rest[end] not in _VALUE_STOP:
-        end += 1
-    if rest[end:].strip(_BLANK):
-        return None  # werkzeug skips a segment with junk after its value
-    return rest[:end]
+def _werkzeug_reading(header: str, name: str) -> list[str]:
+    """werkzeug's own parser, for quoted values and non-ASCII headers (rare, never our token)."""
+    try:
+        return parse_cookie(header).getlist(name)
+    except UnicodeError:
+        # Not UTF-8 once read as latin-1 bytes: werkzeug.http gives up, but an unrelated
+        # cookie must not log the user out, so read it undecoded, as Flask's request does.
+        return parse_raw_cookie(header).getlist(name)
 
 
 class CookieWriter:
     """Set-Cookie values for our cookie, with every attribute worked out once."""
 
-    __slots__ = ("_prefix", "_suffix", "delete_header", "name")
+    __slots__ = ("_suffix", "delete_header", "name", "prefix", "prefix_bytes")
 
     def __init__(
         self,
@@ -83,8 +86,9 @@ class CookieWriter:
             httponly=httponly,
             samesite=samesite,
         )
-        self._prefix = f"{name}="
-        self._suffix = template[len(self._prefix) :] + partitioned_flag
+        self.prefix = f"{name}="  # what starts a Set-Cookie value for our cookie
+        self.prefix_bytes = self.prefix.encode("latin-1")
+        self._suffix = template[len(self.prefix) :] + partitioned_flag
         deleted = dump_cookie(
             name,
             "",
@@ -100,8 +104,8 @@ class CookieWriter:
 
     def set_header(self, token: str) -> str:
         """The Set-Cookie value carrying ``token``; tokens are base64url, so never quoted."""
-        return self._prefix + token + self._suffix
+        return self.prefix + token + self._suffix
 
     def is_ours(self, set_cookie_value: str) -> bool:
         """Whether an app's own Set-Cookie value sets or deletes our cookie."""
-        return set_cookie_value.lstrip(_BLANK).startswith(self._prefix)
+        return set_cookie_value.lstrip(_BLANK).startswith(self.prefix)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from jwtcookie.cookies import CookieWriter, find_cookie
+from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard
 from jwtcookie.state import (
     ANONYMOUS,
@@ -18,7 +20,7 @@ from jwtcookie.state import (
 )
 from jwtcookie.tokens import TokenCodec, Verified
 
-MAX_DUPLICATE_COOKIES = 4  # how many same-named cookies are tried before giving up
+MAX_DUPLICATE_COOKIES = 4  # more same-named cookies than this make the request anonymous
 REFUSED_CROSS_SITE = b'{"error": "cross-origin request refused"}'
 REFUSED_ANONYMOUS = b'{"error": "authentication required"}'
 
@@ -41,6 +43,7 @@ class Engine:
         is_revoked: Hook | None,
         user_not_before: Hook | None,
         on_error: Callable[[Reason], Any] | None,
+        double_submit: DoubleSubmit | None = None,
     ) -> None:
         self.codec = codec
         self.cookies = cookies
@@ -51,6 +54,7 @@ class Engine:
         self.is_revoked = is_revoked
         self.user_not_before = user_not_before
         self.on_error = on_error
+        self.double_submit = double_submit
         self.has_hooks = bool(load_user or is_revoked or user_not_before)
 
     def bearer_token(self, authorization: str | None) -> str | None:
@@ -67,7 +71,10 @@ class Engine:
             return None, Reason.MISSING, None
         if len(values) == 1:
             return self.check_token(values[0])
-        return self._check_duplicates(values[:MAX_DUPLICATE_COOKIES])
+        if len(values) > MAX_DUPLICATE_COOKIES:
+            # Unread ones could hide the real user's token behind forged ones: refuse all.
+            return None, Reason.INVALID, values[0]
+        return self._check_duplicates(values)
 
     def check_token(self, token: str) -> Checked:
         outcome = self.codec.verify(token)
@@ -86,14 +93,25 @@ class Engine:
                 continue
             if first is None:
                 first = checked
-            elif first[0] is not None and checked[0].user.identity != first[0].user.identity:
+            elif first[0] is not None and not _same_user(first[0], checked[0]):
                 return None, Reason.INVALID, value
         return first if first is not None else (None, worst, values[0])
+
+    def login_claims(self, claims: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What ``AuthState.login`` signs: with double-submit on, plus a fresh ``csrf`` claim."""
+        return claims if self.double_submit is None else self.double_submit.with_claim(claims)
+
+    def set_cookies(self, value: str) -> list[str]:
+        """The Set-Cookie values that go out with our cookie's ``value`` (csrf cookie too)."""
+        companion = self.double_submit.companion(value) if self.double_submit else None
+        return [value] if companion is None else [value, companion]
 
     def revocation(self, verified: Verified, revoked: Any, not_before: Any) -> Reason | None:
         """REVOKED when a hook said so (``is_revoked`` true, or issued before ``not_before``)."""
         if revoked:
             return Reason.REVOKED
+        if isinstance(not_before, datetime):
+            not_before = not_before.timestamp()  # a naive one is taken as local time
         if not_before is not None and verified.claims["iat"] < int(not_before):
             return Reason.REVOKED
         return None
@@ -135,6 +153,14 @@ class Engine:
 
     def credentials(self, state: AuthState) -> Credentials:
         return credentials_for(state.claims) if state.is_authenticated else ANONYMOUS_CREDENTIALS
+
+
+def _same_user(one: Verified, other: Verified) -> bool:
+    """Same ``_id`` and ``sub``; tokens with neither must agree on all the user's claims."""
+    identity = (one.claims.get("_id"), one.claims.get("sub"))
+    if identity != (other.claims.get("_id"), other.claims.get("sub")):
+        return False
+    return identity != (None, None) or dict(one.user.claims) == dict(other.user.claims)
 
 
 def _under(path: str, prefix: str) -> bool:

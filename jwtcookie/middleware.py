@@ -8,6 +8,7 @@ from typing import Any
 
 from jwtcookie.cookies import CookieWriter
 from jwtcookie.detect import Interface, detect_interface
+from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.engine import Engine, Hook
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.origin import OriginGuard
@@ -58,6 +59,7 @@ class JWTCookieMiddleware:
         renew_after: float | None = 0.5,  # renew once this part of the life has passed
         max_session_age: int | None = None,  # absolute cap from login, across renewals
         cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
+        double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
         trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
         bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
         protected_paths: Iterable[str] = (),  # path prefixes answered 401 when anonymous
@@ -73,6 +75,10 @@ class JWTCookieMiddleware:
         keyring = _keyring(secret, keys, algorithm)
         secure, path, domain = _cookie_scope(cookie_name, secure, path, domain)
         samesite = _samesite(samesite, secure)
+        if partitioned and not secure:
+            raise ValueError(
+                "jwtcookie: partitioned=True needs secure=True (browsers drop it else)."
+            )
         _check_numbers(max_age, leeway, renew_after, max_session_age, cache_size)
         self._check_hooks(load_user, is_revoked, user_not_before, on_error)
         codec = TokenCodec(
@@ -97,6 +103,17 @@ class JWTCookieMiddleware:
             partitioned=partitioned,
         )
         guard = OriginGuard(trusted_origins) if cross_site_protection else None
+        csrf = None
+        if double_submit:
+            csrf = DoubleSubmit(
+                cookies,
+                max_age=max_age,
+                path=path,
+                domain=domain,
+                secure=secure,
+                samesite=samesite,
+                partitioned=partitioned,
+            )
         self.engine = Engine(
             codec,
             cookies,
@@ -107,6 +124,7 @@ class JWTCookieMiddleware:
             is_revoked=is_revoked,
             user_not_before=user_not_before,
             on_error=on_error,
+            double_submit=csrf,
         )
 
     def _check_hooks(self, *hooks: object) -> None:

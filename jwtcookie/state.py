@@ -188,7 +188,7 @@ class AuthState:
     def login(self, claims: Mapping[str, Any]) -> str:
         """Sign a fresh token for ``claims``; the response sets it as the cookie."""
         self._check_not_started("login")
-        token = self._engine.codec.issue(claims)
+        token = self._engine.codec.issue(self._engine.login_claims(claims))
         self._outgoing = self._engine.cookies.set_header(token)
         return token
 

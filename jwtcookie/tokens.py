@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -64,8 +65,8 @@ class TokenCodec:
         self.max_session_age = max_session_age
         self.clock = clock
         self.cache_size = cache_size
-        self._cache: dict[str, Verified] = {}
-        self._renewed: dict[str, tuple[str, float]] = {}
+        self._cache: OrderedDict[str, Verified] = OrderedDict()
+        self._renewed: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._options: Any = {
             "require": ["exp", "iat"],
             "verify_exp": False,  # time claims are checked in _limits() with the clock
@@ -132,7 +133,8 @@ class TokenCodec:
         return verified
 
     def should_renew(self, verified: Verified) -> bool:
-        return self.clock() > verified.renew_at
+        # A verify-only keyring (public keys) cannot sign: the issuing service renews.
+        return self.clock() > verified.renew_at and self.keyring.signer is not None
 
     def clear_cache(self) -> None:
         self._cache.clear()
@@ -168,19 +170,25 @@ class TokenCodec:
         return self.keyring.by_kid.get(kid)
 
     def _limits(self, claims: dict[str, Any]) -> Verified | Reason:
-        times = {name: claims.get(name) for name in TIME_CLAIMS}
-        if any(value is not None and not _is_timestamp(value) for value in times.values()):
+        issued, expires = claims["iat"], claims["exp"]  # PyJWT made sure both are present
+        not_before, auth_time = claims.get("nbf"), claims.get("auth_time")
+        if not (
+            _is_timestamp(issued)
+            and _is_timestamp(expires)
+            and (not_before is None or _is_timestamp(not_before))
+            and (auth_time is None or _is_timestamp(auth_time))
+        ):
             return Reason.INVALID
-        issued, expires = float(times["iat"]), float(times["exp"])  # type: ignore[arg-type]
+        issued, expires = float(issued), float(expires)
         lifetime = expires - issued
         if lifetime <= 0 or lifetime > self.max_age + self.leeway:
             return Reason.INVALID  # we never issue such a token; a longer one is someone else's
         expires_at = expires + self.leeway
-        not_before = max(issued, float(times["nbf"] or issued)) - self.leeway
+        not_before = max(issued, float(not_before or issued)) - self.leeway
         if self.max_session_age is not None:
-            if times["auth_time"] is None:
+            if auth_time is None:
                 return Reason.INVALID  # the cap needs to know when the session began
-            cap = float(times["auth_time"]) + self.max_session_age + self.leeway
+            cap = float(auth_time) + self.max_session_age + self.leeway
             expires_at = min(expires_at, cap)
         renew_at = math.inf
         if self.renew_after is not None:
@@ -189,22 +197,23 @@ class TokenCodec:
 
 
 def _is_timestamp(value: object) -> bool:
-    """A JSON number a clock can be compared with: not a bool, a string or infinity."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and -1e12 < value < 1e12
-    )
+    """A JSON number a clock can be compared with: not a bool, a string, NaN or infinity."""
+    # json.loads makes exact ints and floats (a bool's type is bool); the range check is
+    # also false for NaN and the infinities.
+    return type(value) in (int, float) and -1e12 < value < 1e12  # type: ignore[operator]
 
 
-def _bounded_put(cache: dict[str, Any], key: str, value: Any, limit: int) -> None:
-    """Insert, evicting the oldest entries first, so memory stays bounded by ``limit``."""
+def _bounded_put(cache: OrderedDict[str, Any], key: str, value: Any, limit: int) -> None:
+    """Insert, evicting the oldest entries first, so memory stays bounded by ``limit``.
+
+    An ``OrderedDict`` because its ``popitem(last=False)`` is O(1): finding a plain dict's
+    first key walks over the holes earlier deletions left, thousands of them in a full cache.
+    """
     if limit <= 0:
         return
     while len(cache) >= limit:
         try:
-            del cache[next(iter(cache))]
-        except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+            cache.popitem(last=False)
+        except KeyError:  # another thread emptied it first
             break
     cache[key] = value

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from jwtcookie.double_submit import error_body
 from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, is_async_hook
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.origin import SAFE_METHODS
@@ -40,31 +41,37 @@ class WSGIMiddleware(JWTCookieMiddleware):
         ):
             return _json(start_response, "403 Forbidden", REFUSED_CROSS_SITE, None)
         state = self._authenticate(environ)
+        csrf = engine.double_submit
+        if csrf is not None and method not in SAFE_METHODS:
+            sent = environ.get("HTTP_X_CSRF_TOKEN")
+            refusal = csrf.refusal(environ.get("HTTP_COOKIE"), sent, state.claims)
+            if refusal:
+                return _json(start_response, "403 Forbidden", error_body(refusal), None)
         environ[USER_KEY] = state.user
         environ[CLAIMS_KEY] = state.claims
         environ[STATE_KEY] = state
         if engine.refuses_anonymous(environ.get("PATH_INFO", ""), state):
             cookie = state.response_cookie(_no)
             return _json(start_response, "401 Unauthorized", REFUSED_ANONYMOUS, cookie)
-        prefix = engine.cookies.name + "="
+        prefix = engine.cookies.prefix
 
         def start_response_with_cookie(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             value = state.response_cookie(lambda: _sets_cookie(headers, prefix))
             if value is not None:
-                headers = [*headers, ("Set-Cookie", value)]
+                headers = [*headers, *[("Set-Cookie", v) for v in engine.set_cookies(value)]]
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, start_response_with_cookie)
-        if inspect.isawaitable(result):
+        if type(result) is not list and inspect.isawaitable(result):  # a list is the usual case
             if hasattr(result, "close"):
                 result.close()
             raise TypeError(
                 "jwtcookie: the wrapped app returned an awaitable, so it is an ASGI app that "
                 "detection could not see; pass interface='asgi'."
             )
-        return result  # type: ignore[no-any-return]
+        return result
 
     def _check_hooks(self, *hooks: object) -> None:
         for hook in hooks:

@@ -1,0 +1,1 @@
+"""Benchmarks for jwtcookie: ``python -m benchmarks.run`` (see benchmarks/README.md)."""
