@@ -1,0 +1,92 @@
+"""Opt-in double-submit token, for deployments that want more than the Origin check.
+
+Login sets a second cookie, ``csrf_token``, readable by the page's scripts (not HttpOnly,
+otherwise the same attributes), holding a random value that is also signed into the login
+token as its ``csrf`` claim. An unsafe request that carries the login cookie must echo the
+value in an ``X-CSRF-Token`` header: a cross-site page can make the browser send cookies but
+can neither read them nor add a custom header. Because the value is bound to the signed
+token (OWASP's "signed double-submit cookie"), a ``csrf_token`` cookie planted by a sibling
+subdomain does not match; a ``__Host-`` login cookie also gives the csrf cookie that prefix.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+
+from jwtcookie.cookies import CookieWriter, find_cookie
+
+CLAIM = "csrf"
+HEADER = "X-CSRF-Token"
+COOKIE = "csrf_token"
+_VALUE = re.compile(r"[A-Za-z0-9_-]{16,128}")  # what we issue; anything else is not echoed
+
+
+class DoubleSubmit:
+    """The csrf cookie's Set-Cookie values and the check of an unsafe request."""
+
+    __slots__ = ("_login_delete", "_login_prefix", "cookie_name", "cookies", "login_name")
+
+    def __init__(self, login_cookies: CookieWriter, **attributes: Any) -> None:
+        name = login_cookies.name
+        prefix = next((p for p in ("__Host-", "__Secure-") if name.startswith(p)), "")
+        self.cookie_name = prefix + COOKIE
+        self.cookies = CookieWriter(self.cookie_name, httponly=False, **attributes)
+        self.login_name = name
+        self._login_prefix = name + "="
+        self._login_delete = login_cookies.delete_header
+
+    @staticmethod
+    def with_claim(claims: Mapping[str, Any]) -> dict[str, Any]:
+        """The login claims plus a fresh random ``csrf`` value."""
+        return {**claims, CLAIM: secrets.token_urlsafe(32)}
+
+    def refusal(
+        self, cookie_header: str | None, sent: str | None, claims: Mapping[str, Any]
+    ) -> str:
+        """Why an unsafe request is refused ('' when it may go on)."""
+        if not cookie_header or not find_cookie(cookie_header, self.login_name):
+            return ""  # no login cookie: nothing a forged request could borrow
+        if not sent:
+            return f"missing {HEADER} header"
+        values = find_cookie(cookie_header, self.cookie_name)
+        if not any(values):
+            return f"missing {self.cookie_name} cookie"
+        matches = any(_equal(sent, value) for value in values[:4])
+        bound = claims.get(CLAIM)
+        if bound is not None and not (isinstance(bound, str) and _equal(sent, bound)):
+            matches = False
+        return "" if matches else f"{HEADER} does not match"
+
+    def companion(self, login_set_cookie: str) -> str | None:
+        """The csrf Set-Cookie to send beside the login cookie the middleware is sending."""
+        if login_set_cookie == self._login_delete:
+            return self.cookies.delete_header
+        if not login_set_cookie.startswith(self._login_prefix):
+            return None
+        token = login_set_cookie[len(self._login_prefix) :].partition(";")[0]
+        try:  # a token we have just signed ourselves: reading it back needs no verification
+            value = jwt.decode(token, options={"verify_signature": False}).get(CLAIM)
+        except jwt.PyJWTError:
+            return None
+        if not isinstance(value, str) or not _VALUE.fullmatch(value):
+            return None
+        return self.cookies.set_header(value)
+
+
+def error_body(refusal: str) -> bytes:
+    """The 403 JSON body for a refusal."""
+    return json.dumps({"error": refusal}).encode()
+
+
+def _equal(one: str, other: str) -> bool:
+    """Constant-time comparison that also takes the non-ASCII text a header may carry."""
+    return hmac.compare_digest(
+        one.encode("utf-8", "surrogatepass"), other.encode("utf-8", "surrogatepass")
+    )

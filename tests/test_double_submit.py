@@ -1,0 +1,223 @@
+"""The opt-in double-submit token: ``csrf_token`` cookie echoed in ``X-CSRF-Token``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+import pytest
+
+from jwtcookie.double_submit import DoubleSubmit
+from tests.security_apps import DAY, MODES, SECRET, Clock, Reply, Site, token
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param  # type: ignore[no-any-return]
+
+
+def attributes(set_cookie: str) -> dict[str, str]:
+    parts = [part.strip() for part in set_cookie.split(";")[1:]]
+    return {name.lower(): value for name, _, value in (p.partition("=") for p in parts)}
+
+
+def logged_in(site: Site, csrf_name: str = "csrf_token") -> tuple[str, str]:
+    reply = site.request("/login", method="POST")
+    value, csrf = reply.cookie(site.cookie_name), reply.cookie(csrf_name)
+    assert value
+    assert csrf
+    return value, csrf
+
+
+def post(site: Site, cookie: str, header: str | bytes | None = None, path: str = "/") -> Reply:
+    headers = [] if header is None else [("x-csrf-token", header)]
+    return site.request(path, method="POST", cookie=cookie, headers=headers)
+
+
+def test_off_by_default(mode: str) -> None:
+    site = Site(mode)
+    reply = site.request("/login", method="POST")
+    assert reply.cookie("csrf_token") is None
+    assert post(site, f"access_token={reply.cookie()}").authenticated_as == "1"
+
+
+def test_login_sets_a_readable_csrf_cookie_with_the_same_attributes(mode: str) -> None:
+    site = Site(
+        mode, double_submit=True, domain="example.com", path="/", samesite="Strict", secure=True
+    )
+    reply = site.request("/login", method="POST")
+    [auth_cookie] = reply.set_cookies("access_token")
+    [csrf_cookie] = reply.set_cookies("csrf_token")
+    auth, csrf = attributes(auth_cookie), attributes(csrf_cookie)
+    assert "httponly" in auth
+    assert "httponly" not in csrf, "the page's script must read it"
+    assert {k: v for k, v in auth.items() if k != "httponly"} == csrf
+    value = reply.cookie("csrf_token")
+    assert value
+    assert len(value) >= 32
+    signed = jwt.decode(
+        reply.cookie(),
+        SECRET,
+        algorithms=["HS256"],
+        options={"verify_iat": False, "verify_exp": False},
+    )
+    assert signed["csrf"] == value, "bound to the signed token"
+
+
+def test_unsafe_request_with_matching_header_passes(mode: str) -> None:
+    site = Site(mode, double_submit=True)
+    value, csrf = logged_in(site)
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        reply = site.request(
+            method=method,
+            cookie=f"access_token={value}; csrf_token={csrf}",
+            headers=[("X-CSRF-Token", csrf)],
+        )
+        assert reply.authenticated_as == "1"
+
+
+def test_missing_header_is_named(mode: str) -> None:
+    site = Site(mode, double_submit=True)
+    value, csrf = logged_in(site)
+    for header in (None, ""):
+        reply = post(site, f"access_token={value}; csrf_token={csrf}", header)
+        assert reply.status == 403
+        assert reply.json == {"error": "missing X-CSRF-Token header"}
+
+
+def test_missing_cookie_is_named(mode: str) -> None:
+    site = Site(mode, double_submit=True)
+    value, csrf = logged_in(site)
+    for cookie in (f"access_token={value}", f"access_token={value}; csrf_token="):
+        reply = post(site, cookie, csrf)
+        assert reply.status == 403
+        assert reply.json == {"error": "missing csrf_token cookie"}
+
+
+@pytest.mark.parametrize(
+    "sent", ["wrong", "x" * 43, "é", "\x00", b"\xff\xfe", " ", "a" * 10_000], ids=repr
+)
+def test_mismatch_is_named(mode: str, sent: str | bytes) -> None:
+    site = Site(mode, double_submit=True)
+    value, csrf = logged_in(site)
+    reply = post(site, f"access_token={value}; csrf_token={csrf}", sent)
+    assert reply.status == 403
+    assert reply.json == {"error": "X-CSRF-Token does not match"}
+
+
+def test_a_refused_request_changes_nothing(mode: str) -> None:
+    """No renewal, no logout, no deleted cookie rides on a 403."""
+    clock = Clock()
+    site = Site(mode, double_submit=True, clock=clock)
+    value, csrf = logged_in(site)
+    clock.advance(4 * DAY)  # due for renewal
+    reply = post(site, f"access_token={value}; csrf_token={csrf}", path="/logout")
+    assert reply.status == 403
+    assert not [v for k, v in reply.headers if k.lower() == "set-cookie"]
+
+
+def test_a_planted_csrf_cookie_does_not_match_the_signed_token(mode: str) -> None:
+    """Cookie tossing from a sibling subdomain: the attacker knows the cookie he planted,
+    but the value is bound to the victim's token."""
+    site = Site(mode, double_submit=True)
+    value, _ = logged_in(site)
+    planted = "p" * 43
+    for cookie in (
+        f"access_token={value}; csrf_token={planted}",
+        f"csrf_token={planted}; access_token={value}; csrf_token={planted}",
+    ):
+        reply = post(site, cookie, planted)
+        assert reply.json == {"error": "X-CSRF-Token does not match"}
+
+
+def test_a_planted_duplicate_does_not_hide_the_real_one(mode: str) -> None:
+    site = Site(mode, double_submit=True)
+    value, csrf = logged_in(site)
+    reply = post(site, f"csrf_token=planted; access_token={value}; csrf_token={csrf}", csrf)
+    assert reply.authenticated_as == "1"
+
+
+def test_safe_methods_and_cookieless_requests_need_no_token(mode: str) -> None:
+    site = Site(mode, double_submit=True)
+    value, _ = logged_in(site)
+    for method in ("GET", "HEAD", "OPTIONS"):
+        assert site.request(method=method, cookie=f"access_token={value}").status == 200
+    assert post(site, "other=1").status == 200, "login itself carries no login cookie"
+
+
+def test_renewal_resends_the_same_csrf_cookie(mode: str) -> None:
+    clock = Clock()
+    site = Site(mode, double_submit=True, clock=clock)
+    value, csrf = logged_in(site)
+    clock.advance(4 * DAY)
+    reply = site.request(cookie=f"access_token={value}; csrf_token={csrf}")
+    renewed = reply.cookie()
+    assert renewed
+    assert renewed != value
+    assert reply.cookie("csrf_token") == csrf, "same value, fresh Max-Age"
+    assert post(site, f"access_token={renewed}; csrf_token={csrf}", csrf).authenticated_as == "1"
+
+
+def test_logout_and_bad_cookie_delete_the_csrf_cookie(mode: str) -> None:
+    site = Site(mode, double_submit=True)
+    value, csrf = logged_in(site)
+    reply = post(site, f"access_token={value}; csrf_token={csrf}", csrf, path="/logout")
+    assert reply.cookie() == ""
+    assert reply.cookie("csrf_token") == ""
+    bad = site.request(cookie="access_token=garbage; csrf_token=x")
+    assert bad.cookie() == ""
+    assert bad.cookie("csrf_token") == ""
+
+
+def test_host_prefix_carries_over_to_the_csrf_cookie(mode: str) -> None:
+    site = Site(mode, double_submit=True, cookie_name="__Host-access_token", secure=True)
+    value, csrf = logged_in(site, "__Host-csrf_token")
+    cookie = f"__Host-access_token={value}"
+    assert post(site, cookie, csrf).json == {"error": "missing __Host-csrf_token cookie"}
+    reply = post(site, f"{cookie}; csrf_token={csrf}", csrf)
+    assert reply.json == {"error": "missing __Host-csrf_token cookie"}, "unprefixed is ignored"
+    assert post(site, f"{cookie}; __Host-csrf_token={csrf}", csrf).authenticated_as == "1"
+
+
+def test_a_token_issued_without_the_claim_uses_plain_double_submit(mode: str) -> None:
+    """Tokens from another service sharing the secret carry no csrf claim."""
+    site = Site(mode, double_submit=True)
+    foreign = token()
+    assert post(site, f"access_token={foreign}; csrf_token=abc", "abc").authenticated_as == "1"
+    assert post(site, f"access_token={foreign}; csrf_token=abc", "abd").status == 403
+
+
+def test_works_beside_the_origin_check(mode: str) -> None:
+    site = Site(mode, double_submit=True)
+    value, csrf = logged_in(site)
+    reply = site.request(
+        method="POST",
+        cookie=f"access_token={value}; csrf_token={csrf}",
+        headers=[("x-csrf-token", csrf), ("sec-fetch-site", "cross-site")],
+    )
+    assert reply.status == 403
+    assert reply.json == {"error": "cross-origin request refused"}
+
+
+def test_companion_never_echoes_an_unsafe_claim() -> None:
+    """A csrf claim that could break the Set-Cookie header is never written."""
+    from jwtcookie.cookies import CookieWriter
+
+    login = CookieWriter(
+        "access_token",
+        max_age=60,
+        path="/",
+        domain=None,
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+        partitioned=False,
+    )
+    double = DoubleSubmit(
+        login, max_age=60, path="/", domain=None, secure=True, samesite="Lax", partitioned=False
+    )
+    for claim in ("a;b" * 10, "x\r\nSet-Cookie: y=1" * 3, "short", 5):
+        evil = jwt.encode({"csrf": claim}, SECRET)
+        assert double.companion(login.set_header(evil)) is None
+    good: Any = jwt.encode({"csrf": "A" * 43}, SECRET)
+    assert double.companion(login.set_header(good)) == double.cookies.set_header("A" * 43)

@@ -1,0 +1,85 @@
+"""``max_session_age``: sliding renewal cannot keep a (stolen) cookie alive forever."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+import pytest
+
+from tests.security_apps import DAY, MODES, SECRET, WEEK, Clock, Site, assert_anonymous, token
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param  # type: ignore[no-any-return]
+
+
+def claims_of(value: str) -> dict[str, Any]:
+    """The claims as signed (time checks off: the tests' clock is not PyJWT's)."""
+    times = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
+    return jwt.decode(value, SECRET, algorithms=["HS256"], options=times)  # type: ignore[no-any-return]
+
+
+def test_renewal_keeps_auth_time_and_stops_at_the_cap(mode: str) -> None:
+    clock = Clock()
+    start = int(clock())
+    site = Site(mode, clock=clock, max_session_age=10 * DAY, leeway=10)
+    first = site.login()
+    assert claims_of(first)["auth_time"] == start
+    assert claims_of(first)["exp"] == start + WEEK
+
+    clock.advance(4 * DAY)
+    second = site.request(cookie=f"access_token={first}").cookie()
+    assert second
+    assert claims_of(second)["auth_time"] == start, "auth_time kept across renewals"
+    assert claims_of(second)["exp"] == start + 10 * DAY, "never past the cap"
+
+    clock.advance(4 * DAY)  # day 8: renew again
+    third = site.request(cookie=f"access_token={second}").cookie()
+    assert third
+    assert claims_of(third)["auth_time"] == start
+    assert claims_of(third)["exp"] == start + 10 * DAY
+
+    clock.advance(2 * DAY - 11)  # just inside the cap (plus leeway)
+    assert site.request(cookie=f"access_token={third}").authenticated_as == "1"
+    clock.advance(22)
+    for value in (first, second, third):
+        reply = site.request(cookie=f"access_token={value}")
+        assert_anonymous(reply)
+        assert reply.seen["reason"] == "expired"
+
+
+def test_a_cap_shorter_than_max_age_shortens_the_first_token(mode: str) -> None:
+    clock = Clock()
+    site = Site(mode, clock=clock, max_session_age=DAY)
+    first = site.login()
+    assert claims_of(first)["exp"] == int(clock()) + DAY
+
+
+def test_token_without_auth_time_is_refused_when_capped(mode: str) -> None:
+    """A token from before the cap was turned on (or from elsewhere) says nothing of its age."""
+    assert_anonymous(Site(mode, max_session_age=DAY).request(cookie=f"access_token={token()}"))
+
+
+def test_auth_time_cannot_be_refreshed_by_a_new_login_claims(mode: str) -> None:
+    """Claims passed to login() cannot set auth_time, iat or exp themselves."""
+    clock = Clock()
+
+    def action(path: str, auth: Any) -> None:
+        auth.login({"_id": "1", "auth_time": int(clock()) + 10**6, "exp": 1, "iat": 1})
+
+    site = Site(mode, action, clock=clock, max_session_age=DAY)
+    value = site.request("/", method="POST").cookie()
+    assert value
+    assert claims_of(value)["auth_time"] == int(clock())
+    assert claims_of(value)["exp"] == int(clock()) + DAY
+
+
+def test_invalid_cap_is_refused() -> None:
+    from jwtcookie import JWTCookieMiddleware
+    from tests.security_apps import make_apps
+
+    for cap in (0, -1):
+        with pytest.raises(ValueError, match="max_session_age"):
+            JWTCookieMiddleware(make_apps()[0], secret=SECRET, max_session_age=cap)
