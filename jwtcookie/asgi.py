@@ -23,7 +23,7 @@ _NO_TOKEN = (None, Reason.MISSING, None)
 class ASGIMiddleware(JWTCookieMiddleware):
     """Injects ``scope["user"]``, ``scope["auth"]`` and ``scope["jwtcookie"]``; renews on send."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]  # half of the public overload
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)  # lifespan and unknown scopes pass untouched

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, overload
 
 from jwtcookie.cookies import CookieWriter
 from jwtcookie.detect import Interface, detect_interface
@@ -14,6 +14,9 @@ from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.origin import OriginGuard
 from jwtcookie.state import Reason
 from jwtcookie.tokens import TokenCodec
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 SEVEN_DAYS = 7 * 24 * 3600
 
@@ -27,7 +30,9 @@ class JWTCookieMiddleware:
     flavour, whichever fits ``app``.
     """
 
-    def __new__(cls, app: Any, *, interface: Interface | None = None, **options: Any) -> Any:
+    def __new__(
+        cls, app: Any, *, interface: Interface | None = None, **options: Any
+    ) -> JWTCookieMiddleware:
         if cls is not JWTCookieMiddleware:
             return super().__new__(cls)
         from jwtcookie.asgi import ASGIMiddleware
@@ -38,6 +43,23 @@ class JWTCookieMiddleware:
             raise ValueError(f"jwtcookie: interface must be 'asgi' or 'wsgi', not {kind!r}.")
         flavour = ASGIMiddleware if kind == "asgi" else WSGIMiddleware
         return super().__new__(flavour)
+
+    if TYPE_CHECKING:
+        # Each flavour defines only its own __call__ (servers read the class's __call__);
+        # to a type checker the public class is both an ASGI and a WSGI app.
+        @overload
+        def __call__(
+            self,
+            scope: MutableMapping[str, Any],
+            receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+            send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+            /,
+        ) -> Awaitable[None]: ...
+        @overload
+        def __call__(
+            self, environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]: ...
+        def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
     def __init__(
         self,

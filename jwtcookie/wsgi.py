@@ -25,7 +25,7 @@ _NO_TOKEN = (None, Reason.MISSING, None)
 class WSGIMiddleware(JWTCookieMiddleware):
     """Sets ``environ["jwtcookie.user"]``, ``["jwtcookie.claims"]``, ``["jwtcookie.state"]``."""
 
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:  # type: ignore[override]  # half of the public overload
         engine = self.engine
         method = environ["REQUEST_METHOD"]
         if (
