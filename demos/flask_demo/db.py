@@ -8,10 +8,12 @@ layer; the views only need `init_db`, `insert_user` and `find_user`.
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import closing
 
 # How long a connection waits for another writer (another thread or worker) before giving up.
 BUSY_TIMEOUT_SECONDS = 10.0
+INIT_ATTEMPTS = 20  # about ten seconds of retries at start-up
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -32,7 +34,16 @@ def init_db(path: str) -> None:
     """Create the table if it is missing; safe when several workers start at once."""
     with closing(connect(path)) as connection:
         # WAL lets readers and one writer work at the same time; the setting is kept in the file.
-        connection.execute("PRAGMA journal_mode=WAL")
+        # Switching a brand-new file to WAL skips the busy timeout when another worker is doing
+        # the same, so retry a bounded number of times.
+        for attempt in range(INIT_ATTEMPTS):
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError:
+                if attempt == INIT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
         connection.execute(SCHEMA)
         connection.commit()
 
