@@ -1,0 +1,206 @@
+"""Flask through jwtcookie.contrib.flask: current_user(), @login_required, login and logout."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import flask
+import jwt
+import pytest
+
+from jwtcookie import JWTCookieMiddleware
+from jwtcookie.contrib.flask import current_user, get_auth, login_required
+
+SECRET = "flask-tests-" + "s" * 40
+USER = {"_id": "7", "username": "ada"}
+DAY = 24 * 3600
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_app(clock: Clock) -> flask.Flask:
+    app = flask.Flask(__name__)
+
+    @app.get("/me")
+    def me() -> Any:
+        user = current_user()
+        return {"authenticated": user.is_authenticated, "name": user.display_name}
+
+    @app.get("/private")
+    @login_required
+    def private() -> Any:
+        return {"id": current_user().identity}
+
+    @app.get("/async-private")
+    @login_required
+    async def async_private() -> Any:
+        return {"id": current_user().identity}
+
+    @app.post("/login")
+    def login() -> Any:
+        get_auth().login(USER)
+        return {"ok": True}
+
+    @app.post("/logout")
+    def logout() -> Any:
+        get_auth().logout()
+        return "", 204
+
+    @app.get("/reason")
+    def reason() -> Any:
+        return {"reason": str(get_auth().reason), "g": sorted(vars(flask.g))}
+
+    app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, secret=SECRET, secure=False, clock=clock
+    )
+    return app
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def client(clock: Clock) -> flask.testing.FlaskClient:
+    # The client keeps no cookie jar: each test sends the cookie it means to, visibly.
+    return make_app(clock).test_client(use_cookies=False)
+
+
+def token(clock: Clock, age: float = 0) -> str:
+    issued = int(clock.now - age)
+    return jwt.encode({**USER, "iat": issued, "exp": issued + 7 * DAY}, SECRET, algorithm="HS256")
+
+
+def cookie(value: str) -> dict[str, str]:
+    return {"Cookie": f"access_token={value}"}
+
+
+def test_current_user_is_anonymous_without_a_cookie(client: flask.testing.FlaskClient) -> None:
+    response = client.get("/me")
+    assert response.json == {"authenticated": False, "name": ""}
+
+
+def test_current_user_carries_the_token_claims(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    response = client.get("/me", headers=cookie(token(clock)))
+    assert response.json == {"authenticated": True, "name": "ada"}
+
+
+def test_login_required_answers_401_json_when_anonymous(
+    client: flask.testing.FlaskClient,
+) -> None:
+    response = client.get("/private")
+    assert response.status_code == 401
+    assert response.json == {"error": "authentication required"}
+
+
+def test_login_required_answers_401_for_a_tampered_token(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    response = client.get("/private", headers=cookie(token(clock)[:-3] + "AAA"))
+    assert response.status_code == 401
+    assert "access_token=;" in response.headers["Set-Cookie"]  # the bad cookie is deleted
+
+
+def test_login_required_lets_a_logged_in_user_through(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    response = client.get("/private", headers=cookie(token(clock)))
+    assert response.status_code == 200
+    assert response.json == {"id": "7"}
+
+
+def test_login_required_wraps_an_async_view(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    assert client.get("/async-private").status_code == 401
+    response = client.get("/async-private", headers=cookie(token(clock)))
+    assert response.json == {"id": "7"}
+
+
+def test_login_from_a_view_sets_the_cookie(client: flask.testing.FlaskClient) -> None:
+    response = client.post("/login")
+    set_cookie = response.headers["Set-Cookie"]
+    value = set_cookie.split(";")[0].removeprefix("access_token=")
+    assert jwt.decode(value, SECRET, algorithms=["HS256"])["username"] == "ada"
+    assert "HttpOnly" in set_cookie
+
+
+def test_logout_from_a_view_deletes_the_cookie_and_is_not_renewed(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    response = client.post("/logout", headers=cookie(token(clock, age=5 * DAY)))
+    assert response.status_code == 204
+    (set_cookie,) = response.headers.getlist("Set-Cookie")  # the deletion, and no renewal
+    assert set_cookie.startswith("access_token=;")
+    assert "Max-Age=0" in set_cookie
+
+
+def test_an_old_token_is_renewed_on_a_flask_response(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    response = client.get("/me", headers=cookie(token(clock, age=4 * DAY)))
+    assert response.json == {"authenticated": True, "name": "ada"}
+    assert response.headers["Set-Cookie"].startswith("access_token=ey")
+
+
+def test_reason_is_readable_and_flask_g_stays_untouched(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    expired = token(clock, age=8 * DAY)
+    assert client.get("/reason", headers=cookie(expired)).json == {"reason": "expired", "g": []}
+
+
+def test_get_auth_names_the_fix_when_the_app_is_not_wrapped() -> None:
+    app = flask.Flask(__name__)
+    with app.test_request_context("/"), pytest.raises(LookupError, match="JWTCookieMiddleware"):
+        current_user()
+
+
+def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:
+    """A token made by Flask-JWT-Extended with our secret, read back through jwtcookie."""
+    from flask_jwt_extended import JWTManager, create_access_token
+
+    old_app = flask.Flask(__name__)
+    old_app.config["JWT_SECRET_KEY"] = SECRET
+    JWTManager(old_app)
+    with old_app.app_context():
+        old_token = create_access_token(identity="7", additional_claims={"username": "ada"})
+
+    app = flask.Flask(__name__)
+
+    @app.get("/me")
+    def me() -> Any:
+        auth = get_auth()
+        return {"sub": auth.claims["sub"], "name": auth.user.display_name, "id": auth.user.identity}
+
+    app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, secret=SECRET, secure=False, cookie_name="access_token_cookie"
+    )
+    client = app.test_client(use_cookies=False)
+    response = client.get("/me", headers={"Cookie": f"access_token_cookie={old_token}"})
+    return response.json
+
+
+def test_a_flask_jwt_extended_access_token_is_accepted_during_a_migration() -> None:
+    """docs/migrating-from-flask-jwt-extended.md: same secret and cookie name, no logout."""
+    seen = flask_jwt_extended_token_seen_by_jwtcookie()
+    assert seen["sub"] == "7"
+    assert seen["name"] == "ada"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core: TokenUser drops the registered `sub` claim before identity falls back to it",
+)
+def test_the_identity_of_a_flask_jwt_extended_token_is_its_sub() -> None:
+    assert flask_jwt_extended_token_seen_by_jwtcookie()["id"] == "7"

@@ -1,0 +1,31 @@
+"""The default test command enforces typing and lint: mypy --strict and ruff, via subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_SECONDS = 300  # a cold mypy run takes a minute at most; this bounds a hung one
+
+
+def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def test_ruff_finds_nothing_to_fix() -> None:
+    result = run("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_package_passes_mypy_strict() -> None:
+    result = run("mypy", "--strict", "jwtcookie")
+    assert result.returncode == 0, result.stdout + result.stderr
