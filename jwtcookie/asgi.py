@@ -18,6 +18,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _NO_TOKEN = (None, Reason.MISSING, None)
+_HTTP_SCHEMES = {"ws": "http", "wss": "https"}  # what a websocket page's Origin says
+POLICY_VIOLATION = 1008  # websocket close code: the server refuses this connection
 
 
 class ASGIMiddleware(JWTCookieMiddleware):
@@ -30,18 +32,23 @@ class ASGIMiddleware(JWTCookieMiddleware):
             return
         engine = self.engine
         headers = _Headers(scope["headers"])
-        if kind == "http" and engine.guard is not None and scope["method"] not in SAFE_METHODS:
-            host = headers.host or _server_host(scope)
+        # A websocket handshake is a GET, but a cross-site page must not open an
+        # authenticated socket either (cross-site websocket hijacking).
+        method = "WEBSOCKET" if kind == "websocket" else scope["method"]
+        if engine.guard is not None and method not in SAFE_METHODS:
+            scheme = scope.get("scheme", "http")
             if not engine.guard.allows(
-                scope["method"],
+                method,
                 sec_fetch_site=headers.sec_fetch_site,
                 origin=headers.origin,
-                scheme=scope.get("scheme", "http"),
-                host=host,
+                scheme=_HTTP_SCHEMES.get(scheme) or scheme,
+                host=headers.host or _server_host(scope),
             ):
-                await _send_json(send, 403, REFUSED_CROSS_SITE, None)
+                await _refuse(kind, send, 403, REFUSED_CROSS_SITE)
                 return
         state = await self._authenticate(headers)
+        if state.token_refused and engine.on_error is not None:
+            await maybe_await(engine.on_error(state.reason))
         csrf = engine.double_submit
         if csrf is not None and kind == "http" and scope["method"] not in SAFE_METHODS:
             refusal = csrf.refusal(headers.cookie, _header(scope, b"x-csrf-token"), state.claims)
@@ -50,6 +57,9 @@ class ASGIMiddleware(JWTCookieMiddleware):
                 return
         scope = {**scope, "user": state.user, "auth": engine.credentials(state), "jwtcookie": state}
         if kind == "websocket":
+            if engine.refuses_anonymous(scope["path"], state):
+                await _refuse(kind, send, 401, REFUSED_ANONYMOUS)
+                return
             await self.app(scope, receive, send)  # the user is known; no cookie to send back
             return
         if engine.refuses_anonymous(scope["path"], state):
@@ -155,3 +165,11 @@ async def _send_json(send: Send, status: int, body: bytes, set_cookie: str | Non
         headers.append((b"set-cookie", set_cookie.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse(kind: str, send: Send, status: int, body: bytes) -> None:
+    """Refuse before the app runs: a JSON answer, or closing a websocket before accepting it."""
+    if kind == "websocket":
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+    else:
+        await _send_json(send, status, body, None)

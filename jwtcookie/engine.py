@@ -129,10 +129,12 @@ class Engine:
         if refused is not None:
             reason = refused
         if verified is None or refused is not None:
-            if token is not None and self.on_error is not None:
-                self.on_error(reason)
             return AuthState(
-                self, ANONYMOUS, reason=reason, delete_bad_cookie=from_cookie and token is not None
+                self,
+                ANONYMOUS,
+                reason=reason,
+                delete_bad_cookie=from_cookie and token is not None,
+                token_refused=token is not None,
             )
         renewal = None
         if from_cookie and token is not None and self.codec.should_renew(verified):

@@ -34,11 +34,13 @@ class Reason(str, Enum):
 class TokenUser(Mapping[str, Any]):
     """A logged-in user: Starlette's user protocol plus read-only access to its claims."""
 
-    __slots__ = ("_claims",)
+    __slots__ = ("_claims", "_identity")
 
     def __init__(self, claims: Mapping[str, Any]) -> None:
         own = {key: value for key, value in claims.items() if key not in REGISTERED_CLAIMS}
         self._claims: Mapping[str, Any] = MappingProxyType(own)
+        # `_id` (the Node tutorial's claim), else the standard subject `sub`.
+        self._identity = str(claims.get("_id", claims.get("sub", "")))
 
     @property
     def is_authenticated(self) -> bool:
@@ -46,8 +48,7 @@ class TokenUser(Mapping[str, Any]):
 
     @property
     def identity(self) -> str:
-        value = self._claims.get("_id", self._claims.get("sub", ""))
-        return str(value)
+        return self._identity
 
     @property
     def display_name(self) -> str:
@@ -145,6 +146,7 @@ class AuthState:
         "_reason",
         "_renewal",
         "_started",
+        "_token_refused",
         "_user",
     )
 
@@ -157,6 +159,7 @@ class AuthState:
         *,
         renewal: tuple[str, Verified] | None = None,
         delete_bad_cookie: bool = False,
+        token_refused: bool = False,
     ) -> None:
         self._engine = engine
         self._user = user
@@ -164,6 +167,7 @@ class AuthState:
         self._reason = reason
         self._renewal = renewal  # (old token, its verification) when the response renews it
         self._delete_bad_cookie = delete_bad_cookie
+        self._token_refused = token_refused  # a token came, and was not good enough
         self._outgoing: str | None = None  # a Set-Cookie value queued by login()/logout()
         self._started = False
 
@@ -184,6 +188,11 @@ class AuthState:
     @property
     def is_authenticated(self) -> bool:
         return bool(self._user.is_authenticated)
+
+    @property
+    def token_refused(self) -> bool:
+        """Whether the request presented a token that was refused (``reason`` says why)."""
+        return self._token_refused
 
     def login(self, claims: Mapping[str, Any]) -> str:
         """Sign a fresh token for ``claims``; the response sets it as the cookie."""

@@ -9,6 +9,7 @@ not yet valid), because a cached token must be re-checked on every hit anyway.
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -22,6 +23,9 @@ from jwtcookie.state import Reason, TokenUser
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 MAX_TOKEN_LENGTH = 4096  # a browser keeps at most ~4 KiB per cookie; longer is hostile
+# Three unpadded base64url segments (RFC 7515 compact form). Anything else is refused before
+# PyJWT sees it: older PyJWT releases accept padded spellings of one signature.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 RENEWAL_REUSE_SECONDS = 10  # requests racing with one old token share one fresh token
 
 
@@ -141,6 +145,8 @@ class TokenCodec:
         self._renewed.clear()
 
     def _decode(self, token: str) -> Verified | Reason:
+        if TOKEN_SHAPE.fullmatch(token) is None:
+            return Reason.INVALID
         try:
             key = self._key_for(token)
             if key is None:

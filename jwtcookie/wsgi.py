@@ -41,6 +41,8 @@ class WSGIMiddleware(JWTCookieMiddleware):
         ):
             return _json(start_response, "403 Forbidden", REFUSED_CROSS_SITE, None)
         state = self._authenticate(environ)
+        if state.token_refused and engine.on_error is not None:
+            engine.on_error(state.reason)
         csrf = engine.double_submit
         if csrf is not None and method not in SAFE_METHODS:
             sent = environ.get("HTTP_X_CSRF_TOKEN")

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,13 +24,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
-
-with warnings.catch_warnings():
-    # Starlette 1.x warns at import when its TestClient runs on httpx rather than httpx2;
-    # both work, and the warning would otherwise fail collection (filterwarnings = error).
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient  # on httpx2 (the test extra), so no warning
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ("flask_demo", "starlette_demo")

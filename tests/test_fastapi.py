@@ -47,11 +47,11 @@ def make_app() -> FastAPI:
     app = FastAPI()
 
     @app.get("/me")
-    def me(user: Any = Depends(current_user)) -> dict[str, Any]:  # noqa: B008 - FastAPI's idiom
+    def me(user: Any = Depends(current_user)) -> dict[str, Any]:
         return {"authenticated": user.is_authenticated, "name": user.display_name}
 
     @app.get("/private")
-    async def private(user: Any = Depends(require_user)) -> dict[str, Any]:  # noqa: B008
+    async def private(user: Any = Depends(require_user)) -> dict[str, Any]:
         return {"id": user.identity, "claims": dict(user.claims)}
 
     @app.get("/annotated")
@@ -69,7 +69,7 @@ def make_app() -> FastAPI:
         return Response(status_code=204)
 
     @app.websocket("/ws")
-    async def ws(websocket: WebSocket, user: Any = Depends(require_user)) -> None:  # noqa: B008
+    async def ws(websocket: WebSocket, user: Any = Depends(require_user)) -> None:
         await websocket.accept()
         await websocket.send_json({"name": user.display_name})
         await websocket.close()

@@ -198,9 +198,5 @@ def test_a_flask_jwt_extended_access_token_is_accepted_during_a_migration() -> N
     assert seen["name"] == "ada"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: TokenUser drops the registered `sub` claim before identity falls back to it",
-)
 def test_the_identity_of_a_flask_jwt_extended_token_is_its_sub() -> None:
     assert flask_jwt_extended_token_seen_by_jwtcookie()["id"] == "7"

@@ -1,0 +1,100 @@
+"""Websocket handshakes, async on_error hooks and non-canonical token spellings."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+import pytest
+
+from jwtcookie import JWTCookieMiddleware
+from tests.core_apps import SECRET, make_token, request, seen, wrap
+
+
+def handshake(middleware: Any, headers: dict[str, str], path: str = "/ws") -> list[Any]:
+    """Run one websocket handshake; what the middleware or the app sent back."""
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "websocket.connect"}
+
+    scope = {
+        "type": "websocket",
+        "scheme": "ws",
+        "path": path,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "server": ("testserver", 80),
+    }
+    asyncio.run(middleware(scope, receive, send))
+    return sent
+
+
+async def accepting_app(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": scope["user"].display_name})
+
+
+def test_cross_site_websocket_handshake_is_closed_before_the_app_runs() -> None:
+    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET)
+    cookie = f"access_token={make_token()}"
+    refused = handshake(
+        middleware, {"Host": "testserver", "Origin": "http://evil.example", "Cookie": cookie}
+    )
+    assert refused == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_same_origin_websocket_handshake_reaches_the_app_with_the_user() -> None:
+    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET)
+    cookie = f"access_token={make_token()}"
+    sent = handshake(
+        middleware, {"Host": "testserver", "Origin": "http://testserver", "Cookie": cookie}
+    )
+    assert sent == [{"type": "websocket.accept"}, {"type": "websocket.send", "text": "alice"}]
+
+
+def test_anonymous_websocket_to_a_protected_path_is_closed_with_1008() -> None:
+    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET, protected_paths=["/ws"])
+    assert handshake(middleware, {"Host": "testserver"}) == [
+        {"type": "websocket.close", "code": 1008}
+    ]
+    cookie = f"access_token={make_token()}"
+    assert (
+        handshake(middleware, {"Host": "testserver", "Cookie": cookie})[0]["type"]
+        == "websocket.accept"
+    )
+
+
+def test_async_on_error_hook_is_awaited_on_asgi() -> None:
+    heard: list[str] = []
+
+    async def on_error(reason: Any) -> None:
+        await asyncio.sleep(0)
+        heard.append(str(reason))
+
+    app = wrap("asgi", on_error=on_error)
+    request("asgi", app, cookie="access_token=junk")
+    assert heard == ["invalid"]
+
+
+def _padded(token: str) -> list[str]:
+    head, body, signature = token.split(".")
+    padding = "=" * (-len(signature) % 4) or "=="
+    return [
+        f"{head}.{body}.{signature}{padding}",
+        f"{head}.{body}.{signature}===",
+        f"{head}=.{body}.{signature}",
+    ]
+
+
+@pytest.mark.parametrize("mode", ["wsgi", "asgi"])
+def test_padded_spellings_of_a_valid_token_are_refused(mode: str) -> None:
+    token = make_token()
+    base64.urlsafe_b64decode(token.split(".")[2] + "==")  # the real signature decodes
+    app = wrap(mode)
+    assert seen(request(mode, app, cookie=f"access_token={token}"))["authenticated"] is True
+    for spelling in _padded(token):
+        assert seen(request(mode, app, cookie=f'access_token="{spelling}"'))["reason"] == "invalid"
