@@ -16,6 +16,8 @@ from typing import Any
 
 import jwt
 
+from jwtcookie.jws import check_hmac_key
+
 HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}  # minimum key bytes (RFC 7518 3.2)
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -70,6 +72,12 @@ class Key:
                 + "."
             )
         check_hmac_secret(raw, algorithm)
+        try:
+            check_hmac_key(raw)  # PyJWT's own check, once, so requests can skip it
+        except jwt.InvalidKeyError as error:
+            raise ValueError(
+                f"jwtcookie: that secret is asymmetric key material; {MAKE_A_SECRET}."
+            ) from error
         return cls(algorithm=algorithm, verifier=raw, signer=raw, kid=kid)
 
     @classmethod

@@ -1,9 +1,10 @@
 """Issuing and verifying tokens, the renewal decision, and a bounded cache of verified tokens.
 
-PyJWT checks the signature (with the algorithm pinned by the key), the required claims,
-``iss`` and ``aud``. The time claims are checked here, against the injected clock, with
-PyJWT's own rules (``exp <= now - leeway`` is expired, ``iat``/``nbf > now + leeway`` is
-not yet valid), because a cached token must be re-checked on every hit anyway.
+PyJWT's JWS layer checks the signature with the algorithm pinned by the key (see
+:mod:`jwtcookie.jws`). The claims are checked here with PyJWT's own rules: ``exp`` and
+``iat`` required, ``iss`` exact, ``aud`` as ``jwt.decode`` reads it, ``sub``/``jti`` strings,
+``exp <= now - leeway`` expired, ``iat``/``nbf > now + leeway`` not yet valid. Time is read
+from the injected clock, because a cached token must be re-checked on every hit anyway.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import jwt
 
+from jwtcookie.jws import make_jws, read_claims, sign
 from jwtcookie.keys import Key, Keyring
 from jwtcookie.state import Reason, TokenUser
 
@@ -71,14 +73,7 @@ class TokenCodec:
         self.cache_size = cache_size
         self._cache: OrderedDict[str, Verified] = OrderedDict()
         self._renewed: OrderedDict[str, tuple[str, float]] = OrderedDict()
-        self._options: Any = {
-            "require": ["exp", "iat"],
-            "verify_exp": False,  # time claims are checked in _limits() with the clock
-            "verify_iat": False,
-            "verify_nbf": False,
-        }
-        if audience is None:
-            self._options["verify_aud"] = True  # a token naming an audience is refused
+        self._jws = make_jws()
 
     # -- issuing ---------------------------------------------------------------------------
 
@@ -104,7 +99,7 @@ class TokenCodec:
             payload["auth_time"] = started
             payload["exp"] = min(payload["exp"], started + self.max_session_age)
         headers = {"kid": key.kid} if key.kid is not None else None
-        return jwt.encode(payload, key.signer, algorithm=key.algorithm, headers=headers)
+        return sign(self._jws, payload, key.signer, key.algorithm, headers)
 
     def renew(self, token: str, verified: Verified) -> str:
         """A fresh token re-signed from ``verified``; racing requests share one for a moment."""
@@ -151,19 +146,32 @@ class TokenCodec:
             key = self._key_for(token)
             if key is None:
                 return Reason.INVALID
-            claims = jwt.decode(
-                token,
-                key.verifier,
-                algorithms=[key.algorithm],
-                options=self._options,
-                issuer=self.issuer,
-                audience=self.audience,
-            )
+            claims = read_claims(self._jws, token, key.verifier, key.algorithm)
         except Exception:  # hostile input of any shape is just "invalid"
             return Reason.INVALID
-        if self.issuer is not None and claims.get("iss") != self.issuer:
-            return Reason.INVALID  # exact match, whatever the PyJWT version does
+        if not self._claims_acceptable(claims):
+            return Reason.INVALID
         return self._limits(claims)
+
+    def _claims_acceptable(self, claims: Any) -> bool:
+        """PyJWT's claim rules, less the time claims (``_limits`` reads those)."""
+        if not isinstance(claims, dict) or "exp" not in claims or "iat" not in claims:
+            return False
+        if self.issuer is not None and claims.get("iss") != self.issuer:
+            return False  # exact match: "https://a.example" is not "https://a.example.evil"
+        for name in ("sub", "jti"):
+            if name in claims and not isinstance(claims[name], str):
+                return False
+        audience = claims.get("aud")
+        if self.audience is None:
+            return not audience  # a token meant for some audience is not meant for us
+        if isinstance(audience, str):
+            audience = [audience]
+        return (
+            isinstance(audience, list)
+            and all(isinstance(item, str) for item in audience)
+            and self.audience in audience
+        )
 
     def _key_for(self, token: str) -> Key | None:
         """The key named by the token's ``kid`` (the only header field we ever read)."""

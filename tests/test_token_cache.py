@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 import pytest
 
-from jwtcookie import JWTCookieMiddleware, Key, Keyring, Reason, get_auth
+from jwtcookie import JWTCookieMiddleware, Key, Keyring, Reason, get_auth, tokens
 from jwtcookie.wsgi import WSGIMiddleware
 
 SECRET = "cache-test-secret-" + "0123456789abcdef" * 3
@@ -253,13 +253,13 @@ def claims_of(token: str, secret: str) -> dict[str, Any]:
 
 
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record every token the middleware hands to ``jwt.decode``."""
+    """Record every token the middleware hands to PyJWT to verify."""
     decoded: list[str] = []
-    real = jwt.decode
+    real = tokens.read_claims
 
-    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+    def counting(jws: Any, token: str, *args: Any) -> Any:
         decoded.append(token)
-        return real(token, *args, **kwargs)
+        return real(jws, token, *args)
 
-    monkeypatch.setattr("jwtcookie.tokens.jwt.decode", counting)
+    monkeypatch.setattr(tokens, "read_claims", counting)
     return decoded
