@@ -109,7 +109,7 @@ def _load(server: Server, requests: int, mode: str) -> float:
     return after - before
 
 
-def measure(requests: int = 5000, rounds: int = 3) -> str:
+def measure(requests: int = 20000, rounds: int = 3) -> str:
     by_key = {server.key: server for server in SERVERS}
     runs = [
         Run(by_key["uvicorn-bare"], "valid", "uvicorn + Starlette, bare"),

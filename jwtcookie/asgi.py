@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from jwtcookie.double_submit import error_body
-from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, maybe_await
+from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, Checked, maybe_await
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.origin import SAFE_METHODS
-from jwtcookie.state import AuthState, Reason
+from jwtcookie.state import Reason
 from jwtcookie.tokens import Verified
 
 Scope = MutableMapping[str, Any]
@@ -46,7 +46,12 @@ class ASGIMiddleware(JWTCookieMiddleware):
             ):
                 await _refuse(kind, send, 403, REFUSED_CROSS_SITE)
                 return
-        state = await self._authenticate(headers)
+        checked, from_cookie = self._check(headers)
+        if checked[0] is not None and engine.has_hooks:  # no coroutine on the common path
+            refused, user = await self._hear_hooks(checked[0])
+            state = engine.state(checked, from_cookie=from_cookie, user=user, refused=refused)
+        else:
+            state = engine.state(checked, from_cookie=from_cookie)
         if state.token_refused and engine.on_error is not None:
             await maybe_await(engine.on_error(state.reason))
         csrf = engine.double_submit
@@ -80,20 +85,15 @@ class ASGIMiddleware(JWTCookieMiddleware):
 
         await self.app(scope, receive, send_with_cookie)
 
-    async def _authenticate(self, headers: _Headers) -> AuthState:
+    def _check(self, headers: _Headers) -> tuple[Checked, bool]:
+        """The token's verdict, and whether it came from the cookie (not a bearer header)."""
         engine = self.engine
         bearer = engine.bearer_token(headers.authorization)
         if bearer is not None:
-            checked, from_cookie = engine.check_token(bearer), False
-        elif headers.cookie is not None:
-            checked, from_cookie = engine.check(headers.cookie), True
-        else:
-            return engine.state(_NO_TOKEN, from_cookie=True)
-        verified = checked[0]
-        if verified is None or not engine.has_hooks:
-            return engine.state(checked, from_cookie=from_cookie)
-        refused, user = await self._hear_hooks(verified)
-        return engine.state(checked, from_cookie=from_cookie, user=user, refused=refused)
+            return engine.check_token(bearer), False
+        if headers.cookie is not None:
+            return engine.check(headers.cookie), True
+        return _NO_TOKEN, True
 
     async def _hear_hooks(self, verified: Verified) -> tuple[Reason | None, Any]:
         engine, claims = self.engine, verified.claims
