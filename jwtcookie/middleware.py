@@ -90,7 +90,7 @@ class JWTCookieMiddleware:
         user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
         on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
         clock: Callable[[], float] = time.time,  # injectable for tests
-        cache_size: int = 4096,  # verified tokens kept; about 1.5 KiB each
+        cache_size: int = 4096,  # verified tokens kept; at most ~3 KiB of memory each
         interface: Interface | None = None,  # "asgi"/"wsgi" when detection cannot tell
     ) -> None:
         self.app = app
