@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from jwtcookie import JWTCookieMiddleware, get_auth
+from tests.core_apps import Clock  # noqa: F401 - re-exported for the security tests
 
 SECRET = "security-tests-" + "0123456789abcdef" * 4  # 79 bytes: enough for HS512 too
 ALICE = {"_id": "1", "username": "alice"}
@@ -30,19 +31,6 @@ DAY = 24 * 3600
 WEEK = 7 * DAY
 MODES = ("wsgi", "asgi")
 Headers = Sequence[tuple[str | bytes, str | bytes]]
-
-
-class Clock:
-    """Time the tests move by hand, starting at a whole second of the real time."""
-
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 Act = Callable[[str, Any], None]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import textwrap
 import time
 import warnings
@@ -20,6 +17,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.contrib.fastapi import Auth, CurrentUser, RequiredUser, current_user, require_user
+from tests.running_server import free_port, running
 
 with warnings.catch_warnings():
     # Starlette >= 1.10 warns at import when its TestClient runs on httpx instead of httpx2;
@@ -30,7 +28,6 @@ with warnings.catch_warnings():
 SECRET = "fastapi-tests-" + "s" * 40
 USER = {"_id": "5", "username": "linus"}
 DAY = 24 * 3600
-SERVER_START_SECONDS = 20.0  # every wait for the real server stops here at the latest
 
 
 def token(age: float = 0) -> str:
@@ -165,58 +162,15 @@ app = JWTCookieMiddleware(api, secret=%r, secure=False)
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def uvicorn_url(tmp_path: Path) -> Iterator[str]:
     (tmp_path / "fastapi_jwt_app.py").write_text(textwrap.dedent(APP_SOURCE % SECRET))
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(tmp_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "fastapi_jwt_app:app",  # default --interface auto decides from the class
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if server.poll() is not None:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"uvicorn exited with {server.returncode}:\n{output}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"uvicorn did not listen within {SERVER_START_SECONDS}s")
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        if server.stdout:
-            server.stdout.close()
+    args = ["-m", "uvicorn", "--app-dir", str(tmp_path), "--host", "127.0.0.1"]
+    args += ["--port", str(port), "--log-level", "warning"]
+    args += ["fastapi_jwt_app:app"]  # default --interface auto decides from the class
+    with running(args, port) as url:
+        yield url
 
 
 @pytest.mark.e2e
