@@ -60,7 +60,7 @@ class ASGIMiddleware(JWTCookieMiddleware):
             if refusal:
                 await _send_json(send, 403, error_body(refusal), None)
                 return
-        scope = {**scope, "user": state.user, "auth": engine.credentials(state), "jwtcookie": state}
+        scope = {**scope, "user": state.user, "auth": state.credentials, "jwtcookie": state}
         if kind == "websocket":
             if engine.refuses_anonymous(scope["path"], state):
                 await _refuse(kind, send, 401, REFUSED_ANONYMOUS)

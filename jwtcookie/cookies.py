@@ -23,26 +23,38 @@ def find_cookie(header: str, name: str) -> list[str]:
         return []  # decoding keeps ASCII as it is, so werkzeug would not find it either
     if '"' in header or not header.isascii():
         return _werkzeug_reading(header, name)
-    # Without quotes every `;` ends a cookie, and each segment is read on its own.
+    # Without quotes every `;` ends a cookie: jump from one occurrence of the name to the
+    # next, and read only the segments whose key it is.
     values = []
-    for segment in header.split(";"):
-        segment = segment.lstrip(_BLANK)
-        if not segment.startswith(name):
+    found = header.find(name)
+    while found != -1:
+        segment_start = header.rfind(";", 0, found) + 1
+        if header[segment_start:found].strip(_BLANK):
+            found = header.find(name, found + 1)  # inside another cookie's name or value
             continue
-        rest = segment[len(name) :]
-        if rest and rest[0] not in " \t=":
-            continue  # a longer name that merely starts with ours
-        rest = rest.lstrip(_BLANK)
-        if not rest:
-            values.append("")  # a name alone is an empty value
-            continue
-        if rest[0] != "=":
-            continue  # werkzeug skips a segment it cannot read
-        value = rest[1:].strip(_BLANK)
-        if " " in value or "\t" in value:
-            continue  # werkzeug skips a segment with junk after its value
-        values.append(value)
+        segment_end = header.find(";", found)
+        if segment_end == -1:
+            segment_end = len(header)
+        value = _value_after_name(header[found + len(name) : segment_end])
+        if value is not None:
+            values.append(value)
+        found = header.find(name, segment_end)
     return values
+
+
+def _value_after_name(rest: str) -> str | None:
+    """The value in what follows our name in its segment, or None where werkzeug skips it."""
+    if rest and rest[0] not in " \t=":
+        return None  # a longer name that merely starts with ours
+    rest = rest.lstrip(_BLANK)
+    if not rest:
+        return ""  # a name alone is an empty value
+    if rest[0] != "=":
+        return None  # werkzeug skips a segment it cannot read
+    value = rest[1:].strip(_BLANK)
+    if " " in value or "\t" in value:
+        return None  # werkzeug skips a segment with junk after its value
+    return value
 
 
 def _werkzeug_reading(header: str, name: str) -> list[str]:

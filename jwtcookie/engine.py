@@ -12,11 +12,8 @@ from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard
 from jwtcookie.state import (
     ANONYMOUS,
-    ANONYMOUS_CREDENTIALS,
     AuthState,
-    Credentials,
     Reason,
-    credentials_for,
 )
 from jwtcookie.tokens import TokenCodec, Verified
 
@@ -145,6 +142,7 @@ class Engine:
             verified.claims,
             Reason.OK,
             renewal=renewal,
+            credentials=verified.credentials,
         )
 
     def refuses_anonymous(self, path: str, state: AuthState) -> bool:
@@ -152,9 +150,6 @@ class Engine:
         if state.is_authenticated or not self.protected_paths:
             return False
         return any(_under(path, prefix) for prefix in self.protected_paths)
-
-    def credentials(self, state: AuthState) -> Credentials:
-        return credentials_for(state.claims) if state.is_authenticated else ANONYMOUS_CREDENTIALS
 
 
 def _same_user(one: Verified, other: Verified) -> bool:

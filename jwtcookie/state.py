@@ -113,12 +113,15 @@ ANONYMOUS = AnonymousUser()
 
 
 class Credentials:
-    """Starlette's ``request.auth`` shape: ``@requires("authenticated")`` reads ``scopes``."""
+    """Starlette's ``request.auth`` shape: ``@requires("authenticated")`` reads ``scopes``.
+
+    The scopes are a tuple, so one object can serve every request with the same token.
+    """
 
     __slots__ = ("scopes",)
 
     def __init__(self, scopes: tuple[str, ...] = ()) -> None:
-        self.scopes = list(scopes)
+        self.scopes = scopes
 
 
 AUTHENTICATED = ("authenticated",)
@@ -140,6 +143,7 @@ class AuthState:
 
     __slots__ = (
         "_claims",
+        "_credentials",
         "_delete_bad_cookie",
         "_engine",
         "_outgoing",
@@ -160,6 +164,7 @@ class AuthState:
         renewal: tuple[str, Verified] | None = None,
         delete_bad_cookie: bool = False,
         token_refused: bool = False,
+        credentials: Credentials = ANONYMOUS_CREDENTIALS,
     ) -> None:
         self._engine = engine
         self._user = user
@@ -168,6 +173,7 @@ class AuthState:
         self._renewal = renewal  # (old token, its verification) when the response renews it
         self._delete_bad_cookie = delete_bad_cookie
         self._token_refused = token_refused  # a token came, and was not good enough
+        self._credentials = credentials
         self._outgoing: str | None = None  # a Set-Cookie value queued by login()/logout()
         self._started = False
 
@@ -188,6 +194,11 @@ class AuthState:
     @property
     def is_authenticated(self) -> bool:
         return bool(self._user.is_authenticated)
+
+    @property
+    def credentials(self) -> Credentials:
+        """Starlette's ``request.auth``: ``scopes`` is ``("authenticated", ...)`` or empty."""
+        return self._credentials
 
     @property
     def token_refused(self) -> bool:

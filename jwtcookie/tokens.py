@@ -21,7 +21,7 @@ import jwt
 
 from jwtcookie.jws import make_jws, read_claims, sign
 from jwtcookie.keys import Key, Keyring
-from jwtcookie.state import Reason, TokenUser
+from jwtcookie.state import Reason, TokenUser, credentials_for
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 MAX_TOKEN_LENGTH = 4096  # a browser keeps at most ~4 KiB per cookie; longer is hostile
@@ -34,7 +34,7 @@ RENEWAL_REUSE_SECONDS = 10  # requests racing with one old token share one fresh
 class Verified:
     """A verified token's claims with its time limits worked out once (a cache entry)."""
 
-    __slots__ = ("claims", "expires_at", "not_before", "renew_at", "user")
+    __slots__ = ("claims", "credentials", "expires_at", "not_before", "renew_at", "user")
 
     def __init__(
         self, claims: Mapping[str, Any], expires_at: float, not_before: float, renew_at: float
@@ -44,6 +44,7 @@ class Verified:
         self.not_before = not_before  # the first instant it is accepted
         self.renew_at = renew_at  # after this instant a request renews it
         self.user = TokenUser(claims)
+        self.credentials = credentials_for(claims)
 
 
 class TokenCodec:
