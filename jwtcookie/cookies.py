@@ -25,20 +25,23 @@ def find_cookie(header: str, name: str) -> list[str]:
         return _werkzeug_reading(header, name)
     # Without quotes every `;` ends a cookie: jump from one occurrence of the name to the
     # next, and read only the segments whose key it is.
+    # Each segment is looked at once, so the scan stays linear on hostile headers.
     values = []
+    segment_start = 0
     found = header.find(name)
     while found != -1:
-        segment_start = header.rfind(";", 0, found) + 1
-        if header[segment_start:found].strip(_BLANK):
-            found = header.find(name, found + 1)  # inside another cookie's name or value
-            continue
+        semicolon = header.rfind(";", segment_start, found)
+        if semicolon != -1:
+            segment_start = semicolon + 1
         segment_end = header.find(";", found)
         if segment_end == -1:
             segment_end = len(header)
-        value = _value_after_name(header[found + len(name) : segment_end])
-        if value is not None:
-            values.append(value)
-        found = header.find(name, segment_end)
+        if not header[segment_start:found].strip(_BLANK):  # our name is this segment's key
+            value = _value_after_name(header[found + len(name) : segment_end])
+            if value is not None:
+                values.append(value)
+        segment_start = segment_end + 1
+        found = header.find(name, segment_start)
     return values
 
 

@@ -58,9 +58,13 @@ class DoubleSubmit:
         values = find_cookie(cookie_header, self.cookie_name)
         if not any(values):
             return f"missing {self.cookie_name} cookie"
-        matches = any(_equal(sent, value) for value in values[:4])
         bound = claims.get(CLAIM)
-        if bound is not None and not (isinstance(bound, str) and _equal(sent, bound)):
+        if claims and not isinstance(bound, str):
+            # Not issued by login() with double_submit on (another service, middleware.issue,
+            # or before it was switched on): nothing binds a cookie to it, so log in again.
+            return f"the login token carries no {CLAIM} claim; log in again"
+        matches = any(_equal(sent, value) for value in values[:4])
+        if isinstance(bound, str) and not _equal(sent, bound):
             matches = False
         return "" if matches else f"{HEADER} does not match"
 

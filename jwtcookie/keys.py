@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,8 @@ class Key:
     """One key pinned to one algorithm; ``signer`` is None for a verify-only (public) key."""
 
     algorithm: str
-    verifier: Any
-    signer: Any = None
+    verifier: Any = field(repr=False)  # an HMAC secret must never reach a log via repr()
+    signer: Any = field(default=None, repr=False)
     kid: str | None = None
 
     @classmethod

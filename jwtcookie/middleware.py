@@ -75,10 +75,10 @@ class JWTCookieMiddleware:
         domain: str | None = None,  # host-only cookie unless shared with subdomains
         samesite: str = "Lax",  # sent on top-level navigation, not on cross-site POSTs
         partitioned: bool = False,  # CHIPS, for apps embedded in a third-party frame
-        leeway: float = 10,  # clock skew between servers, seconds; not a grace period
+        leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
         issuer: str | None = None,  # required, exact `iss` when set
         audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
-        renew_after: float | None = 0.5,  # renew once this part of the life has passed
+        renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
         max_session_age: int | None = None,  # absolute cap from login, across renewals
         cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
         double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
@@ -90,7 +90,7 @@ class JWTCookieMiddleware:
         user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
         on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
         clock: Callable[[], float] = time.time,  # injectable for tests
-        cache_size: int = 4096,  # verified tokens kept; at most ~3 KiB of memory each
+        cache_size: int = 4096,  # verified tokens kept: ~2 KiB each, 10 KiB at most
         interface: Interface | None = None,  # "asgi"/"wsgi" when detection cannot tell
     ) -> None:
         self.app = app
@@ -218,7 +218,7 @@ def _check_numbers(
     if not 0 <= leeway <= 300:
         raise ValueError("jwtcookie: leeway is clock skew in seconds, between 0 and 300.")
     if renew_after is not None and not 0 < renew_after < 1:
-        raise ValueError("jwtcookie: renew_after is a fraction of the token's life, 0 < x < 1.")
+        raise ValueError("jwtcookie: renew_after is a fraction of max_age, 0 < x < 1.")
     if max_session_age is not None and max_session_age <= 0:
         raise ValueError("jwtcookie: max_session_age is a positive number of seconds.")
     if cache_size < 0:

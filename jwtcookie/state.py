@@ -68,6 +68,9 @@ class TokenUser(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._claims)
 
+    def __bool__(self) -> bool:
+        return True  # logged in, even when the token carries only registered claims
+
     def __repr__(self) -> str:
         return f"TokenUser(identity={self.identity!r})"
 

@@ -3,7 +3,8 @@
 PyJWT's JWS layer checks the signature with the algorithm pinned by the key (see
 :mod:`jwtcookie.jws`). The claims are checked here with PyJWT's own rules: ``exp`` and
 ``iat`` required, ``iss`` exact, ``aud`` as ``jwt.decode`` reads it, ``sub``/``jti`` strings,
-``exp <= now - leeway`` expired, ``iat``/``nbf > now + leeway`` not yet valid. Time is read
+``exp <= now`` expired, ``iat``/``nbf > now + leeway`` not yet valid. Leeway absorbs an
+issuer whose clock runs ahead of ours; it never keeps an expired token alive. Time is read
 from the injected clock, because a cached token must be re-checked on every hit anyway.
 """
 
@@ -25,6 +26,9 @@ from jwtcookie.state import Reason, TokenUser, credentials_for
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 MAX_TOKEN_LENGTH = 4096  # a browser keeps at most ~4 KiB per cookie; longer is hostile
+# Longer tokens are verified on every request instead of cached, which bounds one cache
+# entry (both caches) at about 10 KiB even for a token of many tiny claims; ~2 KiB typical.
+MAX_CACHED_TOKEN_LENGTH = 1024
 # Three unpadded base64url segments (RFC 7515 compact form). Anything else is refused before
 # PyJWT sees it: older PyJWT releases accept padded spellings of one signature.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -109,7 +113,8 @@ class TokenCodec:
         if recent is not None and 0 <= now - recent[1] < RENEWAL_REUSE_SECONDS:
             return recent[0]
         fresh = self.issue(verified.claims, auth_time=verified.claims.get("auth_time"))
-        _bounded_put(self._renewed, token, (fresh, now), self.cache_size)
+        if len(token) <= MAX_CACHED_TOKEN_LENGTH:
+            _bounded_put(self._renewed, token, (fresh, now), self.cache_size)
         return fresh
 
     # -- verifying ---------------------------------------------------------------------------
@@ -124,7 +129,8 @@ class TokenCodec:
             if not isinstance(outcome, Verified):
                 return outcome
             verified = outcome
-            _bounded_put(self._cache, token, verified, self.cache_size)
+            if len(token) <= MAX_CACHED_TOKEN_LENGTH:
+                _bounded_put(self._cache, token, verified, self.cache_size)
         now = self.clock()
         if now >= verified.expires_at:
             return Reason.EXPIRED
@@ -198,16 +204,18 @@ class TokenCodec:
         lifetime = expires - issued
         if lifetime <= 0 or lifetime > self.max_age + self.leeway:
             return Reason.INVALID  # we never issue such a token; a longer one is someone else's
-        expires_at = expires + self.leeway
+        expires_at = expires  # never extended: leeway is for an issuer's clock, not a grace
         not_before = max(issued, float(not_before or issued)) - self.leeway
         if self.max_session_age is not None:
             if auth_time is None:
                 return Reason.INVALID  # the cap needs to know when the session began
-            cap = float(auth_time) + self.max_session_age + self.leeway
+            cap = float(auth_time) + self.max_session_age
             expires_at = min(expires_at, cap)
         renew_at = math.inf
         if self.renew_after is not None:
-            renew_at = issued + lifetime * self.renew_after
+            # Renew once less than (1 - renew_after) of max_age is left (3.5 of 7 days), as
+            # the contract says; a shorter-lived token from elsewhere is renewed at once.
+            renew_at = expires - self.max_age * (1 - self.renew_after)
         return Verified(MappingProxyType(claims), expires_at, not_before, renew_at)
 
 

@@ -94,12 +94,25 @@ def test_bad_token_makes_request_anonymous_and_deletes_the_cookie(
 
 def test_leeway_tolerates_clock_skew_but_is_not_a_grace_period(mode: str) -> None:
     clock = Clock()
-    token = make_token(issued=clock.now - 7 * DAY)  # exp == now
     app = wrap(mode, clock=clock, leeway=10)
-    clock.advance(9)
-    assert seen(request(mode, app, cookie=cookie_for(token)))["authenticated"] is True
-    clock.advance(1)
-    assert seen(request(mode, app, cookie=cookie_for(token)))["reason"] == "expired"
+    ahead = make_token(issued=clock.now + 9)  # signed by a server whose clock runs ahead
+    assert seen(request(mode, app, cookie=cookie_for(ahead)))["authenticated"] is True
+    too_far = make_token(issued=clock.now + 11)
+    assert seen(request(mode, app, cookie=cookie_for(too_far)))["reason"] == "invalid"
+    expired = make_token(issued=clock.now - 7 * DAY - 1)  # exp one second ago
+    reply = request(mode, app, cookie=cookie_for(expired))
+    assert seen(reply)["reason"] == "expired"
+    assert reply.token() == "", "deleted, never renewed"
+
+
+def test_renewal_follows_the_contract_for_shorter_lived_tokens(mode: str) -> None:
+    # The contract: a valid token with less than 3.5 days left gets a fresh 7-day token.
+    clock = Clock()
+    one_hour = make_token(issued=clock.now, life=3600)
+    fresh = request(mode, wrap(mode, clock=clock), cookie=cookie_for(one_hour)).token()
+    assert fresh
+    claims = jwt.decode(fresh, SECRET, algorithms=["HS256"])
+    assert claims["exp"] == int(clock.now) + 7 * DAY
 
 
 def test_token_issued_in_the_future_is_refused(mode: str) -> None:

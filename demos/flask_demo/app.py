@@ -35,6 +35,8 @@ MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises beyond it, and we nev
 DUMMY_HASH = bcrypt.hashpw(secrets.token_hex(16).encode(), bcrypt.gensalt())
 
 auth_views = Blueprint("auth", __name__)
+# Flask answers OPTIONS on every route by itself; this API, like the Starlette demo, does not.
+NO_AUTO_OPTIONS = {"provide_automatic_options": False}
 
 
 class ApiError(Exception):
@@ -74,12 +76,12 @@ def read_credentials(*, for_register: bool) -> tuple[str, bytes]:
     return username, password_bytes
 
 
-@auth_views.get("/")
+@auth_views.get("/", **NO_AUTO_OPTIONS)
 def index() -> Response:
     return current_app.send_static_file("index.html")
 
 
-@auth_views.post("/api/auth/register")
+@auth_views.post("/api/auth/register", **NO_AUTO_OPTIONS)
 def register() -> tuple[Response, int]:
     username, password = read_credentials(for_register=True)
     password_hash = bcrypt.hashpw(password, bcrypt.gensalt())
@@ -91,7 +93,7 @@ def register() -> tuple[Response, int]:
     return jsonify(user), 201
 
 
-@auth_views.post("/api/auth/login")
+@auth_views.post("/api/auth/login", **NO_AUTO_OPTIONS)
 def login() -> tuple[Response, int]:
     username, password = read_credentials(for_register=False)
     row = None
@@ -106,7 +108,7 @@ def login() -> tuple[Response, int]:
     return jsonify(user), 200
 
 
-@auth_views.get("/api/auth/check")
+@auth_views.get("/api/auth/check", **NO_AUTO_OPTIONS)
 def check() -> tuple[Response, int]:
     # The answer comes from the verified token alone: no database lookup, so a token issued
     # by another service that shares JWT_SECRET works too.
@@ -119,7 +121,7 @@ def check() -> tuple[Response, int]:
     return jsonify({"_id": user_id, "username": username}), 200
 
 
-@auth_views.post("/api/auth/logout")
+@auth_views.post("/api/auth/logout", **NO_AUTO_OPTIONS)
 def logout() -> tuple[str, int]:
     get_auth(request).logout()  # the response carries the cookie deletion
     return "", 204

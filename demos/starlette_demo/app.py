@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from jwtcookie import JWTCookieMiddleware, get_auth, secret_from_env
+from jwtcookie import JWTCookieMiddleware, Key, get_auth, secret_from_env
 
 from . import db
 
@@ -173,6 +173,9 @@ def create_app(
     if secure is None:
         # Production: serve over HTTPS and set COOKIE_SECURE=1 (or hard-code secure=True).
         secure = os.environ.get("COOKIE_SECURE", "0") == "1"
+    # Starlette builds its middleware at the first request; check the secret now, so a weak
+    # one stops start-up instead of failing every request.
+    Key.hmac(secret)
     app = Starlette(
         routes=[
             Route("/", index),
@@ -181,8 +184,6 @@ def create_app(
             Route("/api/auth/check", check),
             Route("/api/auth/logout", logout, methods=["POST"]),
         ],
-        # Starlette builds middleware at the first request, so a weak secret passed here
-        # fails only then; secret_from_env() above checks the environment's at start-up.
         middleware=[Middleware(JWTCookieMiddleware, secret=secret, secure=secure)],
         exception_handlers={HTTPException: http_error, 500: server_error},
     )
