@@ -23,6 +23,9 @@ REFUSED_ANONYMOUS = b'{"error": "authentication required"}'
 
 Hook = Callable[[Mapping[str, Any]], Any]
 Checked = tuple[Verified | None, Reason, str | None]
+# Duplicates that cannot be told apart: anonymous, but with no token to blame, so the
+# response deletes nothing (deleting would log the real user out for a planted cookie).
+AMBIGUOUS: Checked = (None, Reason.INVALID, None)
 
 
 class Engine:
@@ -70,7 +73,7 @@ class Engine:
             return self.check_token(values[0])
         if len(values) > MAX_DUPLICATE_COOKIES:
             # Unread ones could hide the real user's token behind forged ones: refuse all.
-            return None, Reason.INVALID, values[0]
+            return AMBIGUOUS
         return self._check_duplicates(values)
 
     def check_token(self, token: str) -> Checked:
@@ -91,7 +94,7 @@ class Engine:
             if first is None:
                 first = checked
             elif first[0] is not None and not _same_user(first[0], checked[0]):
-                return None, Reason.INVALID, value
+                return AMBIGUOUS
         return first if first is not None else (None, worst, values[0])
 
     def login_claims(self, claims: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -106,6 +106,15 @@ def test_more_than_four_duplicates_are_anonymous(mode: str) -> None:
     assert_anonymous(Site(mode).request(cookie=cookies(*(["junk"] * 4), token(), token())))
 
 
+@pytest.mark.parametrize("planted", [["junk"] * 5, [token(MALLORY)]], ids=["many", "other-user"])
+def test_planted_duplicates_do_not_delete_the_users_cookie(mode: str, planted: list[str]) -> None:
+    """Cookies tossed by a sibling subdomain make the request anonymous, but the response
+    must not delete the real (host-only) cookie: that would log the user out for good."""
+    reply = Site(mode).request(cookie=cookies(*planted, token()))
+    assert_anonymous(reply)
+    assert reply.cookie() is None
+
+
 def test_up_to_four_duplicates_are_read(mode: str) -> None:
     reply = Site(mode).request(cookie=cookies("a", "b", "c", token()))
     assert reply.authenticated_as == "1"
