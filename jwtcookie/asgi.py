@@ -58,7 +58,7 @@ class ASGIMiddleware(JWTCookieMiddleware):
         if csrf is not None and kind == "http" and scope["method"] not in SAFE_METHODS:
             refusal = csrf.refusal(headers.cookie, _header(scope, b"x-csrf-token"), state.claims)
             if refusal:
-                await _send_json(send, 403, error_body(refusal), None)
+                await _send_json(send, 403, error_body(refusal))
                 return
         scope = {**scope, "user": state.user, "auth": state.credentials, "jwtcookie": state}
         if kind == "websocket":
@@ -68,18 +68,16 @@ class ASGIMiddleware(JWTCookieMiddleware):
             await self.app(scope, receive, send)  # the user is known; no cookie to send back
             return
         if engine.refuses_anonymous(scope["path"], state):
-            await _send_json(send, 401, REFUSED_ANONYMOUS, state.response_cookie(_no))
+            await _send_json(send, 401, REFUSED_ANONYMOUS, state.response_cookies(_no))
             return
         cookie_name = engine.cookies.prefix_bytes
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 app_headers = message.get("headers", ())
-                value = state.response_cookie(lambda: _sets_cookie(app_headers, cookie_name))
-                if value is not None:
-                    added = [
-                        (b"set-cookie", v.encode("latin-1")) for v in engine.set_cookies(value)
-                    ]
+                values = state.response_cookies(lambda: _sets_cookie(app_headers, cookie_name))
+                if values:
+                    added = [(b"set-cookie", value.encode("latin-1")) for value in values]
                     message = {**message, "headers": [*app_headers, *added]}
             await send(message)
 
@@ -159,10 +157,11 @@ def _no() -> bool:
     return False
 
 
-async def _send_json(send: Send, status: int, body: bytes, set_cookie: str | None) -> None:
+async def _send_json(
+    send: Send, status: int, body: bytes, set_cookies: tuple[str, ...] = ()
+) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    if set_cookie is not None:
-        headers.append((b"set-cookie", set_cookie.encode("latin-1")))
+    headers += [(b"set-cookie", value.encode("latin-1")) for value in set_cookies]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -172,4 +171,4 @@ async def _refuse(kind: str, send: Send, status: int, body: bytes) -> None:
     if kind == "websocket":
         await send({"type": "websocket.close", "code": POLICY_VIOLATION})
     else:
-        await _send_json(send, status, body, None)
+        await _send_json(send, status, body)

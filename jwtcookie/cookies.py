@@ -8,6 +8,8 @@ property test pins this), and defers to werkzeug itself for quoted values and no
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.sansio.http import parse_cookie as parse_raw_cookie
 
@@ -71,9 +73,9 @@ def _werkzeug_reading(header: str, name: str) -> list[str]:
 
 
 class CookieWriter:
-    """Set-Cookie values for our cookie, with every attribute worked out once."""
+    """Set-Cookie values for one cookie, with every attribute worked out once."""
 
-    __slots__ = ("_suffix", "delete_header", "name", "prefix", "prefix_bytes")
+    __slots__ = ("_attributes", "_suffix", "delete_header", "name", "prefix", "prefix_bytes")
 
     def __init__(
         self,
@@ -88,39 +90,40 @@ class CookieWriter:
         partitioned: bool,
     ) -> None:
         self.name = name
-        # werkzeug >= 3.1 writes Partitioned itself; older ones need it appended.
-        partitioned_flag = "; Partitioned" if partitioned else ""
-        template = dump_cookie(
-            name,
-            "",
-            max_age=max_age,
-            sync_expires=False,
-            path=path,
-            domain=domain,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
-        )
-        self.prefix = f"{name}="  # what starts a Set-Cookie value for our cookie
+        self._attributes: dict[str, Any] = {
+            "max_age": max_age,
+            "path": path,
+            "domain": domain,
+            "secure": secure,
+            "httponly": httponly,
+            "samesite": samesite,
+            "partitioned": partitioned,
+        }
+        self.prefix = f"{name}="  # what starts a Set-Cookie value for this cookie
         self.prefix_bytes = self.prefix.encode("latin-1")
-        self._suffix = template[len(self.prefix) :] + partitioned_flag
-        deleted = dump_cookie(
-            name,
+        self._suffix = self._dump(max_age=max_age, sync_expires=False)[len(self.prefix) :]
+        self.delete_header = self._dump(max_age=0, expires=0)
+
+    def sibling(self, name: str, *, httponly: bool) -> CookieWriter:
+        """A writer for another cookie with the same Path, Domain, Secure, SameSite, life."""
+        attributes = {**self._attributes, "httponly": httponly}
+        return CookieWriter(name, **attributes)
+
+    def set_header(self, value: str) -> str:
+        """The Set-Cookie value carrying ``value`` (a token or csrf value: never quoted)."""
+        return self.prefix + value + self._suffix
+
+    def _dump(self, **timing: Any) -> str:
+        attributes = self._attributes
+        header = dump_cookie(
+            self.name,
             "",
-            max_age=0,
-            expires=0,
-            path=path,
-            domain=domain,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
+            path=attributes["path"],
+            domain=attributes["domain"],
+            secure=attributes["secure"],
+            httponly=attributes["httponly"],
+            samesite=attributes["samesite"],
+            **timing,
         )
-        self.delete_header = deleted + partitioned_flag
-
-    def set_header(self, token: str) -> str:
-        """The Set-Cookie value carrying ``token``; tokens are base64url, so never quoted."""
-        return self.prefix + token + self._suffix
-
-    def is_ours(self, set_cookie_value: str) -> bool:
-        """Whether an app's own Set-Cookie value sets or deletes our cookie."""
-        return set_cookie_value.lstrip(_BLANK).startswith(self.prefix)
+        # Appended, not passed: werkzeug < 3.1 has no `partitioned` parameter.
+        return header + ("; Partitioned" if attributes["partitioned"] else "")

@@ -18,8 +18,6 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-import jwt
-
 from jwtcookie.cookies import CookieWriter, find_cookie
 
 CLAIM = "csrf"
@@ -31,16 +29,15 @@ _VALUE = re.compile(r"[A-Za-z0-9_-]{16,128}")  # what we issue; anything else is
 class DoubleSubmit:
     """The csrf cookie's Set-Cookie values and the check of an unsafe request."""
 
-    __slots__ = ("_login_delete", "_login_prefix", "cookie_name", "cookies", "login_name")
+    __slots__ = ("cookie_name", "cookies", "login_name")
 
-    def __init__(self, login_cookies: CookieWriter, **attributes: Any) -> None:
+    def __init__(self, login_cookies: CookieWriter) -> None:
         name = login_cookies.name
         prefix = next((p for p in ("__Host-", "__Secure-") if name.startswith(p)), "")
         self.cookie_name = prefix + COOKIE
-        self.cookies = CookieWriter(self.cookie_name, httponly=False, **attributes)
+        # Readable by the page's script, otherwise the login cookie's very attributes.
+        self.cookies = login_cookies.sibling(self.cookie_name, httponly=False)
         self.login_name = name
-        self._login_prefix = name + "="
-        self._login_delete = login_cookies.delete_header
 
     @staticmethod
     def with_claim(claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,19 +65,11 @@ class DoubleSubmit:
             matches = False
         return "" if matches else f"{HEADER} does not match"
 
-    def companion(self, login_set_cookie: str) -> str | None:
-        """The csrf Set-Cookie to send beside the login cookie the middleware is sending."""
-        if login_set_cookie == self._login_delete:
-            return self.cookies.delete_header
-        if not login_set_cookie.startswith(self._login_prefix):
-            return None
-        token = login_set_cookie[len(self._login_prefix) :].partition(";")[0]
-        try:  # a token we have just signed ourselves: reading it back needs no verification
-            value = jwt.decode(token, options={"verify_signature": False}).get(CLAIM)
-        except jwt.PyJWTError:
-            return None
+    def set_header(self, claims: Mapping[str, Any]) -> str | None:
+        """The csrf Set-Cookie going out with a login token that carries ``claims``."""
+        value = claims.get(CLAIM)
         if not isinstance(value, str) or not _VALUE.fullmatch(value):
-            return None
+            return None  # e.g. another service's claim that could break the header
         return self.cookies.set_header(value)
 
 

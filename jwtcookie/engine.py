@@ -55,6 +55,10 @@ class Engine:
         self.user_not_before = user_not_before
         self.on_error = on_error
         self.double_submit = double_submit
+        # What logout and a bad cookie send: the same name, path and domain, expired.
+        self.delete_headers: tuple[str, ...] = (cookies.delete_header,)
+        if double_submit is not None:
+            self.delete_headers += (double_submit.cookies.delete_header,)
         self.has_hooks = bool(load_user or is_revoked or user_not_before)
 
     def bearer_token(self, authorization: str | None) -> str | None:
@@ -101,10 +105,11 @@ class Engine:
         """What ``AuthState.login`` signs: with double-submit on, plus a fresh ``csrf`` claim."""
         return claims if self.double_submit is None else self.double_submit.with_claim(claims)
 
-    def set_cookies(self, value: str) -> list[str]:
-        """The Set-Cookie values that go out with our cookie's ``value`` (csrf cookie too)."""
-        companion = self.double_submit.companion(value) if self.double_submit else None
-        return [value] if companion is None else [value, companion]
+    def set_headers(self, token: str, claims: Mapping[str, Any]) -> tuple[str, ...]:
+        """The Set-Cookie values that store ``token`` (and, with double-submit, its csrf)."""
+        login = self.cookies.set_header(token)
+        csrf = self.double_submit.set_header(claims) if self.double_submit else None
+        return (login,) if csrf is None else (login, csrf)
 
     def revocation(self, verified: Verified, revoked: Any, not_before: Any) -> Reason | None:
         """REVOKED when a hook said so (``is_revoked`` true, or issued before ``not_before``)."""

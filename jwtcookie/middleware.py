@@ -125,17 +125,7 @@ class JWTCookieMiddleware:
             partitioned=partitioned,
         )
         guard = OriginGuard(trusted_origins) if cross_site_protection else None
-        csrf = None
-        if double_submit:
-            csrf = DoubleSubmit(
-                cookies,
-                max_age=max_age,
-                path=path,
-                domain=domain,
-                secure=secure,
-                samesite=samesite,
-                partitioned=partitioned,
-            )
+        csrf = DoubleSubmit(cookies) if double_submit else None
         self.engine = Engine(
             codec,
             cookies,

@@ -177,7 +177,7 @@ class AuthState:
         self._delete_bad_cookie = delete_bad_cookie
         self._token_refused = token_refused  # a token came, and was not good enough
         self._credentials = credentials
-        self._outgoing: str | None = None  # a Set-Cookie value queued by login()/logout()
+        self._outgoing: tuple[str, ...] | None = None  # queued by login()/logout()
         self._started = False
 
     @property
@@ -211,30 +211,30 @@ class AuthState:
     def login(self, claims: Mapping[str, Any]) -> str:
         """Sign a fresh token for ``claims``; the response sets it as the cookie."""
         self._check_not_started("login")
-        token = self._engine.codec.issue(self._engine.login_claims(claims))
-        self._outgoing = self._engine.cookies.set_header(token)
+        signed = self._engine.login_claims(claims)
+        token = self._engine.codec.issue(signed)
+        self._outgoing = self._engine.set_headers(token, signed)
         return token
 
     def logout(self) -> None:
         """Make the response delete the cookie (same name, path and domain)."""
         self._check_not_started("logout")
-        self._outgoing = self._engine.cookies.delete_header
+        self._outgoing = self._engine.delete_headers
 
-    def response_cookie(self, app_sets_cookie: Callable[[], bool]) -> str | None:
-        """The one Set-Cookie value the middleware adds to this response, if any."""
+    def response_cookies(self, app_sets_cookie: Callable[[], bool]) -> tuple[str, ...]:
+        """The Set-Cookie values the middleware adds to this response (often none)."""
         self._started = True
         if self._outgoing is not None:
             return self._outgoing
         if self._renewal is None and not self._delete_bad_cookie:
-            return None
+            return ()
         if app_sets_cookie():
-            return None  # the app's own login/logout stands as written
+            return ()  # the app's own login/logout stands as written
         if self._renewal is not None:
             token, verified = self._renewal
-            return self._engine.cookies.set_header(self._engine.codec.renew(token, verified))
-        if self._delete_bad_cookie:
-            return self._engine.cookies.delete_header
-        return None
+            fresh = self._engine.codec.renew(token, verified)
+            return self._engine.set_headers(fresh, verified.claims)
+        return self._engine.delete_headers
 
     def _check_not_started(self, action: str) -> None:
         if self._started:

@@ -39,7 +39,7 @@ class WSGIMiddleware(JWTCookieMiddleware):
                 host=environ.get("HTTP_HOST") or _server_host(environ),
             )
         ):
-            return _json(start_response, "403 Forbidden", REFUSED_CROSS_SITE, None)
+            return _json(start_response, "403 Forbidden", REFUSED_CROSS_SITE)
         state = self._authenticate(environ)
         if state.token_refused and engine.on_error is not None:
             engine.on_error(state.reason)
@@ -48,21 +48,21 @@ class WSGIMiddleware(JWTCookieMiddleware):
             sent = environ.get("HTTP_X_CSRF_TOKEN")
             refusal = csrf.refusal(environ.get("HTTP_COOKIE"), sent, state.claims)
             if refusal:
-                return _json(start_response, "403 Forbidden", error_body(refusal), None)
+                return _json(start_response, "403 Forbidden", error_body(refusal))
         environ[USER_KEY] = state.user
         environ[CLAIMS_KEY] = state.claims
         environ[STATE_KEY] = state
         if engine.refuses_anonymous(environ.get("PATH_INFO", ""), state):
-            cookie = state.response_cookie(_no)
-            return _json(start_response, "401 Unauthorized", REFUSED_ANONYMOUS, cookie)
+            cookies = state.response_cookies(_no)
+            return _json(start_response, "401 Unauthorized", REFUSED_ANONYMOUS, cookies)
         prefix = engine.cookies.prefix
 
         def start_response_with_cookie(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
-            value = state.response_cookie(lambda: _sets_cookie(headers, prefix))
-            if value is not None:
-                headers = [*headers, *[("Set-Cookie", v) for v in engine.set_cookies(value)]]
+            values = state.response_cookies(lambda: _sets_cookie(headers, prefix))
+            if values:
+                headers = [*headers, *[("Set-Cookie", value) for value in values]]
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, start_response_with_cookie)
@@ -130,10 +130,9 @@ def _no() -> bool:
 
 
 def _json(
-    start_response: StartResponse, status: str, body: bytes, set_cookie: str | None
+    start_response: StartResponse, status: str, body: bytes, set_cookies: tuple[str, ...] = ()
 ) -> list[bytes]:
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    if set_cookie is not None:
-        headers.append(("Set-Cookie", set_cookie))
+    headers += [("Set-Cookie", value) for value in set_cookies]
     start_response(status, headers)
     return [body]
