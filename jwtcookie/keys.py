@@ -64,20 +64,15 @@ class Key:
         if not isinstance(secret, (str, bytes)):
             raise TypeError("jwtcookie: the secret must be str or bytes; " + MAKE_A_SECRET + ".")
         raw = secret.encode() if isinstance(secret, str) else secret
-        if raw.lstrip().startswith((b"-----BEGIN", b"ssh-", b"ecdsa-sha2-")):
-            raise ValueError(
-                "jwtcookie: that secret is a PEM or SSH key; an asymmetric key goes to "
-                "Key.from_pem(algorithm='RS256', ...), an HMAC secret is random bytes: "
-                + MAKE_A_SECRET
-                + "."
-            )
-        check_hmac_secret(raw, algorithm)
         try:
-            check_hmac_key(raw)  # PyJWT's own check, once, so requests can skip it
+            check_hmac_key(raw)  # PyJWT's own check (PEM, SSH, DER), once, so requests skip it
         except jwt.InvalidKeyError as error:
             raise ValueError(
-                f"jwtcookie: that secret is asymmetric key material; {MAKE_A_SECRET}."
+                "jwtcookie: that secret is a PEM, SSH or DER key; an asymmetric key goes to "
+                f"Key.from_pem(algorithm='RS256', ...), an HMAC secret is random bytes: "
+                f"{MAKE_A_SECRET}."
             ) from error
+        check_hmac_secret(raw, algorithm)
         return cls(algorithm=algorithm, verifier=raw, signer=raw, kid=kid)
 
     @classmethod

@@ -234,7 +234,7 @@ def test_public_key_pem_given_as_hmac_secret_is_refused() -> None:
     """The key-confusion set-up itself: a public key, which everybody has, as the secret."""
     _, public = key_pair("RS256")
     for secret in (public, public.decode(), b"ssh-rsa AAAAB3NzaC1yc2E" + b"A" * 40):
-        with pytest.raises(ValueError, match="PEM or SSH key"):
+        with pytest.raises(ValueError, match="PEM, SSH or DER key"):
             Key.hmac(secret)
 
 
