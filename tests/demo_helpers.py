@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import json as jsonlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ import httpx
 import jwt
 import pytest
 from starlette.testclient import TestClient  # on httpx2 (the test extra), so no warning
+
+from tests.running_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ("flask_demo", "starlette_demo")
@@ -185,13 +186,6 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def demo_env(**overrides: str | None) -> dict[str, str]:

@@ -13,7 +13,6 @@ import html
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt
+
+from tests.running_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"  # gitignored; CI keeps it
@@ -59,13 +60,6 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def demo_command(demo: str) -> Callable[[int], list[str]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jwtcookie import JWTCookieMiddleware, secret_from_env
+from jwtcookie import JWTCookieMiddleware
 from tests.core_apps import SECRET, wsgi_app
 
 
@@ -76,17 +76,3 @@ def test_async_hook_is_refused_on_wsgi_but_accepted_on_asgi() -> None:
     with pytest.raises(TypeError, match="async def"):
         JWTCookieMiddleware(wsgi_app, secret=SECRET, load_user=load_user)
     JWTCookieMiddleware(asgi, secret=SECRET, load_user=load_user)
-
-
-def test_secret_from_env_reads_jwt_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JWT_SECRET", SECRET)
-    assert secret_from_env() == SECRET
-
-
-def test_secret_from_env_refuses_missing_and_short(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("JWT_SECRET", raising=False)
-    with pytest.raises(ValueError, match=r"JWT_SECRET is not set.*openssl"):
-        secret_from_env()
-    monkeypatch.setenv("JWT_SECRET", "short")
-    with pytest.raises(ValueError, match="5 bytes"):
-        secret_from_env()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from typing import Any
 
 import pytest
@@ -93,7 +92,6 @@ def _padded(token: str) -> list[str]:
 @pytest.mark.parametrize("mode", ["wsgi", "asgi"])
 def test_padded_spellings_of_a_valid_token_are_refused(mode: str) -> None:
     token = make_token()
-    base64.urlsafe_b64decode(token.split(".")[2] + "==")  # the real signature decodes
     app = wrap(mode)
     assert seen(request(mode, app, cookie=f"access_token={token}"))["authenticated"] is True
     for spelling in _padded(token):
