@@ -62,12 +62,12 @@ class ASGIMiddleware(JWTCookieMiddleware):
                 return
         scope = {**scope, "user": state.user, "auth": state.credentials, "jwtcookie": state}
         if kind == "websocket":
-            if engine.refuses_anonymous(scope["path"], state):
+            if engine.refuses_anonymous(route_path(scope), state):
                 await _refuse(kind, send, 401, REFUSED_ANONYMOUS)
                 return
             await self.app(scope, receive, send)  # the user is known; no cookie to send back
             return
-        if engine.refuses_anonymous(scope["path"], state):
+        if engine.refuses_anonymous(route_path(scope), state):
             await _send_json(send, 401, REFUSED_ANONYMOUS, state.response_cookies(_no))
             return
         cookie_name = engine.cookies.prefix_bytes
@@ -129,6 +129,19 @@ class _Headers:
                 self.sec_fetch_site = value.decode("latin-1").strip().lower()
             elif name == b"host":
                 self.host = value.decode("latin-1")
+
+
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: ``path`` less ``root_path`` (Starlette's ``get_route_path``).
+
+    Servers and routers put the root path in front of ``path`` (uvicorn ``--root-path``, a
+    Starlette ``Mount``, a2wsgi under a ``SCRIPT_NAME``) or not (hypercorn, older Starlette).
+    """
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :] or "/"
+    return path
 
 
 def _server_host(scope: Scope) -> str | None:
