@@ -1,75 +1,37 @@
 """Reading our one cookie from a Cookie header, and the Set-Cookie values we send back.
 
 Serialising is werkzeug's ``dump_cookie``, done once at start-up: per request only the
-token is joined to a precomputed attribute string. Reading is a targeted scan for our
-cookie's name that gives exactly what ``werkzeug.http.parse_cookie`` would (a differential
-property test pins this), and defers to werkzeug itself for quoted values and non-ASCII.
+token is joined to a precomputed attribute string. Reading splits the header on ``;``, as
+browsers build it (RFC 6265 §5.4: ``name=value`` pairs joined by ``; ``, never a ``;`` in a
+value). A parser that reads quoted strings, werkzeug's included, lets a cookie planted by a
+sibling subdomain holding a lone ``"`` swallow the cookies after it; the duplicate-cookie
+rule needs to see every value sent under our name, so no planted byte may hide one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from werkzeug.http import dump_cookie, parse_cookie
-from werkzeug.sansio.http import parse_cookie as parse_raw_cookie
+from werkzeug.http import dump_cookie
 
 _BLANK = " \t"
 
 
 def find_cookie(header: str, name: str) -> list[str]:
-    """Every value of cookie ``name`` in a Cookie header, in header order (werkzeug's reading).
+    """Every value of cookie ``name`` in a Cookie header, in header order, quotes and all.
 
     ``name`` is a valid cookie name (no blank, ``=``, ``;`` or ``"``), as the middleware checks.
+    A segment without ``=`` is a browser's nameless cookie, never ours.
     """
     if name not in header:
-        return []  # decoding keeps ASCII as it is, so werkzeug would not find it either
-    if '"' in header or not header.isascii():
-        return _werkzeug_reading(header, name)
-    # Without quotes every `;` ends a cookie: jump from one occurrence of the name to the
-    # next, and read only the segments whose key it is.
-    # Each segment is looked at once, so the scan stays linear on hostile headers.
+        return []
     values = []
-    segment_start = 0
-    found = header.find(name)
-    while found != -1:
-        semicolon = header.rfind(";", segment_start, found)
-        if semicolon != -1:
-            segment_start = semicolon + 1
-        segment_end = header.find(";", found)
-        if segment_end == -1:
-            segment_end = len(header)
-        if not header[segment_start:found].strip(_BLANK):  # our name is this segment's key
-            value = _value_after_name(header[found + len(name) : segment_end])
-            if value is not None:
-                values.append(value)
-        segment_start = segment_end + 1
-        found = header.find(name, segment_start)
+    for segment in header.split(";"):
+        if name in segment:
+            key, equals, value = segment.partition("=")
+            if equals and key.strip(_BLANK) == name:
+                values.append(value.strip(_BLANK))
     return values
-
-
-def _value_after_name(rest: str) -> str | None:
-    """The value in what follows our name in its segment, or None where werkzeug skips it."""
-    if rest and rest[0] not in " \t=":
-        return None  # a longer name that merely starts with ours
-    rest = rest.lstrip(_BLANK)
-    if not rest:
-        return ""  # a name alone is an empty value
-    if rest[0] != "=":
-        return None  # werkzeug skips a segment it cannot read
-    value = rest[1:].strip(_BLANK)
-    if " " in value or "\t" in value:
-        return None  # werkzeug skips a segment with junk after its value
-    return value
-
-
-def _werkzeug_reading(header: str, name: str) -> list[str]:
-    """werkzeug's own parser, for quoted values and non-ASCII headers (rare, never our token)."""
-    try:
-        return parse_cookie(header).getlist(name)
-    except UnicodeError:
-        # Not UTF-8 once read as latin-1 bytes: werkzeug.http gives up, but an unrelated
-        # cookie must not log the user out, so read it undecoded, as Flask's request does.
-        return parse_raw_cookie(header).getlist(name)
 
 
 class CookieWriter:

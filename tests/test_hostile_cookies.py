@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from werkzeug.http import parse_cookie
 from werkzeug.test import Client
 
 from jwtcookie.engine import MAX_DUPLICATE_COOKIES
@@ -113,6 +112,33 @@ def test_planted_duplicates_do_not_delete_the_users_cookie(mode: str, planted: l
     reply = Site(mode).request(cookie=cookies(*planted, token()))
     assert_anonymous(reply)
     assert reply.cookie() is None
+
+
+# A sibling subdomain plants `access_token=X; Path=/api` (sent first, being more specific) and
+# two cookies holding a lone `"`; the browser sends them around the user's real cookie. A
+# parser that reads quoted strings sees `a` as `"; access_token=REAL; z="`.
+QUOTE_PLANTED = 'access_token={planted}; a="; access_token={real}; z="'
+
+
+def test_a_planted_quote_never_hides_the_users_cookie(mode: str) -> None:
+    """Before the fix only the planted garbage was seen: anonymous, and the real cookie deleted."""
+    reply = Site(mode).request(cookie=QUOTE_PLANTED.format(planted="junk", real=token()))
+    assert reply.authenticated_as == "1"
+    assert reply.cookie() is None, "the real cookie is neither deleted nor overwritten"
+
+
+def test_a_planted_quote_never_turns_a_duplicate_into_a_login(mode: str) -> None:
+    """Before the fix the victim's browser was logged in as mallory (login CSRF)."""
+    reply = Site(mode).request(cookie=QUOTE_PLANTED.format(planted=token(MALLORY), real=token()))
+    assert_anonymous(reply)
+    assert reply.cookie() is None
+
+
+def test_a_planted_quote_never_hides_a_host_prefixed_cookie(mode: str) -> None:
+    """A `__Host-` cookie cannot be planted, but quotes around it used to hide it (denial)."""
+    site = Site(mode, cookie_name="__Host-access_token", secure=True)
+    header = f'a="; __Host-access_token={token()}; z="'
+    assert site.request(cookie=header).authenticated_as == "1"
 
 
 def test_up_to_four_duplicates_are_read(mode: str) -> None:
@@ -324,6 +350,12 @@ pieces = st.one_of(
 cookie_headers = st.lists(pieces, max_size=12).map("".join)
 
 
+def browser_split(header: str, name: str) -> list[str]:
+    """Every value of ``name`` when the header is read as browsers build it (RFC 6265 §5.4)."""
+    pairs = [segment.split("=", 1) for segment in header.split(";") if "=" in segment]
+    return [value.strip(" \t") for key, value in pairs if key.strip(" \t") == name]
+
+
 def run_both(sites: dict[str, Site], **request: Any) -> list[Reply]:
     replies = [site.request(**request) for site in sites.values()]
     for reply in replies:
@@ -344,7 +376,7 @@ def test_any_cookie_header_logs_in_exactly_as_the_duplicate_rule_says(
     header: str,
 ) -> None:
     raw = header.encode("utf-8", "surrogatepass")
-    values = parse_cookie(raw.decode("latin-1")).getlist("access_token")  # werkzeug's reading
+    values = browser_split(raw.decode("latin-1"), "access_token")
     valid = {value for value in values if value in (GOOD, THEIRS)}
     expected = None
     if len(values) <= MAX_DUPLICATE_COOKIES and len(valid) == 1:
