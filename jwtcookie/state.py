@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 EMPTY_CLAIMS: Mapping[str, Any] = MappingProxyType({})
 
 # Claims that describe the token rather than the user; the default user leaves them out.
-REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time"})
+REGISTERED_CLAIMS = frozenset(
+    {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "sid"}
+)
 
 
 class Reason(str, Enum):
@@ -197,6 +199,12 @@ class AuthState:
     @property
     def is_authenticated(self) -> bool:
         return bool(self._user.is_authenticated)
+
+    @property
+    def session_id(self) -> str | None:
+        """The login session (``sid``) every renewal carries over: revoke this at logout."""
+        sid = self._claims.get("sid")
+        return sid if isinstance(sid, str) else None
 
     @property
     def credentials(self) -> Credentials:

@@ -83,7 +83,12 @@ class TokenCodec:
     # -- issuing ---------------------------------------------------------------------------
 
     def issue(self, claims: Mapping[str, Any], *, auth_time: float | None = None) -> str:
-        """A fresh token for ``claims``: new ``iat``, ``exp``, ``jti``; ``auth_time`` kept."""
+        """A fresh token for ``claims``: new ``iat``, ``exp``, ``jti``; ``auth_time`` kept.
+
+        ``sid`` names the session: a string one in ``claims`` is kept (renewal carries it over,
+        so revoking a session also refuses a copy taken before the last renewal); else a new
+        session starts.
+        """
         key = self.keyring.signer
         if key is None:
             raise RuntimeError(
@@ -95,6 +100,8 @@ class TokenCodec:
         payload["iat"] = now
         payload["exp"] = now + self.max_age
         payload["jti"] = secrets.token_urlsafe(12)
+        if not isinstance(payload.get("sid"), str):
+            payload["sid"] = secrets.token_urlsafe(12)
         if self.issuer is not None:
             payload["iss"] = self.issuer
         if self.audience is not None:

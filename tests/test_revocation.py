@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 import pytest
 
-from jwtcookie import JWTCookieMiddleware, get_auth
+from jwtcookie import JWTCookieMiddleware
 from tests.security_apps import (
     ALICE,
     DAY,
@@ -22,6 +22,7 @@ from tests.security_apps import (
     act,
     assert_anonymous,
     make_apps,
+    token,
 )
 
 
@@ -210,37 +211,76 @@ def test_user_not_before_counts_whole_seconds(mode: str) -> None:
     assert send(site, site.login()).authenticated_as == "1"
 
 
-# -- logout that revokes the current jti ------------------------------------------------------
+# -- sessions: one sid per login, carried over by every renewal ------------------------------
 
 
-def test_logout_revokes_the_current_token(mode: str) -> None:
-    """A copy of the cookie taken before logout (a stolen one) is refused afterwards."""
+def test_each_login_starts_a_session_that_every_renewal_carries_over(mode: str) -> None:
+    clock = Clock()
+    site = Site(mode, clock=clock)
+    first, second = site.login(), site.login()
+    assert claims_of(first)["sid"] != claims_of(second)["sid"]
+    assert claims_of(site.middleware.issue(ALICE))["sid"] not in (
+        claims_of(first)["sid"],
+        claims_of(second)["sid"],
+    )
+    chain = [first]
+    for _ in range(3):  # three renewals, 4 days apart
+        clock.advance(4 * DAY)
+        renewed = send(site, chain[-1]).cookie()
+        assert renewed
+        chain.append(renewed)
+    assert {claims_of(value)["sid"] for value in chain} == {claims_of(first)["sid"]}
+    assert len({claims_of(value)["jti"] for value in chain}) == len(chain)
+
+
+def test_a_token_from_elsewhere_gets_a_session_at_its_first_renewal(mode: str) -> None:
+    clock = Clock()
+    site = Site(mode, clock=clock)
+    clock.advance(4 * DAY)
+    renewed = send(site, token(issued=clock() - 4 * DAY)).cookie()
+    assert renewed
+    assert isinstance(claims_of(renewed)["sid"], str)
+
+
+def test_logout_revokes_the_session_so_an_earlier_copy_is_refused(mode: str) -> None:
+    """The README's pattern. Revoking the jti at logout left a copy taken before the last
+    renewal valid, and renewed (every renewal minted a new jti)."""
+    clock = Clock()
     revoked: set[str] = set()  # in production: a shared store with a TTL of max_age
 
     def action(path: str, auth: Any) -> None:
         if path == "/logout":
-            revoked.add(auth.claims["jti"])
+            revoked.add(auth.session_id)
             auth.logout()
         else:
             act(path, auth)
 
-    site = Site(mode, action, is_revoked=lambda claims: claims["jti"] in revoked)
-    value = site.login()
-    stolen = value
-    reply = send(site, value, "/logout", "POST")
-    assert reply.cookie() == ""
-    assert len(revoked) == 1
-    assert_anonymous(send(site, stolen))
+    site = Site(mode, action, clock=clock, is_revoked=lambda c: c.get("sid") in revoked)
+    copied = site.login()  # e.g. stolen from a shared computer
+    clock.advance(4 * DAY)
+    current = send(site, copied).cookie()  # the user's browser gets a renewed cookie
+    assert current
+    assert send(site, current, "/logout", "POST").cookie() == ""
+    for value in (copied, current):
+        reply = send(site, value)
+        assert_anonymous(reply)
+        assert reply.seen["reason"] == "revoked"
+        assert reply.cookie() == "", "deleted, never renewed"
+    assert send(site, site.login()).authenticated_as == "1", "a new login is a new session"
 
 
-def test_get_auth_gives_the_claims_a_logout_handler_needs(mode: str) -> None:
-    seen: list[str] = []
+def test_hooks_and_handlers_see_the_session_id(mode: str) -> None:
+    heard: list[Any] = []
+    seen: list[Any] = []
 
     def action(path: str, auth: Any) -> None:
-        seen.append(auth.claims["jti"])
+        seen.append(auth.session_id)
 
-    site = Site(mode, action)
+    def is_revoked(claims: Mapping[str, Any]) -> bool:
+        heard.append(claims["sid"])
+        return False
+
+    site = Site(mode, action, is_revoked=is_revoked)
     value = site.middleware.issue(ALICE)
     send(site, value)
-    assert seen == [claims_of(value)["jti"]]
-    assert get_auth  # the accessor the README shows: get_auth(request).claims["jti"]
+    assert heard == seen == [claims_of(value)["sid"]]
