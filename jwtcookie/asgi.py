@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.double_submit import error_body
 from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, Checked, maybe_await
 from jwtcookie.middleware import JWTCookieMiddleware
@@ -77,8 +78,8 @@ class ASGIMiddleware(JWTCookieMiddleware):
                 app_headers = message.get("headers", ())
                 values = state.response_cookies(lambda: _sets_cookie(app_headers, cookie_name))
                 if values:
-                    added = [(b"set-cookie", value.encode("latin-1")) for value in values]
-                    message = {**message, "headers": [*app_headers, *added]}
+                    headers = [*_kept_from_shared_caches(app_headers), *_set_cookies(values)]
+                    message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -166,6 +167,21 @@ def _sets_cookie(headers: Any, prefix: bytes) -> bool:
     )
 
 
+def _kept_from_shared_caches(headers: Any) -> list[tuple[bytes, bytes]]:
+    cache_controls = [
+        value.decode("latin-1") for name, value in headers if name.lower() == b"cache-control"
+    ]
+    private = private_cache_control(cache_controls)
+    if private is None:
+        return list(headers)
+    kept = [(name, value) for name, value in headers if name.lower() != b"cache-control"]
+    return [*kept, (b"cache-control", private.encode("latin-1"))]
+
+
+def _set_cookies(values: tuple[str, ...]) -> list[tuple[bytes, bytes]]:
+    return [(b"set-cookie", value.encode("latin-1")) for value in values]
+
+
 def _no() -> bool:
     return False
 
@@ -174,7 +190,8 @@ async def _send_json(
     send: Send, status: int, body: bytes, set_cookies: tuple[str, ...] = ()
 ) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    headers += [(b"set-cookie", value.encode("latin-1")) for value in set_cookies]
+    if set_cookies:
+        headers += [(b"cache-control", PRIVATE.encode()), *_set_cookies(set_cookies)]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

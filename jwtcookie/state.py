@@ -14,9 +14,7 @@ if TYPE_CHECKING:
 EMPTY_CLAIMS: Mapping[str, Any] = MappingProxyType({})
 
 # Claims that describe the token rather than the user; the default user leaves them out.
-REGISTERED_CLAIMS = frozenset(
-    {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "sid"}
-)
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "sid"})
 
 
 class Reason(str, Enum):

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.double_submit import error_body
 from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, is_async_hook
 from jwtcookie.middleware import JWTCookieMiddleware
@@ -62,7 +63,7 @@ class WSGIMiddleware(JWTCookieMiddleware):
         ) -> Any:
             values = state.response_cookies(lambda: _sets_cookie(headers, prefix))
             if values:
-                headers = [*headers, *[("Set-Cookie", value) for value in values]]
+                headers = [*_kept_from_shared_caches(headers), *_set_cookies(values)]
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, start_response_with_cookie)
@@ -125,6 +126,19 @@ def _sets_cookie(headers: Iterable[tuple[str, str]], prefix: str) -> bool:
     )
 
 
+def _kept_from_shared_caches(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
+    private = private_cache_control(cache_controls)
+    if private is None:
+        return headers
+    kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+    return [*kept, ("Cache-Control", private)]
+
+
+def _set_cookies(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [("Set-Cookie", value) for value in values]
+
+
 def _no() -> bool:
     return False
 
@@ -133,6 +147,7 @@ def _json(
     start_response: StartResponse, status: str, body: bytes, set_cookies: tuple[str, ...] = ()
 ) -> list[bytes]:
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    headers += [("Set-Cookie", value) for value in set_cookies]
+    if set_cookies:
+        headers += [("Cache-Control", PRIVATE), *_set_cookies(set_cookies)]
     start_response(status, headers)
     return [body]

@@ -33,7 +33,8 @@ MODES = ("wsgi", "asgi")
 Headers = Sequence[tuple[str | bytes, str | bytes]]
 
 
-Act = Callable[[str, Any], None]
+# What the app does on a path: log in or out, say; it may return extra response headers.
+Act = Callable[[str, Any], "list[tuple[str, str]] | None"]
 
 
 def act(path: str, auth: Any) -> None:
@@ -57,16 +58,17 @@ def make_apps(action: Act = act) -> tuple[Any, Any]:
 
     def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         auth = get_auth(environ)
-        action(environ["PATH_INFO"], auth)
-        start_response("200 OK", [("Content-Type", "application/json")])
+        extra = action(environ["PATH_INFO"], auth) or []
+        start_response("200 OK", [("Content-Type", "application/json"), *extra])
         return [describe(auth)]
 
     async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
         auth = get_auth(scope)
-        action(scope["path"], auth)
+        extra = action(scope["path"], auth) or []
         headers = [(b"content-type", b"application/json")]
+        headers += [(name.lower().encode(), value.encode()) for name, value in extra]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": describe(auth)})
 
@@ -93,6 +95,9 @@ class Reply:
     def authenticated_as(self) -> str | None:
         seen = self.seen
         return seen["id"] if seen["auth"] else None
+
+    def header(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key.lower() == name.lower()]
 
     def set_cookies(self, name: str = "access_token") -> list[str]:
         prefix = name + "="
