@@ -75,7 +75,10 @@ class ASGIMiddleware(JWTCookieMiddleware):
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                app_headers = message.get("headers", ())
+                app_headers = message.get("headers", [])
+                if type(app_headers) is not list:  # any iterable, a generator too: read it once
+                    app_headers = list(app_headers)
+                    message = {**message, "headers": app_headers}
                 values = state.response_cookies(lambda: _sets_cookie(app_headers, cookie_name))
                 if values:
                     headers = [*_kept_from_shared_caches(app_headers), *_set_cookies(values)]
@@ -167,13 +170,13 @@ def _sets_cookie(headers: Any, prefix: bytes) -> bool:
     )
 
 
-def _kept_from_shared_caches(headers: Any) -> list[tuple[bytes, bytes]]:
+def _kept_from_shared_caches(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     cache_controls = [
         value.decode("latin-1") for name, value in headers if name.lower() == b"cache-control"
     ]
     private = private_cache_control(cache_controls)
     if private is None:
-        return list(headers)
+        return headers
     kept = [(name, value) for name, value in headers if name.lower() != b"cache-control"]
     return [*kept, (b"cache-control", private.encode("latin-1"))]
 

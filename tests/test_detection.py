@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import time
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from starlette.applications import Starlette
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.asgi import ASGIMiddleware
 from jwtcookie.wsgi import WSGIMiddleware
-from tests.core_apps import SECRET, asgi_app, make_token, request, seen, wsgi_app
+from tests.core_apps import DAY, SECRET, asgi_app, make_token, request, seen, wrap, wsgi_app
 
 
 async def async_function(scope: Any, receive: Any, send: Any) -> None:
@@ -182,3 +183,29 @@ def test_asgi_scope_is_copied_not_mutated() -> None:
     asyncio.run(JWTCookieMiddleware(app, secret=SECRET)(dict(original), None, None))  # type: ignore[arg-type]
     assert "user" in inner[0]
     assert "user" not in original
+
+
+# -- ASGI: response headers as a one-shot iterable ---------------------------------------------
+
+
+async def one_shot_headers_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An app whose response headers are a generator, which the ASGI spec allows."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-security-policy", b"default-src 'self'"),
+        (b"x-frame-options", b"DENY"),
+    ]
+    start = {"type": "http.response.start", "status": 200, "headers": iter(headers)}
+    await send(start)
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+@pytest.mark.parametrize("cookie", ["old", "forged", "fresh", "none"])
+def test_asgi_one_shot_response_headers_are_all_kept_beside_ours(cookie: str) -> None:
+    """Before the fix, the renewal check read the iterable up and the app's headers were lost."""
+    values = {"old": make_token(issued=time.time() - 4 * DAY), "forged": "x", "fresh": make_token()}
+    sent = f"access_token={values[cookie]}" if cookie in values else None
+    reply = request("asgi", wrap("asgi", one_shot_headers_app), cookie=sent)
+    names = [name for name, _ in reply.headers]
+    assert names[:3] == ["content-type", "content-security-policy", "x-frame-options"]
+    assert len(reply.our_cookies()) == (1 if cookie in ("old", "forged") else 0)
