@@ -34,6 +34,14 @@ def find_cookie(header: str, name: str) -> list[str]:
     return values
 
 
+def cookie_prefix(name: str) -> str:
+    """The ``__Host-`` or ``__Secure-`` prefix of ``name``, in its own case; '' for none."""
+    for prefix in ("__host-", "__secure-"):
+        if name[: len(prefix)].lower() == prefix:
+            return name[: len(prefix)]
+    return ""
+
+
 class CookieWriter:
     """Set-Cookie values for one cookie, with every attribute worked out once."""
 

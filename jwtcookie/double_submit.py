@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from jwtcookie.cookies import CookieWriter, find_cookie
+from jwtcookie.cookies import CookieWriter, cookie_prefix, find_cookie
 
 CLAIM = "csrf"
 HEADER = "X-CSRF-Token"
@@ -33,8 +33,7 @@ class DoubleSubmit:
 
     def __init__(self, login_cookies: CookieWriter) -> None:
         name = login_cookies.name
-        prefix = next((p for p in ("__Host-", "__Secure-") if name.startswith(p)), "")
-        self.cookie_name = prefix + COOKIE
+        self.cookie_name = cookie_prefix(name) + COOKIE
         # Readable by the page's script, otherwise the login cookie's very attributes.
         self.cookies = login_cookies.sibling(self.cookie_name, httponly=False)
         self.login_name = name

@@ -6,7 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, overload
 
-from jwtcookie.cookies import CookieWriter
+from jwtcookie.cookies import CookieWriter, cookie_prefix
 from jwtcookie.detect import Interface, detect_interface
 from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.engine import Engine, Hook
@@ -69,7 +69,7 @@ class JWTCookieMiddleware:
         keys: Keyring | None = None,  # instead of secret: rotation and public keys
         algorithm: str = "HS256",  # with `secret`; the key pins it, the token never does
         secure: bool = True,  # Secure cookie; turn off only for plain-http localhost
-        cookie_name: str = "access_token",  # `__Host-` prefix enforces Secure, Path=/, no Domain
+        cookie_name: str | None = None,  # __Host-access_token when it can be (below)
         max_age: int = SEVEN_DAYS,  # token life and cookie Max-Age
         path: str = "/",  # the cookie is sent to the whole site
         domain: str | None = None,  # host-only cookie unless shared with subdomains
@@ -95,7 +95,9 @@ class JWTCookieMiddleware:
     ) -> None:
         self.app = app
         keyring = _keyring(secret, keys, algorithm)
-        secure, path, domain = _cookie_scope(cookie_name, secure, path, domain)
+        if cookie_name is None:
+            cookie_name = default_cookie_name(secure=secure, path=path, domain=domain)
+        _check_cookie_scope(cookie_name, secure, path, domain)
         samesite = _samesite(samesite, secure)
         if partitioned and not secure:
             raise ValueError(
@@ -172,19 +174,31 @@ def _keyring(secret: str | bytes | None, keys: Keyring | None, algorithm: str) -
     return Keyring([Key.hmac(secret, algorithm=algorithm)])
 
 
-def _cookie_scope(
-    name: str, secure: bool, path: str, domain: str | None
-) -> tuple[bool, str, str | None]:
-    """Enforce what the ``__Host-``/``__Secure-`` name prefixes promise the browser."""
+def default_cookie_name(*, secure: bool, path: str, domain: str | None) -> str:
+    """``access_token`` with the strongest prefix the cookie's attributes allow.
+
+    ``__Host-`` (Secure, Path=/, no Domain) is the one a sibling subdomain cannot plant;
+    ``__Secure-`` at least keeps a plain-http page from planting it.
+    """
+    if not secure:
+        return "access_token"
+    return "__Host-access_token" if path == "/" and domain is None else "__Secure-access_token"
+
+
+def _check_cookie_scope(name: str, secure: bool, path: str, domain: str | None) -> None:
+    """Enforce what the ``__Host-``/``__Secure-`` name prefixes promise the browser.
+
+    Browsers match the prefixes without regard to case (RFC 6265bis), so this check does too.
+    """
     if not name or any(char in name for char in ' \t=;,"\\') or not name.isascii():
         raise ValueError(f"jwtcookie: {name!r} is not a valid cookie name.")
-    if name.startswith(("__Host-", "__Secure-")) and not secure:
-        raise ValueError(f"jwtcookie: a {name.split('-')[0]}- cookie must be secure=True.")
-    if name.startswith("__Host-") and (path != "/" or domain is not None):
+    prefix = cookie_prefix(name)
+    if prefix and not secure:
+        raise ValueError(f"jwtcookie: a {prefix} cookie must be secure=True.")
+    if prefix.lower() == "__host-" and (path != "/" or domain is not None):
         raise ValueError("jwtcookie: a __Host- cookie needs path='/' and no domain.")
     if not path.startswith("/"):
         raise ValueError("jwtcookie: the cookie path must start with '/'.")
-    return secure, path, domain
 
 
 def _samesite(samesite: str, secure: bool) -> str:

@@ -24,6 +24,7 @@ SECRET = "test-secret-" + "x" * 40  # 52 bytes: over the 32-byte minimum
 USER = {"_id": "42", "username": "alice"}
 DAY = 24 * 3600
 MODES = ("wsgi", "asgi")
+COOKIE = "__Host-access_token"  # the default name when secure=True (the default) and no domain
 
 
 class Clock:
@@ -73,7 +74,7 @@ def act(path: str, auth: Any) -> list[tuple[str, str]]:
     elif path == "/logout":
         auth.logout()
     elif path == "/own-cookie":
-        return [("Set-Cookie", "access_token=handmade; Path=/")]
+        return [("Set-Cookie", f"{COOKIE}=handmade; Path=/")]
     elif path == "/other-cookies":
         return [("Set-Cookie", "theme=dark; Path=/"), ("Set-Cookie", "lang=en; Path=/")]
     return []
@@ -110,10 +111,10 @@ class Reply:
     def set_cookies(self) -> list[str]:
         return [v for k, v in self.headers if k.lower() == "set-cookie"]
 
-    def our_cookies(self, name: str = "access_token") -> list[str]:
+    def our_cookies(self, name: str = COOKIE) -> list[str]:
         return [v for v in self.set_cookies if v.startswith(name + "=")]
 
-    def token(self, name: str = "access_token") -> str | None:
+    def token(self, name: str = COOKIE) -> str | None:
         """The token our cookie carries, '' when the cookie is deleted, None when not sent."""
         ours = self.our_cookies(name)
         assert len(ours) <= 1, f"more than one {name} Set-Cookie: {ours}"

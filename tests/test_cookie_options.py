@@ -3,12 +3,13 @@ with Secure, and Domain/Path identical on the cookies that set and that delete."
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from jwtcookie import JWTCookieMiddleware
-from tests.security_apps import MODES, SECRET, Site, make_apps, token
+from tests.security_apps import MALLORY, MODES, SECRET, Site, make_apps, token
 
 
 @pytest.fixture(params=MODES)
@@ -71,7 +72,7 @@ def test_secure_prefix_needs_secure() -> None:
 
 def test_partitioned_flag_on_every_cookie_write(mode: str) -> None:
     site = Site(mode, partitioned=True, secure=True, samesite="None")
-    for written in all_cookie_writes(site, "access_token"):
+    for written in all_cookie_writes(site, site.cookie_name):
         assert written.count("Partitioned") == 1, written
         assert "secure" in attributes(written)
 
@@ -91,7 +92,7 @@ def test_samesite_none_requires_secure() -> None:
 
 def test_samesite_none_with_secure_is_written(mode: str) -> None:
     site = Site(mode, samesite="None", secure=True)
-    for written in all_cookie_writes(site, "access_token"):
+    for written in all_cookie_writes(site, site.cookie_name):
         assert attributes(written)["samesite"] == "None"
         assert "secure" in attributes(written)
 
@@ -105,7 +106,7 @@ def test_unknown_samesite_is_refused(samesite: str) -> None:
 def test_domain_and_path_match_on_set_and_delete(mode: str) -> None:
     """A delete with another Domain or Path would leave the browser's cookie in place."""
     site = Site(mode, domain="example.com", path="/app", samesite="Strict", secure=True)
-    writes = all_cookie_writes(site, "access_token")
+    writes = all_cookie_writes(site, site.cookie_name)
     login, logout, bad = (attributes(written) for written in writes)
     for found in (login, logout, bad):
         assert found["domain"] == "example.com"
@@ -134,3 +135,63 @@ def test_custom_cookie_name_reads_only_that_cookie(mode: str) -> None:
     site = Site(mode, cookie_name="session")
     assert site.request(cookie=f"session={token()}").authenticated_as == "1"
     assert site.request(cookie=f"access_token={token()}").seen["auth"] is False
+
+
+# -- the default name: __Host- whenever it can be ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({}, "__Host-access_token"),  # secure=True, no domain, path "/"
+        ({"domain": "example.com"}, "__Secure-access_token"),
+        ({"path": "/app"}, "__Secure-access_token"),
+        ({"secure": False}, "access_token"),
+        ({"cookie_name": "access_token"}, "access_token"),  # the demos' API keeps this name
+    ],
+)
+def test_the_default_cookie_name_takes_the_strongest_prefix_the_options_allow(
+    mode: str, options: dict[str, Any], name: str
+) -> None:
+    site = Site(mode, **{"secure": True, **options})
+    assert site.cookie_name == name
+    for written in all_cookie_writes(site, name):
+        assert written.startswith(f"{name}=")
+
+
+def test_a_tossed_cookie_cannot_log_in_a_victim_who_has_none(mode: str) -> None:
+    """A sibling subdomain can plant `access_token` for the whole domain, never `__Host-`.
+
+    Before the fix the default name was `access_token`: a victim without a valid cookie of
+    his own was logged in as mallory, and renewal copied mallory's session into the victim's
+    host-only cookie.
+    """
+    site = Site(mode, secure=True)
+    planted = token(MALLORY, issued=time.time() - 4 * 24 * 3600)
+    reply = site.request(cookie=f"access_token={planted}")
+    assert reply.seen["auth"] is False
+    assert reply.set_cookies(site.cookie_name) == []
+
+
+def test_without_the_host_prefix_a_tossed_cookie_logs_in_a_victim_who_has_none(mode: str) -> None:
+    """What SECURITY.md warns of for `cookie_name="access_token"` (the demos' choice)."""
+    site = Site(mode, secure=True, cookie_name="access_token")
+    assert site.request(cookie=f"access_token={token(MALLORY)}").authenticated_as == "666"
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("__host-access_token", {"secure": False}),
+        ("__HOST-access_token", {"secure": True, "domain": "example.com"}),
+        ("__hOsT-access_token", {"secure": True, "path": "/app"}),
+        ("__secure-access_token", {"secure": False}),
+        ("__SECURE-access_token", {"secure": False}),
+    ],
+)
+def test_cookie_prefixes_are_checked_whatever_their_case(
+    name: str, options: dict[str, Any]
+) -> None:
+    """Browsers match the prefixes without regard to case (and drop what breaks them)."""
+    with pytest.raises(ValueError, match=r"must be secure=True|needs path='/' and no domain"):
+        construct(cookie_name=name, **options)

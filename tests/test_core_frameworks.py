@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from werkzeug.test import Client
 
 from jwtcookie import JWTCookieMiddleware, get_auth
-from tests.core_apps import DAY, SECRET, USER, Clock, make_token
+from tests.core_apps import COOKIE, DAY, SECRET, USER, Clock, make_token
 
 
 def flask_app(**options: Any) -> Client:
@@ -94,13 +94,13 @@ FRAMEWORKS = pytest.mark.parametrize("make", [flask_app, starlette_app], ids=["f
 
 
 def get(client: Any, path: str, token: str | None = None, **kwargs: Any) -> Any:
-    headers = {"Cookie": f"access_token={token}"} if token is not None else {}
+    headers = {"Cookie": f"{COOKIE}={token}"} if token is not None else {}
     return client.get(path, headers=headers, **kwargs)
 
 
 def post(client: Any, path: str, token: str | None = None, **headers: str) -> Any:
     if token is not None:
-        headers["Cookie"] = f"access_token={token}"
+        headers["Cookie"] = f"{COOKIE}={token}"
     return client.post(path, headers=headers)
 
 
@@ -126,7 +126,7 @@ def test_anonymous_request_reaches_the_handler_with_its_reason(make: Factory) ->
     assert json_of(get(client, "/me"))["reason"] == "missing"
     expired = get(client, "/me", make_token(issued=1_000_000_000))
     assert json_of(expired)["reason"] == "expired"
-    assert set_cookies(expired)[0].startswith("access_token=;")
+    assert set_cookies(expired)[0].startswith(f"{COOKIE}=;")
 
 
 @FRAMEWORKS
@@ -144,7 +144,7 @@ def test_login_then_check_with_the_issued_cookie(make: Factory) -> None:
 def test_logout_deletes_and_is_not_renewed(make: Factory) -> None:
     old = make_token(issued=Clock().now - 5 * DAY)
     (cookie,) = set_cookies(post(make(), "/logout", old))
-    assert cookie.startswith("access_token=;")
+    assert cookie.startswith(f"{COOKIE}=;")
     assert "Max-Age=0" in cookie
 
 

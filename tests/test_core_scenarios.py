@@ -10,6 +10,7 @@ import pytest
 
 from jwtcookie import JWTCookieMiddleware
 from tests.core_apps import (
+    COOKIE,
     DAY,
     MODES,
     SECRET,
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.parametrize("mode", MODES)
 
 
 def cookie_for(token: str) -> str:
-    return f"theme=dark; access_token={token}; lang=en"
+    return f"theme=dark; {COOKIE}={token}; lang=en"
 
 
 # -- extract, verify, inject --------------------------------------------------------------
@@ -55,14 +56,14 @@ def test_token_made_like_node_jsonwebtoken_is_accepted(mode: str) -> None:
     token = jwt.encode({**USER, "iat": 1_800_000_000, "exp": 1_800_000_000 + 7 * DAY}, SECRET)
     clock = Clock()
     clock.now = 1_800_000_000 + 60
-    info = seen(request(mode, wrap(mode, clock=clock), cookie=f"access_token={token}"))
+    info = seen(request(mode, wrap(mode, clock=clock), cookie=f"{COOKIE}={token}"))
     assert info["identity"] == "42"
 
 
 def test_cookie_name_is_configurable(mode: str) -> None:
     app = wrap(mode, cookie_name="sid")
     assert seen(request(mode, app, cookie=f"sid={make_token()}"))["authenticated"] is True
-    assert seen(request(mode, app, cookie=f"access_token={make_token()}"))["authenticated"] is False
+    assert seen(request(mode, app, cookie=f"{COOKIE}={make_token()}"))["authenticated"] is False
 
 
 # -- bad tokens ---------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def test_login_sets_the_cookie_with_secure_defaults(mode: str) -> None:
 
 
 def test_secure_false_leaves_out_only_the_secure_attribute(mode: str) -> None:
-    (cookie,) = request(mode, wrap(mode, secure=False), "/login").our_cookies()
+    (cookie,) = request(mode, wrap(mode, secure=False), "/login").our_cookies("access_token")
     assert "Secure" not in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
@@ -181,14 +182,15 @@ def test_login_token_carries_the_claims_a_fresh_life_and_a_jti(mode: str) -> Non
 
 
 def test_logout_deletes_the_cookie_with_the_same_path_and_domain(mode: str) -> None:
-    app = wrap(mode, path="/app", domain="example.com")
-    (set_cookie,) = request(mode, app, "/login").our_cookies()
-    (deleted,) = request(mode, app, "/logout", cookie=cookie_for(make_token())).our_cookies()
+    app, name = wrap(mode, path="/app", domain="example.com"), "__Secure-access_token"
+    (set_cookie,) = request(mode, app, "/login").our_cookies(name)
+    cookie = f"{name}={make_token()}"
+    (deleted,) = request(mode, app, "/logout", cookie=cookie).our_cookies(name)
     assert "Path=/app" in set_cookie
     assert "Path=/app" in deleted
     assert "Domain=example.com" in set_cookie
     assert "Domain=example.com" in deleted
-    assert deleted.startswith("access_token=;")
+    assert deleted.startswith(f"{name}=;")
     assert "Max-Age=0" in deleted
 
 
@@ -222,10 +224,14 @@ def test_renewed_token_has_a_fresh_life_and_the_same_claims(mode: str) -> None:
 
 
 def test_renewed_cookie_keeps_the_same_attributes(mode: str) -> None:
-    app = wrap(mode, path="/", domain="example.com", samesite="Strict")
-    login_attrs = request(mode, app, "/login").our_cookies()[0].split(";", 1)[1]
-    renewed = request(mode, app, cookie=cookie_for(make_token(issued=0 + _days_ago(5))))
-    assert renewed.our_cookies()[0].split(";", 1)[1] == login_attrs
+    app, name = (
+        wrap(mode, path="/", domain="example.com", samesite="Strict"),
+        "__Secure-access_token",
+    )
+    login_attrs = request(mode, app, "/login").our_cookies(name)[0].split(";", 1)[1]
+    old = make_token(issued=_days_ago(5))
+    renewed = request(mode, app, cookie=f"{name}={old}")
+    assert renewed.our_cookies(name)[0].split(";", 1)[1] == login_attrs
 
 
 def _days_ago(days: float) -> float:
@@ -249,7 +255,7 @@ def test_response_that_sets_our_cookie_itself_is_left_as_written(mode: str) -> N
     reply = request(
         mode, wrap(mode), "/own-cookie", cookie=cookie_for(make_token(issued=_days_ago(5)))
     )
-    assert reply.our_cookies() == ["access_token=handmade; Path=/"]
+    assert reply.our_cookies() == [f"{COOKIE}=handmade; Path=/"]
 
 
 def test_renewal_appends_to_the_apps_other_cookies(mode: str) -> None:

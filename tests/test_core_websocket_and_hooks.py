@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jwtcookie import JWTCookieMiddleware
-from tests.core_apps import SECRET, make_token, request, seen, wrap
+from tests.core_apps import COOKIE, SECRET, make_token, request, seen, wrap
 
 
 def handshake(middleware: Any, headers: dict[str, str], path: str = "/ws") -> list[Any]:
@@ -39,7 +39,7 @@ async def accepting_app(scope: Any, receive: Any, send: Any) -> None:
 
 def test_cross_site_websocket_handshake_is_closed_before_the_app_runs() -> None:
     middleware = JWTCookieMiddleware(accepting_app, secret=SECRET)
-    cookie = f"access_token={make_token()}"
+    cookie = f"{COOKIE}={make_token()}"
     refused = handshake(
         middleware, {"Host": "testserver", "Origin": "http://evil.example", "Cookie": cookie}
     )
@@ -48,7 +48,7 @@ def test_cross_site_websocket_handshake_is_closed_before_the_app_runs() -> None:
 
 def test_same_origin_websocket_handshake_reaches_the_app_with_the_user() -> None:
     middleware = JWTCookieMiddleware(accepting_app, secret=SECRET)
-    cookie = f"access_token={make_token()}"
+    cookie = f"{COOKIE}={make_token()}"
     sent = handshake(
         middleware, {"Host": "testserver", "Origin": "http://testserver", "Cookie": cookie}
     )
@@ -60,7 +60,7 @@ def test_anonymous_websocket_to_a_protected_path_is_closed_with_1008() -> None:
     assert handshake(middleware, {"Host": "testserver"}) == [
         {"type": "websocket.close", "code": 1008}
     ]
-    cookie = f"access_token={make_token()}"
+    cookie = f"{COOKIE}={make_token()}"
     assert (
         handshake(middleware, {"Host": "testserver", "Cookie": cookie})[0]["type"]
         == "websocket.accept"
@@ -75,7 +75,7 @@ def test_async_on_error_hook_is_awaited_on_asgi() -> None:
         heard.append(str(reason))
 
     app = wrap("asgi", on_error=on_error)
-    request("asgi", app, cookie="access_token=junk")
+    request("asgi", app, cookie=f"{COOKIE}=junk")
     assert heard == ["invalid"]
 
 
@@ -93,6 +93,6 @@ def _padded(token: str) -> list[str]:
 def test_padded_spellings_of_a_valid_token_are_refused(mode: str) -> None:
     token = make_token()
     app = wrap(mode)
-    assert seen(request(mode, app, cookie=f"access_token={token}"))["authenticated"] is True
+    assert seen(request(mode, app, cookie=f"{COOKIE}={token}"))["authenticated"] is True
     for spelling in _padded(token):
-        assert seen(request(mode, app, cookie=f'access_token="{spelling}"'))["reason"] == "invalid"
+        assert seen(request(mode, app, cookie=f'{COOKIE}="{spelling}"'))["reason"] == "invalid"

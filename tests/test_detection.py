@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.asgi import ASGIMiddleware
 from jwtcookie.wsgi import WSGIMiddleware
-from tests.core_apps import DAY, SECRET, asgi_app, make_token, request, seen, wrap, wsgi_app
+from tests.core_apps import COOKIE, DAY, SECRET, asgi_app, make_token, request, seen, wrap, wsgi_app
 
 
 async def async_function(scope: Any, receive: Any, send: Any) -> None:
@@ -111,9 +111,7 @@ def test_override_serves_a_decorated_coroutine_function_as_asgi() -> None:
     assert type(JWTCookieMiddleware(hidden, secret=SECRET)) is WSGIMiddleware
     middleware = JWTCookieMiddleware(hidden, secret=SECRET, interface="asgi")
     assert type(middleware) is ASGIMiddleware
-    assert (
-        seen(request("asgi", middleware, cookie=f"access_token={make_token()}"))["identity"] == "42"
-    )
+    assert seen(request("asgi", middleware, cookie=f"{COOKIE}={make_token()}"))["identity"] == "42"
 
 
 def test_override_serves_a_sync_call_returning_a_coroutine_as_asgi() -> None:
@@ -159,7 +157,7 @@ def test_websocket_scope_gets_the_user_and_no_cookie() -> None:
     scope = {
         "type": "websocket",
         "path": "/ws",
-        "headers": [(b"cookie", f"access_token={make_token()}".encode())],
+        "headers": [(b"cookie", f"{COOKIE}={make_token()}".encode())],
     }
     asyncio.run(JWTCookieMiddleware(app, secret=SECRET)(scope, None, send))  # type: ignore[arg-type]
     assert captured["user"].identity == "42"
@@ -204,7 +202,7 @@ async def one_shot_headers_app(scope: dict[str, Any], receive: Any, send: Any) -
 def test_asgi_one_shot_response_headers_are_all_kept_beside_ours(cookie: str) -> None:
     """Before the fix, the renewal check read the iterable up and the app's headers were lost."""
     values = {"old": make_token(issued=time.time() - 4 * DAY), "forged": "x", "fresh": make_token()}
-    sent = f"access_token={values[cookie]}" if cookie in values else None
+    sent = f"{COOKIE}={values[cookie]}" if cookie in values else None
     reply = request("asgi", wrap("asgi", one_shot_headers_app), cookie=sent)
     names = [name for name, _ in reply.headers]
     assert names[:3] == ["content-type", "content-security-policy", "x-frame-options"]

@@ -43,18 +43,19 @@ def test_login_sets_a_readable_csrf_cookie_with_the_same_attributes(mode: str) -
     site = Site(
         mode, double_submit=True, domain="example.com", path="/", samesite="Strict", secure=True
     )
+    assert site.cookie_name == "__Secure-access_token"
     reply = site.request("/login", method="POST")
-    [auth_cookie] = reply.set_cookies("access_token")
-    [csrf_cookie] = reply.set_cookies("csrf_token")
+    [auth_cookie] = reply.set_cookies(site.cookie_name)
+    [csrf_cookie] = reply.set_cookies("__Secure-csrf_token")
     auth, csrf = attributes(auth_cookie), attributes(csrf_cookie)
     assert "httponly" in auth
     assert "httponly" not in csrf, "the page's script must read it"
     assert {k: v for k, v in auth.items() if k != "httponly"} == csrf
-    value = reply.cookie("csrf_token")
+    value = reply.cookie("__Secure-csrf_token")
     assert value
     assert len(value) >= 32
     signed = jwt.decode(
-        reply.cookie(),
+        reply.cookie(site.cookie_name),
         SECRET,
         algorithms=["HS256"],
         options={"verify_iat": False, "verify_exp": False},

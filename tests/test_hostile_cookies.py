@@ -53,11 +53,11 @@ def test_the_drivers_agree_with_real_test_clients() -> None:
     from tests.security_apps import SECRET
 
     good = token()
-    wsgi = Client(JWTCookieMiddleware(wsgi_app, secret=SECRET), use_cookies=False)
+    wsgi = Client(JWTCookieMiddleware(wsgi_app, secret=SECRET, secure=False), use_cookies=False)
     reply = wsgi.get("/", headers={"Cookie": cookies("junk", good)})
     assert reply.status_code == 200
     assert reply.json["id"] == "1"
-    client = TestClient(JWTCookieMiddleware(asgi_app, secret=SECRET))  # no lifespan: no `with`
+    client = TestClient(JWTCookieMiddleware(asgi_app, secret=SECRET, secure=False))  # no `with`
     reply2 = client.get("/", headers={"Cookie": cookies("junk", good)})
     assert reply2.status_code == 200
     assert reply2.json()["id"] == "1"
