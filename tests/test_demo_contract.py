@@ -123,7 +123,10 @@ def test_login_cookie_is_secure_when_configured(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     demo = make_demo(name, tmp_path, monkeypatch, secure=True)
-    attributes = cookie_attributes(demo.register("alice", PASSWORD).access_token_cookies()[0])
+    (cookie,) = demo.register("alice", PASSWORD).set_cookies()
+    # Named access_token as the contract says, not the middleware's __Host- default.
+    assert cookie.startswith("access_token=")
+    attributes = cookie_attributes(cookie)
     assert {"secure", "httponly", "path=/", "samesite=lax", "max-age=604800"} <= attributes
 
 
@@ -756,4 +759,6 @@ def test_cookie_secure_1_in_the_environment_sets_secure(
     monkeypatch.setenv("COOKIE_SECURE", "1")
     app = demo_module(name).create_app(db_path=str(tmp_path / "s.sqlite3"), secret=SECRET)
     reply = DemoClient(name, app, tmp_path / "s.sqlite3").register("alice", PASSWORD)
-    assert "secure" in cookie_attributes(reply.access_token_cookies()[0])
+    (cookie,) = reply.set_cookies()
+    assert cookie.startswith("access_token=")
+    assert "secure" in cookie_attributes(cookie)

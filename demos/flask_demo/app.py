@@ -177,7 +177,14 @@ def create_app(
         # Production: serve over HTTPS and set COOKIE_SECURE=1 (or hard-code secure=True).
         secure = os.environ.get("COOKIE_SECURE", "0") == "1"
     # Raises ValueError for a secret shorter than 32 bytes.
-    app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, secret=secret, secure=secure)  # type: ignore[method-assign]
+    app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app,
+        secret=secret,
+        secure=secure,
+        # The demo API names the cookie access_token. In your own app leave cookie_name unset:
+        # with secure=True it gets the __Host- prefix, so a sibling subdomain cannot plant one.
+        cookie_name="access_token",
+    )
     return app
 
 

@@ -189,7 +189,17 @@ def create_app(
             Route("/api/auth/check", check),
             Route("/api/auth/logout", logout, methods=["POST"]),
         ],
-        middleware=[Middleware(JWTCookieMiddleware, secret=secret, secure=secure)],
+        middleware=[
+            Middleware(
+                JWTCookieMiddleware,
+                secret=secret,
+                secure=secure,
+                # The demo API names the cookie access_token. In your own app leave cookie_name
+                # unset: with secure=True it gets the __Host- prefix, so a sibling subdomain
+                # cannot plant one.
+                cookie_name="access_token",
+            )
+        ],
         exception_handlers={HTTPException: http_error, 500: server_error},
     )
     app.state.db_path = db_path
