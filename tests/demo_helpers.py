@@ -189,8 +189,10 @@ class Server:
 
 
 def demo_env(**overrides: str | None) -> dict[str, str]:
-    """The environment for a demo process: ours, plus overrides (None removes a variable)."""
-    env = {key: value for key, value in os.environ.items() if key not in {"HOST", "PORT"}}
+    """The environment for a demo process: ours, plus overrides (None removes a variable).
+    HOST, PORT and TRUSTED_PROXY are never inherited: a test sets them when it means to."""
+    inherited = os.environ.items()
+    env = {key: value for key, value in inherited if key not in {"HOST", "PORT", "TRUSTED_PROXY"}}
     env["PYTHONUNBUFFERED"] = "1"
     for key, value in overrides.items():
         if value is None:

@@ -4,6 +4,7 @@ test client: Flask's app.test_client() and Starlette's TestClient."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import sqlite3
 import threading
 import time
@@ -359,6 +360,50 @@ def test_a_much_larger_body_is_also_400_json(demo: DemoClient) -> None:
 def test_json_content_type_with_a_charset_parameter_is_accepted(demo: DemoClient) -> None:
     reply = demo.post(REGISTER, body=VALID, content_type="application/json; charset=utf-8")
     assert reply.status == 201
+
+
+# RFC 8259 §8.1: JSON on the network is UTF-8. json.loads(bytes) and Flask's get_json() would
+# also guess UTF-16 and UTF-32, which a filter that reads only UTF-8 does not see through.
+NOT_UTF8_BODIES = [
+    pytest.param(codecs.BOM_UTF16_LE + VALID.decode().encode("utf-16-le"), id="utf-16-le-bom"),
+    pytest.param(VALID.decode().encode("utf-16-le"), id="utf-16-le"),
+    pytest.param(codecs.BOM_UTF16_BE + VALID.decode().encode("utf-16-be"), id="utf-16-be-bom"),
+    pytest.param(VALID.decode().encode("utf-16-be"), id="utf-16-be"),
+    pytest.param(codecs.BOM_UTF32_LE + VALID.decode().encode("utf-32-le"), id="utf-32-le-bom"),
+    pytest.param(VALID.decode().encode("utf-32-le"), id="utf-32-le"),
+    pytest.param(codecs.BOM_UTF32_BE + VALID.decode().encode("utf-32-be"), id="utf-32-be-bom"),
+    pytest.param(VALID.decode().encode("utf-32-be"), id="utf-32-be"),
+]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-16"],
+    ids=["json", "charset"],
+)
+@pytest.mark.parametrize("body", NOT_UTF8_BODIES)
+def test_register_with_a_body_not_in_utf8_is_400_and_creates_no_user(
+    demo: DemoClient, body: bytes, content_type: str
+) -> None:
+    reply = demo.post(REGISTER, body=body, content_type=content_type)
+    assert_json_error(reply, 400)
+    assert reply.access_token_cookies() == []
+    assert user_rows(demo, "alice") == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-16"],
+    ids=["json", "charset"],
+)
+@pytest.mark.parametrize("body", NOT_UTF8_BODIES)
+def test_login_with_a_body_not_in_utf8_is_400_even_with_the_right_password(
+    demo: DemoClient, body: bytes, content_type: str
+) -> None:
+    assert demo.register("alice", PASSWORD).status == 201  # VALID holds these credentials
+    reply = demo.post(LOGIN, body=body, content_type=content_type)
+    assert_json_error(reply, 400)
+    assert reply.access_token_cookies() == []
 
 
 def test_extra_fields_are_ignored(demo: DemoClient) -> None:

@@ -191,6 +191,96 @@ def test_demo_with_a_short_jwt_secret_exits_with_a_clear_message(tmp_path: Path,
     assert "Traceback" not in result.stderr
 
 
+# ------------------------------------------------------------------------ behind a proxy
+#
+# The test plays the reverse proxy: it connects from 127.0.0.1 and sends the headers a proxy
+# adds. TRUSTED_PROXY=127.0.0.1 tells the demo to believe them; unset, it must not.
+
+PUBLIC_ORIGIN = "https://public.example"
+CREDENTIALS = {"username": "alice", "password": PASSWORD}
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxy", "status"), [("127.0.0.1", 201), (None, 403)], ids=["trusted", "unset"]
+)
+def test_flask_demo_takes_the_public_host_from_x_forwarded_host_only_from_trusted_proxy(
+    tmp_path: Path, trusted_proxy: str | None, status: int
+) -> None:
+    # No Sec-Fetch-Site: the Origin decides. Trusted, waitress makes Host public.example and
+    # the scheme https, which match the Origin; unset, the app sees 127.0.0.1:<port> over http.
+    headers = {
+        "X-Forwarded-Host": "public.example",
+        "X-Forwarded-Proto": "https",
+        "Origin": PUBLIC_ORIGIN,
+    }
+    with running_demo(
+        "flask_demo",
+        tmp_path,
+        JWT_SECRET=SECRET,
+        DEMO_DB=str(tmp_path / "proxy.sqlite3"),
+        TRUSTED_PROXY=trusted_proxy,
+    ) as server:
+        response = post(server, "/api/auth/register", json=CREDENTIALS, headers=headers)
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert response.json() == {"error": "cross-origin request refused"}
+        assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxy", "status"), [("127.0.0.1", 201), (None, 403)], ids=["trusted", "unset"]
+)
+@pytest.mark.parametrize("name", DEMOS)
+def test_the_public_https_origin_passes_when_a_trusted_proxy_passes_host_and_proto(
+    tmp_path: Path, name: str, trusted_proxy: str | None, status: int
+) -> None:
+    # What the README's nginx snippet sends: the browser's own Host and X-Forwarded-Proto.
+    # Unset, the forwarded scheme is ignored: http://public.example is not the Origin.
+    headers = {"Host": "public.example", "X-Forwarded-Proto": "https", "Origin": PUBLIC_ORIGIN}
+    with running_demo(
+        name,
+        tmp_path,
+        JWT_SECRET=SECRET,
+        DEMO_DB=str(tmp_path / "proxy.sqlite3"),
+        TRUSTED_PROXY=trusted_proxy,
+    ) as server:
+        response = post(server, "/api/auth/register", json=CREDENTIALS, headers=headers)
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert response.json() == {"error": "cross-origin request refused"}
+        assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxy", "client"),
+    [("127.0.0.1", "203.0.113.7"), (None, "127.0.0.1")],
+    ids=["trusted", "unset"],
+)
+def test_starlette_demo_logs_the_forwarded_client_address_only_from_trusted_proxy(
+    tmp_path: Path, trusted_proxy: str | None, client: str
+) -> None:
+    with running_demo(
+        "starlette_demo",
+        tmp_path,
+        JWT_SECRET=SECRET,
+        DEMO_DB=str(tmp_path / "proxy.sqlite3"),
+        TRUSTED_PROXY=trusted_proxy,
+    ) as server:
+        response = httpx.get(
+            server.base_url + "/api/auth/check?probe=forwarded-for",
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 401
+    # Read after the server stopped, so its log is complete. uvicorn's access log line:
+    # INFO:     <client>:<port> - "GET /api/auth/check?probe=forwarded-for HTTP/1.1" 401
+    lines = [line for line in server.log().splitlines() if "probe=forwarded-for" in line]
+    assert len(lines) == 1, server.log()
+    assert lines[0].split()[1].rsplit(":", 1)[0] == client, lines[0]
+    if trusted_proxy is None:
+        assert "203.0.113.7" not in server.log()
+
+
 INIT_AND_INSERT = """
 import sys, time
 from importlib import import_module

@@ -21,7 +21,20 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)  # waitress logs "Serving on ..." at INFO
     # waitress is a production WSGI server (pure Python, also on Windows); gunicorn works too:
     #   gunicorn --workers 4 demos.flask_demo.app:app
-    waitress.serve(app, host=host, port=int(port))
+    trusted_proxy = os.environ.get("TRUSTED_PROXY")
+    if trusted_proxy:
+        # Behind a reverse proxy at this IP address: believe its X-Forwarded-* headers, so
+        # the app sees the public host and scheme that the browser's Origin names.
+        waitress.serve(
+            app,
+            host=host,
+            port=int(port),
+            trusted_proxy=trusted_proxy,
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"},
+        )
+    else:
+        # No proxy: waitress believes no X-Forwarded-* header and removes them all.
+        waitress.serve(app, host=host, port=int(port))
 
 
 if __name__ == "__main__":

@@ -52,10 +52,16 @@ def read_credentials(*, for_register: bool) -> tuple[str, bytes]:
     """The body's username and password (as UTF-8 bytes), or an ApiError(400)."""
     if request.mimetype != "application/json":
         raise ApiError(400, "expected Content-Type: application/json")
+    # MAX_CONTENT_LENGTH makes this raise RequestEntityTooLarge for oversized bodies.
+    raw = request.get_data()
     try:
-        # MAX_CONTENT_LENGTH makes this raise RequestEntityTooLarge for oversized bodies.
-        body = request.get_json(silent=True)
-    except RecursionError:  # deeply nested arrays
+        # UTF-8 only (RFC 8259): request.get_json() would also guess UTF-16 and UTF-32.
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body must be JSON in UTF-8") from None
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):  # bad JSON; deeply nested arrays
         body = None
     if not isinstance(body, dict):
         raise ApiError(400, "expected a JSON object with username and password")

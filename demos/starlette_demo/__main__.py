@@ -19,7 +19,20 @@ def main() -> None:
         sys.exit(f"starlette_demo: {error}")
     # uvicorn is a production ASGI server. For several worker processes pass the import
     # string instead:  uvicorn demos.starlette_demo.app:app --workers 4  (with JWT_SECRET set).
-    uvicorn.run(app, host=host, port=int(port))
+    trusted_proxy = os.environ.get("TRUSTED_PROXY")
+    if trusted_proxy:
+        # Behind a reverse proxy at this IP address: believe its X-Forwarded-Proto and
+        # X-Forwarded-For. uvicorn keeps the Host header: the proxy must pass the original one.
+        uvicorn.run(
+            app,
+            host=host,
+            port=int(port),
+            proxy_headers=True,
+            forwarded_allow_ips=trusted_proxy,
+        )
+    else:
+        # No proxy: believe no X-Forwarded-* header (uvicorn on its own trusts 127.0.0.1).
+        uvicorn.run(app, host=host, port=int(port), proxy_headers=False)
 
 
 if __name__ == "__main__":

@@ -53,8 +53,13 @@ async def read_credentials(request: Request, *, for_register: bool) -> tuple[str
         if len(raw) > MAX_BODY_BYTES:
             raise HTTPException(400, "request body too large")
     try:
-        body: Any = json.loads(raw)
-    except (ValueError, RecursionError):  # bad JSON or bad UTF-8; deeply nested arrays
+        # UTF-8 only (RFC 8259): json.loads(raw) would also guess UTF-16 and UTF-32.
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "the body must be JSON in UTF-8") from None
+    try:
+        body: Any = json.loads(text)
+    except (ValueError, RecursionError):  # bad JSON; deeply nested arrays
         body = None
     if not isinstance(body, dict):
         raise HTTPException(400, "expected a JSON object with username and password")
