@@ -19,7 +19,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _NO_TOKEN = (None, Reason.MISSING, None)
-_HTTP_SCHEMES = {"ws": "http", "wss": "https"}  # what a websocket page's Origin says
 POLICY_VIOLATION = 1008  # websocket close code: the server refuses this connection
 
 
@@ -36,17 +35,18 @@ class ASGIMiddleware(JWTCookieMiddleware):
         # A websocket handshake is a GET, but a cross-site page must not open an
         # authenticated socket either (cross-site websocket hijacking).
         method = "WEBSOCKET" if kind == "websocket" else scope["method"]
-        if engine.guard is not None and method not in SAFE_METHODS:
-            scheme = scope.get("scheme", "http")
-            if not engine.guard.allows(
+        if (
+            engine.guard is not None
+            and method not in SAFE_METHODS
+            and not engine.guard.allows(
                 method,
                 sec_fetch_site=headers.sec_fetch_site,
                 origin=headers.origin,
-                scheme=_HTTP_SCHEMES.get(scheme) or scheme,
                 host=headers.host or _server_host(scope),
-            ):
-                await _refuse(kind, send, 403, REFUSED_CROSS_SITE)
-                return
+            )
+        ):
+            await _refuse(kind, send, 403, REFUSED_CROSS_SITE)
+            return
         checked, from_cookie = self._check(headers)
         if checked[0] is not None and engine.has_hooks:  # no coroutine on the common path
             refused, user = await self._hear_hooks(checked[0])

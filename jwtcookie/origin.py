@@ -2,8 +2,14 @@
 
 An unsafe request is refused when the browser says it is cross-site: ``Sec-Fetch-Site`` is
 present and neither ``same-origin`` nor ``none``, or, from older browsers without it, an
-``Origin`` that is not the request's own scheme, host and port. Requests with neither header
+``Origin`` whose host and port are not the request's ``Host``. Requests with neither header
 come from non-browser clients, which carry no ambient cookies to abuse, and pass.
+
+The ``Origin`` fallback compares the host alone, as Go does: behind a proxy that ends TLS and
+does not pass the scheme on, the app sees ``http`` while the page's origin is ``https``, and
+a same-origin POST would be refused. What that gives up is narrow: only a browser that sends
+no ``Sec-Fetch-Site`` (every current one does) falls back to ``Origin``, and then a plain-http
+page on the very same host and port could post to the https site.
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ class OriginGuard:
         *,
         sec_fetch_site: str | None,
         origin: str | None,
-        scheme: str,
         host: str | None,
     ) -> bool:
         if method in SAFE_METHODS:
@@ -47,10 +52,17 @@ class OriginGuard:
             return sec_fetch_site in ("same-origin", "none")
         if origin is None:
             return True  # neither header: not a browser
-        if host is None:
-            return False
-        own = normalise_origin(f"{scheme}://{host}")
-        return own is not None and normalise_origin(origin) == own
+        return host is not None and same_host(origin, host)
+
+
+def same_host(origin: str, host: str) -> bool:
+    """Whether ``origin`` names the host and port of a ``Host`` header (a port left out is the
+    origin's scheme's default: ``https://a.example`` is ``a.example`` or ``a.example:443``)."""
+    normal = normalise_origin(origin)
+    if normal is None:
+        return False
+    scheme = normal.partition("://")[0]
+    return normalise_origin(f"{scheme}://{host}") == normal
 
 
 def normalise_origin(origin: str) -> str | None:

@@ -36,7 +36,6 @@ class WSGIMiddleware(JWTCookieMiddleware):
                 method,
                 sec_fetch_site=_lower(environ.get("HTTP_SEC_FETCH_SITE")),
                 origin=environ.get("HTTP_ORIGIN"),
-                scheme=environ.get("wsgi.url_scheme", "http"),
                 host=environ.get("HTTP_HOST") or _server_host(environ),
             )
         ):
