@@ -22,6 +22,9 @@ HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}  # minimum key bytes (
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
+# JWK members that hold private or secret key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1;
+# RFC 8037 §2): a JWKS for verifiers carries none of them.
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAKE_A_SECRET = "make one with `openssl rand -hex 64` and pass it from the environment"  # noqa: S105
 
 
@@ -113,7 +116,9 @@ class Key:
         """This key's public half as a JWK (never for an HMAC key: that would leak the secret)."""
         if self.algorithm in HMAC_ALGORITHMS:
             raise ValueError("jwtcookie: an HMAC secret has no public half to publish.")
-        jwk: dict[str, Any] = json.loads(_asymmetric(self.algorithm).to_jwk(self.verifier))
+        full = json.loads(_asymmetric(self.algorithm).to_jwk(self.verifier))
+        # A private key given as verifier writes its private members too: never publish them.
+        jwk = {name: value for name, value in full.items() if name not in PRIVATE_JWK_MEMBERS}
         jwk.update(alg=self.algorithm, use="sig")
         if self.kid is not None:
             jwk["kid"] = self.kid
@@ -175,6 +180,13 @@ class Keyring:
                 raise ValueError("jwtcookie: every JWKS key needs an `alg` to pin it.")
             if entry.get("kty") == "oct":
                 raise ValueError("jwtcookie: a JWKS must not carry secret (oct) keys.")
+            leaked = sorted(PRIVATE_JWK_MEMBERS.intersection(entry))
+            if leaked:
+                raise ValueError(
+                    f"jwtcookie: JWKS key {entry.get('kid')!r} holds private key material "
+                    f"({', '.join(leaked)}); a JWKS for verifiers carries public keys only. "
+                    "Sign with Key.from_pem(private_key=...) instead."
+                )
             verifier = _asymmetric(algorithm).from_jwk(json.dumps(dict(entry)))
             keys.append(Key(algorithm=algorithm, verifier=verifier, kid=entry.get("kid")))
         return cls(keys)

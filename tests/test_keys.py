@@ -321,3 +321,40 @@ def test_secret_from_env_refuses_missing_or_short(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("JWT_SECRET", "too-short")
     with pytest.raises(ValueError, match=r"environment variable JWT_SECRET is 9 bytes"):
         secret_from_env()
+
+
+# -- a JWKS carries public keys only, in and out -------------------------------------------------
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+
+def private_jwk(algorithm: str) -> dict[str, object]:
+    """The full private key as a JWK (with `d`, and the RSA primes and exponents)."""
+    private_pem, _ = key_pair(algorithm)
+    algo = jwt.get_algorithm_by_name(algorithm)
+    jwk: dict[str, object] = json.loads(algo.to_jwk(algo.prepare_key(private_pem)))
+    return {**jwk, "alg": algorithm, "kid": "leaky"}
+
+
+@pytest.mark.parametrize("algorithm", ASYMMETRIC)
+def test_a_jwks_with_private_members_is_refused(algorithm: str) -> None:
+    """Before the fix such a document loaded, and jwks() then published `d` and the primes."""
+    jwk = private_jwk(algorithm)
+    assert "d" in jwk
+    with pytest.raises(ValueError, match="private"):
+        Keyring.from_jwks({"keys": [jwk]})
+
+
+@pytest.mark.parametrize("algorithm", ASYMMETRIC)
+def test_jwks_never_publishes_private_material(algorithm: str) -> None:
+    private_pem, _ = key_pair(algorithm)
+    private = jwt.get_algorithm_by_name(algorithm).prepare_key(private_pem)
+    keys = [
+        Key.from_pem(algorithm=algorithm, private_key=private_pem, kid="signer"),
+        Key(algorithm=algorithm, verifier=private, kid="built-by-hand"),  # a private verifier
+    ]
+    published = Keyring(keys, signing_kid="signer").jwks()["keys"]
+    assert [jwk["kid"] for jwk in published] == ["signer", "built-by-hand"]
+    for jwk in published:
+        assert not PRIVATE_MEMBERS & set(jwk), jwk
+        assert Keyring.from_jwks({"keys": [jwk]}).by_kid[jwk["kid"]].signer is None
