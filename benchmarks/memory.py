@@ -115,7 +115,7 @@ def measure(count: int = 1_000_000) -> str:
         print(f"  {done} tokens, VmRSS {samples[-1][1]} KiB", flush=True)
     elapsed = time.perf_counter() - started
     codec = app.engine.codec
-    cache_entries = (len(codec._cache), len(codec._renewed))
+    cache_entries = (len(codec.keys.verified), len(codec.keys.renewed))
     del app, codec
     verified_entry = entry_sizes(age=60)  # not renewed: the verified-token cache only
     both = entry_sizes(age=RENEWAL_AGE)  # renewed: both caches

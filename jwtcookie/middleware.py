@@ -158,8 +158,7 @@ class JWTCookieMiddleware:
 
     def rotate_keys(self, keys: Keyring) -> None:
         """Switch to a new keyring at run time; tokens verified under the old one are forgotten."""
-        self.engine.codec.keyring = keys
-        self.engine.codec.clear_cache()
+        self.engine.codec.rotate(keys)
 
 
 def _keyring(secret: str | bytes | None, keys: Keyring | None, algorithm: str) -> Keyring:

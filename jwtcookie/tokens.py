@@ -51,6 +51,21 @@ class Verified:
         self.credentials = credentials_for(claims)
 
 
+class KeyedCaches:
+    """A keyring with the tokens verified and renewed under it, swapped as one on rotation.
+
+    A verification holds on to the one it started with, so a token checked with a dropped key
+    while ``rotate_keys`` runs lands in the discarded cache, never in the new one.
+    """
+
+    __slots__ = ("keyring", "renewed", "verified")
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+        self.verified: OrderedDict[str, Verified] = OrderedDict()
+        self.renewed: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+
 class TokenCodec:
     """Everything that signs or reads a token, built once from the middleware's options."""
 
@@ -67,7 +82,7 @@ class TokenCodec:
         clock: Callable[[], float],
         cache_size: int,
     ) -> None:
-        self.keyring = keyring
+        self.keys = KeyedCaches(keyring)
         self.max_age = max_age
         self.leeway = leeway
         self.issuer = issuer
@@ -76,8 +91,6 @@ class TokenCodec:
         self.max_session_age = max_session_age
         self.clock = clock
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, Verified] = OrderedDict()
-        self._renewed: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._jws = make_jws()
 
     # -- issuing ---------------------------------------------------------------------------
@@ -89,7 +102,7 @@ class TokenCodec:
         so revoking a session also refuses a copy taken before the last renewal); else a new
         session starts.
         """
-        key = self.keyring.signer
+        key = self.keys.keyring.signer
         if key is None:
             raise RuntimeError(
                 "jwtcookie: this keyring has no signing key (public keys only): it can verify "
@@ -116,28 +129,30 @@ class TokenCodec:
     def renew(self, token: str, verified: Verified) -> str:
         """A fresh token re-signed from ``verified``; racing requests share one for a moment."""
         now = self.clock()
-        recent = self._renewed.get(token)
+        renewed = self.keys.renewed
+        recent = renewed.get(token)
         if recent is not None and 0 <= now - recent[1] < RENEWAL_REUSE_SECONDS:
             return recent[0]
         fresh = self.issue(verified.claims, auth_time=verified.claims.get("auth_time"))
         if len(token) <= MAX_CACHED_TOKEN_LENGTH:
-            _bounded_put(self._renewed, token, (fresh, now), self.cache_size)
+            _bounded_put(renewed, token, (fresh, now), self.cache_size)
         return fresh
 
     # -- verifying ---------------------------------------------------------------------------
 
     def verify(self, token: str) -> Verified | Reason:
         """The verified token, or why it is refused (never an exception)."""
-        verified = self._cache.get(token)
+        keys = self.keys  # one keyring and its cache for the whole check (rotation swaps both)
+        verified = keys.verified.get(token)
         if verified is None:
             if len(token) > MAX_TOKEN_LENGTH:
                 return Reason.INVALID
-            outcome = self._decode(token)
+            outcome = self._decode(token, keys.keyring)
             if not isinstance(outcome, Verified):
                 return outcome
             verified = outcome
             if len(token) <= MAX_CACHED_TOKEN_LENGTH:
-                _bounded_put(self._cache, token, verified, self.cache_size)
+                _bounded_put(keys.verified, token, verified, self.cache_size)
         now = self.clock()
         if now >= verified.expires_at:
             return Reason.EXPIRED
@@ -147,17 +162,17 @@ class TokenCodec:
 
     def should_renew(self, verified: Verified) -> bool:
         # A verify-only keyring (public keys) cannot sign: the issuing service renews.
-        return self.clock() > verified.renew_at and self.keyring.signer is not None
+        return self.clock() > verified.renew_at and self.keys.keyring.signer is not None
 
-    def clear_cache(self) -> None:
-        self._cache.clear()
-        self._renewed.clear()
+    def rotate(self, keyring: Keyring) -> None:
+        """Use ``keyring`` from now on; what was verified or renewed under the old one is gone."""
+        self.keys = KeyedCaches(keyring)
 
-    def _decode(self, token: str) -> Verified | Reason:
+    def _decode(self, token: str, keyring: Keyring) -> Verified | Reason:
         if TOKEN_SHAPE.fullmatch(token) is None:
             return Reason.INVALID
         try:
-            key = self._key_for(token)
+            key = _key_for(token, keyring)
             if key is None:
                 return Reason.INVALID
             claims = read_claims(self._jws, token, key.verifier, key.algorithm)
@@ -187,16 +202,6 @@ class TokenCodec:
             and self.audience in audience
         )
 
-    def _key_for(self, token: str) -> Key | None:
-        """The key named by the token's ``kid`` (the only header field we ever read)."""
-        single = self.keyring.single
-        if single is not None and single.kid is None:
-            return single
-        kid = jwt.get_unverified_header(token).get("kid")
-        if not isinstance(kid, str):
-            return None
-        return self.keyring.by_kid.get(kid)
-
     def _limits(self, claims: dict[str, Any]) -> Verified | Reason:
         issued, expires = claims["iat"], claims["exp"]  # PyJWT made sure both are present
         not_before, auth_time = claims.get("nbf"), claims.get("auth_time")
@@ -224,6 +229,17 @@ class TokenCodec:
             # the contract says; a shorter-lived token from elsewhere is renewed at once.
             renew_at = expires - self.max_age * (1 - self.renew_after)
         return Verified(MappingProxyType(claims), expires_at, not_before, renew_at)
+
+
+def _key_for(token: str, keyring: Keyring) -> Key | None:
+    """The key named by the token's ``kid`` (the only header field we ever read)."""
+    single = keyring.single
+    if single is not None and single.kid is None:
+        return single
+    kid = jwt.get_unverified_header(token).get("kid")
+    if not isinstance(kid, str):
+        return None
+    return keyring.by_kid.get(kid)
 
 
 def _is_timestamp(value: object) -> bool:

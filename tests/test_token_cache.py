@@ -187,6 +187,28 @@ def test_rotate_keys_does_not_hand_out_a_renewal_signed_with_the_old_key(flavour
     assert second == [middleware.delete_cookie_header]
 
 
+@FLAVOURS
+def test_a_verification_in_flight_during_rotate_keys_is_not_cached(
+    flavour: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request verifying with the old keyring while another thread rotates must not leave
+    its token in the cache. Before the fix it was cached after the clear and stayed valid."""
+    clock = Clock()
+    middleware = make(flavour, clock)
+    old_token = middleware.issue({"_id": "1"})
+    read_claims = tokens.read_claims
+
+    def read_while_rotating(*args: Any) -> Any:
+        claims = read_claims(*args)  # the signature checked with the dropped key...
+        middleware.rotate_keys(Keyring([Key.hmac(OTHER_SECRET)]))  # ...as the rotation lands
+        return claims
+
+    monkeypatch.setattr(tokens, "read_claims", read_while_rotating)
+    request(middleware, old_token)  # this request started before the rotation: either answer
+    monkeypatch.setattr(tokens, "read_claims", read_claims)
+    assert request(middleware, old_token)[0] == Reason.INVALID
+
+
 def test_a_tampered_copy_of_a_cached_token_is_refused() -> None:
     middleware = make("wsgi", Clock())
     token = middleware.issue({"_id": "1"})
@@ -206,9 +228,9 @@ def test_the_cache_never_holds_more_than_cache_size_tokens() -> None:
         reason, set_cookies = request(middleware, token)
         assert reason == Reason.OK
         assert len(set_cookies) == 1
-        assert len(codec._cache) <= 3
-        assert len(codec._renewed) <= 3
-    assert len(codec._cache) == 3
+        assert len(codec.keys.verified) <= 3
+        assert len(codec.keys.renewed) <= 3
+    assert len(codec.keys.verified) == 3
 
 
 def test_an_evicted_token_is_verified_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,7 +252,7 @@ def test_cache_size_zero_verifies_every_request(monkeypatch: pytest.MonkeyPatch)
     for _ in range(3):
         assert request(middleware, token)[0] == Reason.OK
     assert decoded == [token] * 3
-    assert middleware.engine.codec._cache == {}
+    assert middleware.engine.codec.keys.verified == {}
     clock.now = START + HOUR
     assert request(middleware, token)[0] == Reason.EXPIRED
 
@@ -244,7 +266,7 @@ def test_cache_size_zero_still_renews(monkeypatch: pytest.MonkeyPatch) -> None:
     assert reason == Reason.OK
     fresh = set_cookies[0].split(";")[0].removeprefix("access_token=")
     assert claims_of(fresh, SECRET)["iat"] == int(clock.now)
-    assert middleware.engine.codec._renewed == {}
+    assert middleware.engine.codec.keys.renewed == {}
 
 
 def claims_of(token: str, secret: str) -> dict[str, Any]:
