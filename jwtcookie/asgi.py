@@ -10,7 +10,7 @@ from jwtcookie.double_submit import error_body
 from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, Checked, maybe_await
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.origin import SAFE_METHODS
-from jwtcookie.state import Reason
+from jwtcookie.state import EMPTY_CLAIMS, Reason
 from jwtcookie.tokens import Verified
 
 Scope = MutableMapping[str, Any]
@@ -57,7 +57,8 @@ class ASGIMiddleware(JWTCookieMiddleware):
             await maybe_await(engine.on_error(state.reason))
         csrf = engine.double_submit
         if csrf is not None and kind == "http" and scope["method"] not in SAFE_METHODS:
-            refusal = csrf.refusal(headers.cookie, _header(scope, b"x-csrf-token"), state.claims)
+            claims = state.claims if from_cookie else EMPTY_CLAIMS
+            refusal = csrf.refusal(headers.cookie, _header(scope, b"x-csrf-token"), claims)
             if refusal:
                 await _send_json(send, 403, error_body(refusal))
                 return

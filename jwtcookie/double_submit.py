@@ -6,7 +6,9 @@ token as its ``csrf`` claim. An unsafe request that carries the login cookie mus
 value in an ``X-CSRF-Token`` header: a cross-site page can make the browser send cookies but
 can neither read them nor add a custom header. Because the value is bound to the signed
 token (OWASP's "signed double-submit cookie"), a ``csrf_token`` cookie planted by a sibling
-subdomain does not match; a ``__Host-`` login cookie also gives the csrf cookie that prefix.
+subdomain does not match; a ``__Host-`` login cookie also gives the csrf cookie that prefix. A
+login cookie whose token carries no ``csrf`` claim (issued elsewhere, or before the option was
+on) binds nothing, so it counts as no login at all and is deleted.
 """
 
 from __future__ import annotations
@@ -44,25 +46,30 @@ class DoubleSubmit:
         return {**claims, CLAIM: secrets.token_urlsafe(32)}
 
     def refusal(
-        self, cookie_header: str | None, sent: str | None, claims: Mapping[str, Any]
+        self, cookie_header: str | None, sent: str | None, cookie_claims: Mapping[str, Any]
     ) -> str:
-        """Why an unsafe request is refused ('' when it may go on)."""
-        if not cookie_header or not find_cookie(cookie_header, self.login_name):
-            return ""  # no login cookie: nothing a forged request could borrow
+        """Why an unsafe request is refused ('' when it may go on).
+
+        ``cookie_claims`` are the claims of the login the cookie carries (empty when the
+        request is anonymous or its token came in a header): only such a login can be
+        borrowed by a forged request, and the engine accepts it only with a ``csrf`` claim.
+        """
+        if not cookie_claims:
+            return ""  # no login read from the cookie: nothing a forged request could borrow
         if not sent:
             return f"missing {HEADER} header"
-        values = find_cookie(cookie_header, self.cookie_name)
+        values = find_cookie(cookie_header or "", self.cookie_name)
         if not any(values):
             return f"missing {self.cookie_name} cookie"
-        bound = claims.get(CLAIM)
-        if claims and not isinstance(bound, str):
-            # Not issued by login() with double_submit on (another service, middleware.issue,
-            # or before it was switched on): nothing binds a cookie to it, so log in again.
-            return f"the login token carries no {CLAIM} claim; log in again"
-        matches = any(_equal(sent, value) for value in values[:4])
-        if isinstance(bound, str) and not _equal(sent, bound):
-            matches = False
-        return "" if matches else f"{HEADER} does not match"
+        bound = cookie_claims[CLAIM]
+        if _equal(sent, bound) and any(_equal(sent, value) for value in values[:4]):
+            return ""
+        return f"{HEADER} does not match"
+
+    @staticmethod
+    def binds(claims: Mapping[str, Any]) -> bool:
+        """Whether a login cookie's token carries the ``csrf`` claim the check needs."""
+        return isinstance(claims.get(CLAIM), str)
 
     def set_header(self, claims: Mapping[str, Any]) -> str | None:
         """The csrf Set-Cookie going out with a login token that carries ``claims``."""

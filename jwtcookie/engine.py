@@ -131,6 +131,14 @@ class Engine:
     ) -> AuthState:
         """The request's state once the token and the hooks have been heard."""
         verified, reason, token = checked
+        if (
+            refused is None
+            and verified is not None
+            and from_cookie
+            and self.double_submit is not None
+            and not self.double_submit.binds(verified.claims)
+        ):
+            refused = Reason.INVALID  # a login cookie that binds no csrf value cannot be trusted
         if refused is not None:
             reason = refused
         if verified is None or refused is not None:

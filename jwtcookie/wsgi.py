@@ -11,7 +11,7 @@ from jwtcookie.double_submit import error_body
 from jwtcookie.engine import REFUSED_ANONYMOUS, REFUSED_CROSS_SITE, is_async_hook
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.origin import SAFE_METHODS
-from jwtcookie.state import AuthState, Reason
+from jwtcookie.state import EMPTY_CLAIMS, AuthState, Reason
 from jwtcookie.tokens import Verified
 
 Environ = dict[str, Any]
@@ -40,13 +40,14 @@ class WSGIMiddleware(JWTCookieMiddleware):
             )
         ):
             return _json(start_response, "403 Forbidden", REFUSED_CROSS_SITE)
-        state = self._authenticate(environ)
+        state, from_cookie = self._authenticate(environ)
         if state.token_refused and engine.on_error is not None:
             engine.on_error(state.reason)
         csrf = engine.double_submit
         if csrf is not None and method not in SAFE_METHODS:
             sent = environ.get("HTTP_X_CSRF_TOKEN")
-            refusal = csrf.refusal(environ.get("HTTP_COOKIE"), sent, state.claims)
+            claims = state.claims if from_cookie else EMPTY_CLAIMS
+            refusal = csrf.refusal(environ.get("HTTP_COOKIE"), sent, claims)
             if refusal:
                 return _json(start_response, "403 Forbidden", error_body(refusal))
         environ[USER_KEY] = state.user
@@ -82,7 +83,8 @@ class WSGIMiddleware(JWTCookieMiddleware):
                     "jwtcookie: a WSGI app cannot await an `async def` hook; pass a plain function."
                 )
 
-    def _authenticate(self, environ: Environ) -> AuthState:
+    def _authenticate(self, environ: Environ) -> tuple[AuthState, bool]:
+        """The request's state, and whether its token came from the cookie."""
         engine = self.engine
         bearer = engine.bearer_token(environ.get("HTTP_AUTHORIZATION"))
         cookie = environ.get("HTTP_COOKIE")
@@ -91,12 +93,13 @@ class WSGIMiddleware(JWTCookieMiddleware):
         elif cookie:
             checked, from_cookie = engine.check(cookie), True
         else:
-            return engine.state(_NO_TOKEN, from_cookie=True)
+            return engine.state(_NO_TOKEN, from_cookie=True), True
         verified = checked[0]
         if verified is None or not engine.has_hooks:
-            return engine.state(checked, from_cookie=from_cookie)
+            return engine.state(checked, from_cookie=from_cookie), from_cookie
         refused, user = self._hear_hooks(verified)
-        return engine.state(checked, from_cookie=from_cookie, user=user, refused=refused)
+        state = engine.state(checked, from_cookie=from_cookie, user=user, refused=refused)
+        return state, from_cookie
 
     def _hear_hooks(self, verified: Verified) -> tuple[Reason | None, Any]:
         engine, claims = self.engine, verified.claims

@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 from jwtcookie.double_submit import DoubleSubmit
-from tests.security_apps import DAY, MODES, SECRET, Clock, Reply, Site, token
+from tests.security_apps import DAY, MODES, SECRET, Clock, Reply, Site, assert_anonymous, token
 
 
 @pytest.fixture(params=MODES)
@@ -186,14 +186,40 @@ def test_host_prefix_carries_over_to_the_csrf_cookie(mode: str) -> None:
     assert post(site, f"{cookie}; __Host-csrf_token={csrf}", csrf).authenticated_as == "1"
 
 
-def test_a_token_without_the_claim_must_log_in_again(mode: str) -> None:
-    """Tokens from another service, or from before double-submit was on, bind no csrf value:
-    a planted csrf_token cookie and a matching header must not be enough."""
-    site = Site(mode, double_submit=True)
-    foreign = token()
-    reply = post(site, f"access_token={foreign}; csrf_token=abc", "abc")
-    assert reply.status == 403
-    assert reply.json == {"error": "the login token carries no csrf claim; log in again"}
+def test_a_login_cookie_without_the_claim_is_anonymous_and_deleted(mode: str) -> None:
+    """Tokens from another service, or from before double-submit was on, bind no csrf value,
+    so nothing can prove a request carrying one is not forged: the cookie counts for nothing.
+
+    Before the fix it still logged the user in for safe requests and was renewed, while every
+    unsafe request was refused, logging in again and logging out included: a lock-out.
+    """
+    clock = Clock()
+    site = Site(mode, double_submit=True, clock=clock)
+    unbound = token(issued=clock() - 4 * DAY)  # due for renewal, too
+    cookie = f"access_token={unbound}; csrf_token=abc"
+    for reply in (site.request(cookie=cookie), post(site, cookie, "abc")):
+        assert_anonymous(reply)
+        assert reply.seen["reason"] == "invalid"
+        assert reply.cookie() == "", "deleted, never renewed"
+        assert reply.cookie("csrf_token") == ""
+    login = post(site, f"access_token={unbound}", path="/login")  # no header: nothing to borrow
+    assert login.status == 200
+    fresh, csrf = login.cookie(), login.cookie("csrf_token")
+    assert fresh
+    assert csrf
+    assert post(site, f"access_token={fresh}; csrf_token={csrf}", csrf).authenticated_as == "1"
+    logout = post(site, f"access_token={unbound}", path="/logout")
+    assert logout.status == 200
+    assert logout.cookie() == ""
+
+
+def test_a_bearer_token_needs_no_csrf_claim(mode: str) -> None:
+    """A header token is no ambient credential: a cross-site page cannot make the browser send
+    it, so double-submit does not apply to it."""
+    site = Site(mode, double_submit=True, bearer=True)
+    issued = site.middleware.issue({"_id": "1"})
+    reply = site.request(method="POST", headers=[("authorization", f"Bearer {issued}")])
+    assert reply.authenticated_as == "1"
 
 
 def test_works_beside_the_origin_check(mode: str) -> None:
