@@ -239,7 +239,7 @@ class AuthState:
         if self._renewal is not None:
             token, verified = self._renewal
             fresh = self._engine.codec.renew(token, verified)
-            return self._engine.set_headers(fresh, verified.claims)
+            return () if fresh is None else self._engine.set_headers(fresh, verified.claims)
         return self._engine.delete_headers
 
     def _check_not_started(self, action: str) -> None:

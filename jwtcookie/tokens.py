@@ -100,14 +100,43 @@ class TokenCodec:
 
         ``sid`` names the session: a string one in ``claims`` is kept (renewal carries it over,
         so revoking a session also refuses a copy taken before the last renewal); else a new
-        session starts.
+        session starts. Claims this codec would refuse on the way back raise ``ValueError``.
         """
-        key = self.keys.keyring.signer
-        if key is None:
-            raise RuntimeError(
-                "jwtcookie: this keyring has no signing key (public keys only): it can verify "
-                "tokens but not issue them."
+        payload = self._payload(claims, auth_time)
+        problem = self._problem(payload)
+        if problem is not None:
+            raise ValueError(f"jwtcookie: cannot issue this token: {problem}.")
+        token = self._sign(payload)
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise ValueError(
+                f"jwtcookie: cannot issue this token: signed, it is {len(token)} characters, and "
+                f"tokens over {MAX_TOKEN_LENGTH} are refused (a browser keeps about 4 KiB per "
+                "cookie); put fewer or shorter claims in it."
             )
+        return token
+
+    def renew(self, token: str, verified: Verified) -> str | None:
+        """A fresh token re-signed from ``verified``; racing requests share one for a moment.
+
+        None when the fresh one would be too long to read back (a ``kid`` grew, say): the old
+        token then lives out its time.
+        """
+        now = self.clock()
+        renewed = self.keys.renewed
+        recent = renewed.get(token)
+        if recent is not None and 0 <= now - recent[1] < RENEWAL_REUSE_SECONDS:
+            return recent[0]
+        payload = self._payload(verified.claims, verified.claims.get("auth_time"))
+        fresh = self._sign(payload)
+        if len(fresh) > MAX_TOKEN_LENGTH:
+            return None
+        if len(token) <= MAX_CACHED_TOKEN_LENGTH:
+            _bounded_put(renewed, token, (fresh, now), self.cache_size)
+        return fresh
+
+    def _payload(self, claims: Mapping[str, Any], auth_time: float | None) -> dict[str, Any]:
+        if not isinstance(claims, Mapping):
+            raise TypeError(f"jwtcookie: claims are a mapping, not {type(claims).__name__}.")
         now = int(self.clock())
         payload = {name: value for name, value in claims.items() if name not in TIME_CLAIMS}
         payload["iat"] = now
@@ -123,20 +152,30 @@ class TokenCodec:
             started = int(auth_time) if auth_time is not None else now
             payload["auth_time"] = started
             payload["exp"] = min(payload["exp"], started + self.max_session_age)
+        return payload
+
+    def _problem(self, payload: Mapping[str, Any]) -> str | None:
+        """Why verification would refuse ``payload`` (the claims' shape), or None."""
+        for name in ("sub", "jti"):
+            if name in payload and not isinstance(payload[name], str):
+                kind = type(payload[name]).__name__
+                return f"{name} must be a string (RFC 7519), not {kind}"
+        if self.audience is None and payload.get("aud"):
+            return (
+                "it names an audience (aud) but the middleware has no audience=, and a token "
+                "meant for an audience is refused as someone else's: pass audience= or drop aud"
+            )
+        return None
+
+    def _sign(self, payload: Mapping[str, Any]) -> str:
+        key = self.keys.keyring.signer
+        if key is None:
+            raise RuntimeError(
+                "jwtcookie: this keyring has no signing key (public keys only): it can verify "
+                "tokens but not issue them."
+            )
         headers = {"kid": key.kid} if key.kid is not None else None
         return sign(self._jws, payload, key.signer, key.algorithm, headers)
-
-    def renew(self, token: str, verified: Verified) -> str:
-        """A fresh token re-signed from ``verified``; racing requests share one for a moment."""
-        now = self.clock()
-        renewed = self.keys.renewed
-        recent = renewed.get(token)
-        if recent is not None and 0 <= now - recent[1] < RENEWAL_REUSE_SECONDS:
-            return recent[0]
-        fresh = self.issue(verified.claims, auth_time=verified.claims.get("auth_time"))
-        if len(token) <= MAX_CACHED_TOKEN_LENGTH:
-            _bounded_put(renewed, token, (fresh, now), self.cache_size)
-        return fresh
 
     # -- verifying ---------------------------------------------------------------------------
 

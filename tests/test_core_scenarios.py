@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import jwt
 import pytest
 
-from jwtcookie import JWTCookieMiddleware
+from jwtcookie import JWTCookieMiddleware, get_auth
 from tests.core_apps import (
     COOKIE,
     DAY,
@@ -487,3 +488,42 @@ def test_no_token_or_secret_reaches_the_logs(mode: str, caplog: pytest.LogCaptur
     request(mode, app, "/login")
     assert token.split(".")[2] not in caplog.text
     assert SECRET not in caplog.text
+
+
+# -- login() and issue() never sign a token the middleware would refuse -------------------------
+
+
+@pytest.mark.parametrize(
+    ("claims", "named"),
+    [
+        ({"sub": 42}, "sub must be a string"),
+        ({"_id": "1", "aud": "billing"}, "aud"),
+        ({"_id": "1", "padding": "x" * 5000}, "4096"),
+    ],
+)
+def test_issue_refuses_claims_the_middleware_would_refuse(
+    mode: str, claims: dict[str, object], named: str
+) -> None:
+    """Before the fix these were signed; every request with them was silently anonymous."""
+    middleware = JWTCookieMiddleware(asgi_app if mode == "asgi" else wsgi_app, secret=SECRET)
+    with pytest.raises(ValueError, match=named):
+        middleware.issue(claims)
+
+
+def test_login_refuses_claims_the_middleware_would_refuse(mode: str) -> None:
+    def app_logging_in(environ_or_scope: Any, *rest: Any) -> Any:
+        get_auth(environ_or_scope).login({"sub": 42})
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        app_logging_in(scope)
+
+    middleware = JWTCookieMiddleware(asgi if mode == "asgi" else app_logging_in, secret=SECRET)
+    with pytest.raises(ValueError, match="sub must be a string"):
+        request(mode, middleware, "/login", method="POST")
+
+
+def test_issue_accepts_what_the_middleware_accepts(mode: str) -> None:
+    app = wrap(mode, audience="billing")
+    issuer = JWTCookieMiddleware(wsgi_app, secret=SECRET, audience="billing")
+    token = issuer.issue({"sub": "42", "aud": "ignored: the configured audience wins"})
+    assert seen(request(mode, app, cookie=cookie_for(token)))["identity"] == "42"
