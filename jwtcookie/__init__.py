@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from jwtcookie import asgi, wsgi  # noqa: F401  (each flavour registers itself as it is defined)
 from jwtcookie.access import current_user, get_auth
+from jwtcookie.auth import Auth
 from jwtcookie.keys import Key, Keyring, secret_from_env
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.state import AnonymousUser, AuthState, Reason, TokenUser
+from jwtcookie.settings import Settings
+from jwtcookie.users import AnonymousUser, Reason, TokenUser
 
 __all__ = [
     "AnonymousUser",
-    "AuthState",
+    "Auth",
     "JWTCookieMiddleware",
     "Key",
     "Keyring",
     "Reason",
+    "Settings",
     "TokenUser",
     "current_user",
     "get_auth",

@@ -1,26 +1,23 @@
-"""One accessor for every framework: ``get_auth(request)`` finds the request's AuthState."""
+"""One accessor for every framework: ``get_auth(request)`` finds the request's :class:`Auth`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from jwtcookie.state import AuthState
-from jwtcookie.wsgi import STATE_KEY
-
-SCOPE_KEY = "jwtcookie"
+from jwtcookie.auth import ENVIRON_AUTH, SCOPE_AUTH, Auth
 
 
-def get_auth(request: Any) -> AuthState:
-    """The :class:`AuthState` of a request.
+def get_auth(request: Any) -> Auth:
+    """The :class:`Auth` of a request.
 
     ``request`` is a Flask, werkzeug, Starlette, FastAPI or Django request, a WSGI environ
     or an ASGI scope.
     """
     for holder in _holders(request):
-        state = holder.get(STATE_KEY) or holder.get(SCOPE_KEY)
-        if isinstance(state, AuthState):
-            return state
+        auth = holder.get(ENVIRON_AUTH) or holder.get(SCOPE_AUTH)
+        if isinstance(auth, Auth):
+            return auth
     raise LookupError(
         "jwtcookie: this request did not pass through JWTCookieMiddleware; wrap the app "
         "(Flask: app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, ...))."

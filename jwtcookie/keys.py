@@ -49,11 +49,14 @@ def check_hmac_secret(secret: bytes, algorithm: str, *, source: str = "secret") 
 
 @dataclass(frozen=True)
 class Key:
-    """One key pinned to one algorithm; ``signer`` is None for a verify-only (public) key."""
+    """One key pinned to one algorithm: the material to verify and, unless public, to sign with.
+
+    ``sign_with`` is None for a verify-only (public) key. Neither reaches a log via ``repr``.
+    """
 
     algorithm: str
-    verifier: Any = field(repr=False)  # an HMAC secret must never reach a log via repr()
-    signer: Any = field(default=None, repr=False)
+    verify_with: Any = field(repr=False)  # the HMAC secret, or the public key
+    sign_with: Any = field(default=None, repr=False)  # the HMAC secret, or the private key
     kid: str | None = None
 
     @classmethod
@@ -76,7 +79,7 @@ class Key:
                 f"{MAKE_A_SECRET}."
             ) from error
         check_hmac_secret(raw, algorithm)
-        return cls(algorithm=algorithm, verifier=raw, signer=raw, kid=kid)
+        return cls(algorithm=algorithm, verify_with=raw, sign_with=raw, kid=kid)
 
     @classmethod
     def from_pem(
@@ -91,12 +94,11 @@ class Key:
         algo = _asymmetric(algorithm)
         if private_key is None and public_key is None:
             raise ValueError("jwtcookie: Key.from_pem() needs private_key, public_key or both.")
-        signer: Any = algo.prepare_key(private_key) if private_key is not None else None
-        public = public_key if public_key is not None else None
-        verifier = algo.prepare_key(public) if public is not None else signer.public_key()
-        if not hasattr(verifier, "verify") or hasattr(verifier, "sign"):
+        private: Any = algo.prepare_key(private_key) if private_key is not None else None
+        public = algo.prepare_key(public_key) if public_key is not None else private.public_key()
+        if not hasattr(public, "verify") or hasattr(public, "sign"):
             raise ValueError("jwtcookie: public_key must be a public key, not a private one.")
-        return cls(algorithm=algorithm, verifier=verifier, signer=signer, kid=kid)
+        return cls(algorithm=algorithm, verify_with=public, sign_with=private, kid=kid)
 
     @classmethod
     def from_pem_files(
@@ -116,7 +118,7 @@ class Key:
         """This key's public half as a JWK (never for an HMAC key: that would leak the secret)."""
         if self.algorithm in HMAC_ALGORITHMS:
             raise ValueError("jwtcookie: an HMAC secret has no public half to publish.")
-        full = json.loads(_asymmetric(self.algorithm).to_jwk(self.verifier))
+        full = json.loads(_asymmetric(self.algorithm).to_jwk(self.verify_with))
         # A private key given as verifier writes its private members too: never publish them.
         jwk = {name: value for name, value in full.items() if name not in PRIVATE_JWK_MEMBERS}
         jwk.update(alg=self.algorithm, use="sig")
@@ -147,27 +149,34 @@ class Keyring:
     old one for verification until the longest token signed with it has expired.
     """
 
-    __slots__ = ("by_kid", "signer", "single")
+    __slots__ = ("_by_kid", "only_key", "signing_key")
 
     def __init__(self, keys: Sequence[Key], *, signing_kid: str | None = None) -> None:
+        if isinstance(keys, Key) or not all(isinstance(key, Key) for key in keys):
+            raise TypeError("jwtcookie: a Keyring takes a list of jwtcookie.Key objects.")
         if not keys:
             raise ValueError("jwtcookie: a Keyring needs at least one key.")
         kids = [key.kid for key in keys]
         if len(keys) > 1 and (None in kids or len(set(kids)) != len(kids)):
             raise ValueError("jwtcookie: with several keys each needs its own, distinct kid.")
-        self.by_kid: Mapping[str | None, Key] = {key.kid: key for key in keys}
-        self.single: Key | None = keys[0] if len(keys) == 1 else None
+        self._by_kid: Mapping[str | None, Key] = {key.kid: key for key in keys}
+        # The one key of a keyring without kids: it verifies every token, whatever its header.
+        self.only_key: Key | None = keys[0] if len(keys) == 1 and keys[0].kid is None else None
         if signing_kid is None:
-            signers = [key for key in keys if key.signer is not None]
-            self.signer: Key | None = signers[0] if len(signers) == 1 else None
+            signers = [key for key in keys if key.sign_with is not None]
             if len(signers) > 1:
                 raise ValueError("jwtcookie: several keys can sign; name one with signing_kid=.")
+            self.signing_key: Key | None = signers[0] if signers else None
         else:
-            if signing_kid not in self.by_kid:
+            if signing_kid not in self._by_kid:
                 raise ValueError(f"jwtcookie: signing_kid {signing_kid!r} is not in the keyring.")
-            self.signer = self.by_kid[signing_kid]
-            if self.signer.signer is None:
+            self.signing_key = self._by_kid[signing_kid]
+            if self.signing_key.sign_with is None:
                 raise ValueError(f"jwtcookie: key {signing_kid!r} is public only; it cannot sign.")
+
+    def find(self, kid: str) -> Key | None:
+        """The key a token's ``kid`` names, or None (an unknown kid is refused)."""
+        return self._by_kid.get(kid)
 
     @classmethod
     def from_jwks(cls, jwks: Mapping[str, Any] | str) -> Keyring:
@@ -188,12 +197,12 @@ class Keyring:
                     "Sign with Key.from_pem(private_key=...) instead."
                 )
             verifier = _asymmetric(algorithm).from_jwk(json.dumps(dict(entry)))
-            keys.append(Key(algorithm=algorithm, verifier=verifier, kid=entry.get("kid")))
+            keys.append(Key(algorithm=algorithm, verify_with=verifier, kid=entry.get("kid")))
         return cls(keys)
 
     def jwks(self) -> dict[str, Any]:
         """The public keys as a JWKS document, to serve at ``/.well-known/jwks.json``."""
-        return {"keys": [key.public_jwk() for key in self.by_kid.values()]}
+        return {"keys": [key.public_jwk() for key in self._by_kid.values()]}
 
 
 def _entries(document: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:

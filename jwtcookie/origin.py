@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 
 
 class OriginGuard:
-    """Decides, from a few headers, whether an unsafe request may go on."""
+    """Decides, from a few headers, whether an unsafe request may go on (the caller asks only
+    about unsafe ones: not GET, HEAD, OPTIONS or TRACE, and every WebSocket handshake)."""
 
     __slots__ = ("trusted",)
 
@@ -36,20 +36,11 @@ class OriginGuard:
             trusted.add(normal)
         self.trusted = frozenset(trusted)
 
-    def allows(
-        self,
-        method: str,
-        *,
-        sec_fetch_site: str | None,
-        origin: str | None,
-        host: str | None,
-    ) -> bool:
-        if method in SAFE_METHODS:
-            return True
+    def allows(self, *, fetch_site: str | None, origin: str | None, host: str | None) -> bool:
         if origin is not None and self.trusted and normalise_origin(origin) in self.trusted:
             return True
-        if sec_fetch_site is not None:
-            return sec_fetch_site in ("same-origin", "none")
+        if fetch_site is not None:
+            return fetch_site in ("same-origin", "none")
         if origin is None:
             return True  # neither header: not a browser
         return host is not None and same_host(origin, host)

@@ -22,7 +22,7 @@ import jwt
 
 from jwtcookie.jws import make_jws, read_claims, sign
 from jwtcookie.keys import Key, Keyring
-from jwtcookie.state import Reason, TokenUser, credentials_for
+from jwtcookie.users import Reason, TokenUser, scopes_for
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 MAX_TOKEN_LENGTH = 4096  # a browser keeps at most ~4 KiB per cookie; longer is hostile
@@ -33,12 +33,16 @@ MAX_CACHED_TOKEN_LENGTH = 1024
 # PyJWT sees it: older PyJWT releases accept padded spellings of one signature.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 RENEWAL_REUSE_SECONDS = 10  # requests racing with one old token share one fresh token
+# What a hostile token can make PyJWT and the JSON reader raise: every PyJWT error, bad
+# base64 or UTF-8 or JSON (ValueError and its kin), JSON nested too deep. Anything else is a
+# bug of ours and propagates.
+HOSTILE_INPUT = (jwt.PyJWTError, ValueError, RecursionError)
 
 
 class Verified:
     """A verified token's claims with its time limits worked out once (a cache entry)."""
 
-    __slots__ = ("claims", "credentials", "expires_at", "not_before", "renew_at", "user")
+    __slots__ = ("claims", "expires_at", "not_before", "renew_at", "scopes", "user")
 
     def __init__(
         self, claims: Mapping[str, Any], expires_at: float, not_before: float, renew_at: float
@@ -48,7 +52,7 @@ class Verified:
         self.not_before = not_before  # the first instant it is accepted
         self.renew_at = renew_at  # after this instant a request renews it
         self.user = TokenUser(claims)
-        self.credentials = credentials_for(claims)
+        self.scopes = scopes_for(claims)
 
 
 class KeyedCaches:
@@ -95,14 +99,14 @@ class TokenCodec:
 
     # -- issuing ---------------------------------------------------------------------------
 
-    def issue(self, claims: Mapping[str, Any], *, auth_time: float | None = None) -> str:
-        """A fresh token for ``claims``: new ``iat``, ``exp``, ``jti``; ``auth_time`` kept.
+    def issue(self, claims: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+        """A fresh token for ``claims`` and the claims it carries (new ``iat``, ``exp``, ``jti``).
 
         ``sid`` names the session: a string one in ``claims`` is kept (renewal carries it over,
         so revoking a session also refuses a copy taken before the last renewal); else a new
         session starts. Claims this codec would refuse on the way back raise ``ValueError``.
         """
-        payload = self._payload(claims, auth_time)
+        payload = self._payload(claims, auth_time=None)
         problem = self._problem(payload)
         if problem is not None:
             raise ValueError(f"jwtcookie: cannot issue this token: {problem}.")
@@ -113,7 +117,7 @@ class TokenCodec:
                 f"tokens over {MAX_TOKEN_LENGTH} are refused (a browser keeps about 4 KiB per "
                 "cookie); put fewer or shorter claims in it."
             )
-        return token
+        return token, MappingProxyType(payload)
 
     def renew(self, token: str, verified: Verified) -> str | None:
         """A fresh token re-signed from ``verified``; racing requests share one for a moment.
@@ -168,14 +172,14 @@ class TokenCodec:
         return None
 
     def _sign(self, payload: Mapping[str, Any]) -> str:
-        key = self.keys.keyring.signer
+        key = self.keys.keyring.signing_key
         if key is None:
             raise RuntimeError(
                 "jwtcookie: this keyring has no signing key (public keys only): it can verify "
                 "tokens but not issue them."
             )
         headers = {"kid": key.kid} if key.kid is not None else None
-        return sign(self._jws, payload, key.signer, key.algorithm, headers)
+        return sign(self._jws, payload, key.sign_with, key.algorithm, headers)
 
     # -- verifying ---------------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class TokenCodec:
 
     def should_renew(self, verified: Verified) -> bool:
         # A verify-only keyring (public keys) cannot sign: the issuing service renews.
-        return self.clock() > verified.renew_at and self.keys.keyring.signer is not None
+        return self.clock() > verified.renew_at and self.keys.keyring.signing_key is not None
 
     def rotate(self, keyring: Keyring) -> None:
         """Use ``keyring`` from now on; what was verified or renewed under the old one is gone."""
@@ -214,8 +218,8 @@ class TokenCodec:
             key = _key_for(token, keyring)
             if key is None:
                 return Reason.INVALID
-            claims = read_claims(self._jws, token, key.verifier, key.algorithm)
-        except Exception:  # hostile input of any shape is just "invalid"
+            claims = read_claims(self._jws, token, key.verify_with, key.algorithm)
+        except HOSTILE_INPUT:  # what a malformed or forged token can make PyJWT and json raise
             return Reason.INVALID
         if not self._claims_acceptable(claims):
             return Reason.INVALID
@@ -272,13 +276,10 @@ class TokenCodec:
 
 def _key_for(token: str, keyring: Keyring) -> Key | None:
     """The key named by the token's ``kid`` (the only header field we ever read)."""
-    single = keyring.single
-    if single is not None and single.kid is None:
-        return single
+    if keyring.only_key is not None:
+        return keyring.only_key
     kid = jwt.get_unverified_header(token).get("kid")
-    if not isinstance(kid, str):
-        return None
-    return keyring.by_kid.get(kid)
+    return keyring.find(kid) if isinstance(kid, str) else None
 
 
 def _is_timestamp(value: object) -> bool:

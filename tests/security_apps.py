@@ -145,7 +145,7 @@ class Site:
 
     @property
     def cookie_name(self) -> str:
-        return self.middleware.engine.cookies.name  # type: ignore[no-any-return]
+        return self.middleware.cookie_name  # type: ignore[no-any-return]
 
 
 def _bytes(value: str | bytes) -> bytes:

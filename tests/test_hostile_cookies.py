@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from jwtcookie.engine import MAX_DUPLICATE_COOKIES
+from jwtcookie.policy import MAX_DUPLICATE_COOKIES
 from tests.security_apps import (
     ALICE,
     MALLORY,

@@ -253,7 +253,7 @@ def test_several_signers_need_a_signing_kid() -> None:
     keys = [Key.hmac(OLD_SECRET, kid="a"), Key.hmac(NEW_SECRET, kid="b")]
     with pytest.raises(ValueError, match="signing_kid"):
         Keyring(keys)
-    assert Keyring(keys, signing_kid="b").signer is keys[1]
+    assert Keyring(keys, signing_kid="b").signing_key is keys[1]
 
 
 def test_keyring_errors() -> None:
@@ -351,10 +351,10 @@ def test_jwks_never_publishes_private_material(algorithm: str) -> None:
     private = jwt.get_algorithm_by_name(algorithm).prepare_key(private_pem)
     keys = [
         Key.from_pem(algorithm=algorithm, private_key=private_pem, kid="signer"),
-        Key(algorithm=algorithm, verifier=private, kid="built-by-hand"),  # a private verifier
+        Key(algorithm=algorithm, verify_with=private, kid="built-by-hand"),  # private as public
     ]
     published = Keyring(keys, signing_kid="signer").jwks()["keys"]
     assert [jwk["kid"] for jwk in published] == ["signer", "built-by-hand"]
     for jwk in published:
         assert not PRIVATE_MEMBERS & set(jwk), jwk
-        assert Keyring.from_jwks({"keys": [jwk]}).by_kid[jwk["kid"]].signer is None
+        assert Keyring.from_jwks({"keys": [jwk]}).find(jwk["kid"]).sign_with is None  # type: ignore[union-attr]

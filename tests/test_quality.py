@@ -1,4 +1,4 @@
-"""The default test command enforces typing and lint: mypy --strict and ruff, via subprocess."""
+"""The default test command enforces typing, lint and layers: mypy --strict, ruff, import-linter."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ def test_ruff_finds_nothing_to_fix() -> None:
 def test_the_package_passes_mypy_strict() -> None:
     result = run("mypy", "--strict", "jwtcookie")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_package_keeps_its_import_layers() -> None:
+    """pyproject.toml's import-linter contracts: imports only go down, and never in a circle."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout

@@ -21,15 +21,15 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, JsonResponse  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie import access
-from jwtcookie.state import AuthState
+from jwtcookie.auth import Auth
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 AUTHENTICATION_REQUIRED = {"error": "authentication required"}
 
 
-def get_auth(request: HttpRequest) -> AuthState:
-    """The request's :class:`~jwtcookie.AuthState` (``login``, ``logout``, ``reason``)."""
+def get_auth(request: HttpRequest) -> Auth:
+    """The request's :class:`~jwtcookie.Auth` (``login``, ``logout``, ``reason``)."""
     return access.get_auth(request)
 
 

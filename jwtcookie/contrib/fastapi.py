@@ -13,14 +13,13 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, WebSocketException, status
 from starlette.requests import HTTPConnection
 
-from jwtcookie import access
-from jwtcookie.state import AuthState
+from jwtcookie import access, auth
 
 AUTHENTICATION_REQUIRED = "authentication required"
 
 
-def get_auth(connection: HTTPConnection) -> AuthState:
-    """The request's :class:`~jwtcookie.AuthState`, for ``login``/``logout`` in a route."""
+def get_auth(connection: HTTPConnection) -> auth.Auth:
+    """The request's :class:`~jwtcookie.Auth`, for ``login``/``logout`` in a route."""
     return access.get_auth(connection.scope)
 
 
@@ -46,6 +45,6 @@ def require_user(connection: HTTPConnection) -> Any:
 
 
 # Annotated shortcuts: `def route(user: CurrentUser)` reads like the type it is.
-Auth = Annotated[AuthState, Depends(get_auth)]
+Auth = Annotated[auth.Auth, Depends(get_auth)]
 CurrentUser = Annotated[Any, Depends(current_user)]
 RequiredUser = Annotated[Any, Depends(require_user)]

@@ -15,15 +15,15 @@ from typing import Any, TypeVar, cast
 from flask import Response, jsonify, request
 
 from jwtcookie import access
-from jwtcookie.state import AuthState
+from jwtcookie.auth import Auth
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 AUTHENTICATION_REQUIRED = {"error": "authentication required"}
 
 
-def get_auth() -> AuthState:
-    """The current request's :class:`~jwtcookie.AuthState` (``login``, ``logout``, ``reason``)."""
+def get_auth() -> Auth:
+    """The current request's :class:`~jwtcookie.Auth` (``login``, ``logout``, ``reason``)."""
     return access.get_auth(request.environ)
 
 

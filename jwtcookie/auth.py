@@ -1,0 +1,160 @@
+"""What one request knows about its login, and what its response must do about it.
+
+The middleware puts one :class:`Auth` in every request it lets through: ``scope["auth"]``
+on ASGI (where Starlette's ``request.auth`` and ``@requires`` read its ``scopes``) and
+``environ["jwtcookie.auth"]`` on WSGI, next to the user (``scope["user"]``,
+``environ["jwtcookie.user"]``). It is data: the user, the claims and why, what the app asked
+for (``login``, ``logout``) and what the middleware planned (a renewal, deleting a bad
+cookie). The middleware reads that once, when the response starts, and writes the cookies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason, TokenUser, scopes_for
+
+# Where the middleware puts the user and the Auth. ASGI: Starlette's names, so request.user,
+# request.auth and @requires work unchanged. WSGI: namespaced keys, as PEP 3333 asks.
+SCOPE_USER = "user"
+SCOPE_AUTH = "auth"
+ENVIRON_USER = "jwtcookie.user"
+ENVIRON_AUTH = "jwtcookie.auth"
+
+
+class Login(NamedTuple):
+    """A token ``login()`` signed, with the claims it carries: the response sets it."""
+
+    token: str
+    claims: Mapping[str, Any]
+
+
+class Logout(NamedTuple):
+    """``logout()`` was called: the response deletes the cookie."""
+
+
+class Renewal(NamedTuple):
+    """The token was valid but past its renewal time: the response carries a fresh one."""
+
+    token: str
+    verified: Any  # the codec's record of it, handed back to the codec
+
+
+class BadCookie(NamedTuple):
+    """The cookie held a refused token: the response deletes it."""
+
+
+# What the response must carry: what the app asked for, else what the middleware planned.
+Outgoing = Login | Logout | Renewal | BadCookie | None
+SignIn = Callable[[Mapping[str, Any]], Login]
+LOGOUT = Logout()
+BAD_COOKIE = BadCookie()
+
+
+class Auth:
+    """One request's login: the user, the claims, why, and ``login()``/``logout()``."""
+
+    __slots__ = (
+        "_claims",
+        "_outgoing",
+        "_reason",
+        "_scopes",
+        "_sealed",
+        "_sign_in",
+        "_token_refused",
+        "_user",
+    )
+
+    def __init__(
+        self,
+        sign_in: SignIn,
+        user: Any = ANONYMOUS,
+        claims: Mapping[str, Any] = EMPTY_CLAIMS,
+        reason: Reason = Reason.MISSING,
+        *,
+        scopes: tuple[str, ...] = (),
+        token_refused: bool = False,
+        planned: Outgoing = None,
+    ) -> None:
+        self._sign_in = sign_in  # signs login claims: the middleware's own issuing
+        self._user = user
+        self._claims = claims
+        self._reason = reason
+        self._scopes = scopes
+        self._token_refused = token_refused
+        self._outgoing = planned
+        self._sealed = False
+
+    @property
+    def user(self) -> Any:
+        """A :class:`TokenUser` (or what ``load_user`` returned), or the anonymous user."""
+        return self._user
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        """The verified token's claims, registered ones included; empty when anonymous."""
+        return self._claims
+
+    @property
+    def reason(self) -> Reason:
+        return self._reason
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self._user.is_authenticated)
+
+    @property
+    def session_id(self) -> str | None:
+        """The login session (``sid``) every renewal carries over: revoke this at logout."""
+        sid = self._claims.get("sid")
+        return sid if isinstance(sid, str) else None
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """Starlette's ``request.auth.scopes``: ``("authenticated", ...)``, or empty."""
+        return self._scopes
+
+    @property
+    def token_refused(self) -> bool:
+        """Whether the request presented a token that was refused (``reason`` says why)."""
+        return self._token_refused
+
+    def login(self, claims: Mapping[str, Any]) -> str:
+        """Sign a fresh token for ``claims``; the response sets it as the cookie.
+
+        From here on this request is the new login: ``user``, ``claims`` and ``session_id``
+        describe it. Returns the token (for a client that wants it in the body too).
+        """
+        self._check_open("login")
+        login = self._sign_in(claims)
+        self._outgoing = login
+        self._user = TokenUser(login.claims)
+        self._claims = login.claims
+        self._reason = Reason.OK
+        self._scopes = scopes_for(login.claims)
+        return login.token
+
+    def logout(self) -> None:
+        """Make the response delete the cookie; from here on this request is anonymous."""
+        self._check_open("logout")
+        self._outgoing = LOGOUT
+        self._user = ANONYMOUS
+        self._claims = EMPTY_CLAIMS
+        self._reason = Reason.MISSING
+        self._scopes = ()
+
+    def seal(self) -> Outgoing:
+        """What the response must carry; called by the middleware as the response starts."""
+        self._sealed = True
+        return self._outgoing
+
+    def _check_open(self, action: str) -> None:
+        if self._sealed:
+            raise RuntimeError(
+                f"jwtcookie: {action}() was called after the response headers were sent; "
+                "call it before returning the response (or before start_response)."
+            )
+
+    def __repr__(self) -> str:
+        return f"Auth(user={self._user!r}, reason={self._reason.value!r})"

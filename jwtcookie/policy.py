@@ -1,0 +1,353 @@
+"""The one place that decides what happens to a request, in the order security needs.
+
+Both flavours (and framework adapters) turn their request into a :class:`RequestView` and
+ask, in this order:
+
+1. :meth:`Policy.admit`: a cross-site unsafe request is refused before anything else; then
+   the token is read (an ``Authorization: Bearer`` header over the cookie) and verified.
+2. :meth:`Policy.hearing`: the app's hooks, when any would speak: ``is_revoked``, then
+   ``user_not_before``, then ``load_user`` (never for a revoked token), then ``on_error``
+   about a refused one. The flavour only calls them (ASGI awaits ``async def`` ones).
+3. :meth:`Policy.decide`: the request's :class:`Auth`, or a refusal: a double-submit
+   mismatch (403), or an anonymous request to a protected path (401).
+4. :meth:`Policy.respond`, as the response starts: the ``Set-Cookie`` values for what the
+   app asked (``login``, ``logout``) or the middleware planned (a renewal, deleting a bad
+   cookie), and a response that carries one kept out of shared caches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from jwtcookie.auth import (
+    BAD_COOKIE,
+    LOGOUT,
+    Auth,
+    Login,
+    Outgoing,
+    Renewal,
+)
+from jwtcookie.caching import private_cache_control
+from jwtcookie.cookies import CookieWriter, find_cookie
+from jwtcookie.double_submit import DoubleSubmit
+from jwtcookie.origin import OriginGuard
+from jwtcookie.request import RequestView
+from jwtcookie.settings import Hook, Settings
+from jwtcookie.tokens import TokenCodec, Verified
+from jwtcookie.users import EMPTY_CLAIMS, Reason
+
+MAX_DUPLICATE_COOKIES = 4  # more same-named cookies than this make the request anonymous
+Headers = Sequence[tuple[str, str]]
+
+
+class Refusal(NamedTuple):
+    """An answer the middleware gives itself, before the app runs."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
+class Presented(NamedTuple):
+    """The token a request presented, where it came from, and what verification said."""
+
+    verified: Verified | None
+    reason: Reason
+    token: str | None  # None: no token, or duplicates that cannot be told apart
+    from_cookie: bool
+
+
+class Call(NamedTuple):
+    """One hook to call with one argument; the flavour calls it and hands back the answer."""
+
+    hook: Any
+    argument: Any
+
+
+NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True)
+# Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
+# deletes nothing (deleting would log the real user out for a planted cookie).
+AMBIGUOUS = Presented(None, Reason.INVALID, None, True)
+
+
+def json_refusal(status: int, error: str, set_cookies: Sequence[str] = ()) -> Refusal:
+    """A JSON ``{"error": ...}`` answer; one that deletes a cookie is never shared-cached."""
+    body = json.dumps({"error": error}).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if set_cookies:
+        headers += [("Cache-Control", "private"), *(("Set-Cookie", v) for v in set_cookies)]
+    return Refusal(status, body, tuple(headers))
+
+
+REFUSED_CROSS_SITE = json_refusal(403, "cross-origin request refused")
+AUTHENTICATION_REQUIRED = "authentication required"
+
+
+class Hearing:
+    """The hooks' say about one presented token: ask :meth:`next_call`, :meth:`answer` each.
+
+    ``refused`` and ``user`` hold the outcome once no call is left.
+    """
+
+    __slots__ = ("_questions", "refused", "user")
+
+    def __init__(self, policy: Policy, presented: Presented) -> None:
+        self.refused: Reason | None = None
+        self.user: Any = None
+        self._questions = policy._questions(presented, self)
+
+    def next_call(self) -> Call | None:
+        return next(self._questions, None)
+
+    def answer(self, value: Any) -> Call | None:
+        """Hand back the last call's answer; the next call, or None when all is heard."""
+        try:
+            return self._questions.send(value)
+        except StopIteration:
+            return None
+
+
+class Policy:
+    """Everything the middleware decides, built once from :class:`Settings`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.codec = TokenCodec(
+            settings.keyring,
+            max_age=settings.max_age,
+            leeway=settings.leeway,
+            issuer=settings.issuer,
+            audience=settings.audience,
+            renew_after=settings.renew_after,
+            max_session_age=settings.max_session_age,
+            clock=settings.clock,
+            cache_size=settings.cache_size,
+        )
+        self.cookies = CookieWriter(
+            settings.cookie_name,
+            max_age=settings.max_age,
+            path=settings.path,
+            domain=settings.domain,
+            secure=settings.secure,
+            httponly=True,
+            samesite=settings.samesite,
+            partitioned=settings.partitioned,
+        )
+        self._guard = OriginGuard(settings.trusted_origins)
+        self._guarded = settings.cross_site_protection
+        self._csrf = DoubleSubmit(self.cookies) if settings.double_submit else None
+        self._bearer = settings.bearer
+        self._protected = settings.protected_paths
+        self._is_revoked: Hook | None = settings.is_revoked
+        self._user_not_before: Hook | None = settings.user_not_before
+        self._load_user: Hook | None = settings.load_user
+        self._on_error = settings.on_error
+        self._token_hooks = bool(self._is_revoked or self._user_not_before or self._load_user)
+        # What logout and a bad cookie send: the same name, path and domain, expired.
+        self.delete_headers: tuple[str, ...] = (self.cookies.delete_header,)
+        if self._csrf is not None:
+            self.delete_headers += (self._csrf.cookies.delete_header,)
+        self._refused_anonymous = json_refusal(401, AUTHENTICATION_REQUIRED)
+        self._refused_deleting = json_refusal(401, AUTHENTICATION_REQUIRED, self.delete_headers)
+
+    # -- 1. admission -------------------------------------------------------------------------
+
+    def admit(self, request: RequestView) -> Refusal | Presented:
+        """Refuse a cross-site unsafe request; else the token the request presented, checked."""
+        if (
+            self._guarded
+            and request.unsafe
+            and not self._guard.allows(
+                fetch_site=request.fetch_site, origin=request.origin, host=request.host
+            )
+        ):
+            return REFUSED_CROSS_SITE
+        if self._bearer and request.authorization:
+            token = _bearer_token(request.authorization)
+            if token is not None:
+                return self._check_token(token, from_cookie=False)
+        if request.cookie is None:
+            return NOTHING_PRESENTED
+        values = find_cookie(request.cookie, self.cookies.name)
+        if not values:
+            return NOTHING_PRESENTED
+        if len(values) == 1:
+            return self._check_token(values[0], from_cookie=True)
+        if len(values) > MAX_DUPLICATE_COOKIES:
+            return AMBIGUOUS  # unread ones could hide the user's token behind planted ones
+        return self._check_duplicates(values)
+
+    def _check_token(self, token: str, *, from_cookie: bool) -> Presented:
+        outcome = self.codec.verify(token)
+        if not isinstance(outcome, Verified):
+            return Presented(None, outcome, token, from_cookie)
+        if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
+            # A login cookie binding no csrf value (issued elsewhere, or before double_submit
+            # was on) cannot be told from a forged request's: it counts as no login.
+            return Presented(None, Reason.INVALID, token, from_cookie)
+        return Presented(outcome, Reason.OK, token, from_cookie)
+
+    def _check_duplicates(self, values: list[str]) -> Presented:
+        """The first valid one counts; valid ones naming different users cancel out."""
+        first: Presented | None = None
+        worst = Reason.INVALID
+        for value in values:
+            checked = self._check_token(value, from_cookie=True)
+            if checked.verified is None:
+                worst = checked.reason
+            elif first is None:
+                first = checked
+            elif first.verified is not None and not _same_user(first.verified, checked.verified):
+                return AMBIGUOUS
+        return first if first is not None else Presented(None, worst, values[0], True)
+
+    # -- 2. the hooks' say --------------------------------------------------------------------
+
+    def hearing(self, presented: Presented) -> Hearing | None:
+        """The hooks to call about ``presented``, in order; None when none would speak."""
+        if presented.verified is not None and self._token_hooks:
+            return Hearing(self, presented)
+        if self._on_error is not None and presented.token is not None:
+            return Hearing(self, presented)  # a refused token: on_error hears why
+        return None
+
+    def _questions(self, presented: Presented, hearing: Hearing) -> Generator[Call, Any, None]:
+        """The order: revoked first, then not-before, then load_user; on_error at the end."""
+        verified = presented.verified
+        if verified is not None:
+            claims = verified.claims
+            revoked = self._is_revoked is not None and bool((yield Call(self._is_revoked, claims)))
+            if not revoked and self._user_not_before is not None:
+                not_before = yield Call(self._user_not_before, claims)
+                revoked = _issued_before(verified, not_before)
+            if revoked:
+                hearing.refused = Reason.REVOKED
+            elif self._load_user is not None:
+                user = yield Call(self._load_user, claims)
+                if user is None:
+                    hearing.refused = Reason.REJECTED
+                else:
+                    hearing.user = _checked_user(user)
+        reason = hearing.refused or presented.reason
+        if self._on_error is not None and presented.token is not None and reason is not Reason.OK:
+            yield Call(self._on_error, reason)
+
+    # -- 3. the request's Auth, or a refusal ----------------------------------------------------
+
+    def decide(
+        self, request: RequestView, presented: Presented, hearing: Hearing | None = None
+    ) -> Auth | Refusal:
+        verified = presented.verified
+        if hearing is not None and hearing.refused is not None:
+            verified = None
+        if verified is not None:
+            user = hearing.user if hearing is not None and hearing.user is not None else None
+            token = presented.token if presented.from_cookie else None
+            renew = token is not None and self.codec.should_renew(verified)
+            auth = Auth(
+                self.sign_in,
+                verified.user if user is None else user,
+                verified.claims,
+                Reason.OK,
+                scopes=verified.scopes,
+                planned=Renewal(token, verified) if renew and token is not None else None,
+            )
+        else:
+            refused = hearing.refused if hearing is not None else None
+            bad_cookie = presented.from_cookie and presented.token is not None
+            auth = Auth(
+                self.sign_in,
+                reason=refused or presented.reason,
+                token_refused=presented.token is not None,
+                planned=BAD_COOKIE if bad_cookie else None,
+            )
+        if self._csrf is not None and request.unsafe and not request.websocket:
+            cookie_claims = auth.claims if presented.from_cookie else EMPTY_CLAIMS
+            problem = self._csrf.refusal(request.cookie, request.csrf_token, cookie_claims)
+            if problem:
+                return json_refusal(403, problem)
+        if not auth.is_authenticated and self._protects(request.path):
+            deleting = presented.from_cookie and presented.token is not None
+            return self._refused_deleting if deleting else self._refused_anonymous
+        return auth
+
+    def _protects(self, path: str) -> bool:
+        """Whether ``path`` is one of ``protected_paths`` or below one at a ``/`` boundary."""
+        return any(
+            path == prefix or path.startswith(prefix.rstrip("/") + "/")
+            for prefix in self._protected
+        )
+
+    # -- 4. the response ----------------------------------------------------------------------
+
+    def respond(self, outgoing: Outgoing, headers: Headers) -> list[tuple[str, str]]:
+        """``headers`` with the cookies ``outgoing`` asks for (and kept from shared caches)."""
+        values = self.set_cookie_values(outgoing, headers)
+        if not values:
+            return list(headers)
+        cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
+        private = private_cache_control(cache_controls)
+        if private is not None:
+            kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+            headers = [*kept, ("Cache-Control", private)]
+        return [*headers, *(("Set-Cookie", value) for value in values)]
+
+    def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
+        """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""
+        if outgoing is None:
+            return ()
+        if type(outgoing) is Login:
+            return self._login_values(outgoing.token, outgoing.claims)
+        if outgoing is LOGOUT:
+            return self.delete_headers
+        prefix = self.cookies.prefix
+        if any(n.lower() == "set-cookie" and v.lstrip().startswith(prefix) for n, v in headers):
+            return ()  # the app set or deleted the cookie itself: its own login/logout stands
+        if type(outgoing) is Renewal:
+            fresh = self.codec.renew(outgoing.token, outgoing.verified)
+            return () if fresh is None else self._login_values(fresh, outgoing.verified.claims)
+        return self.delete_headers  # a bad cookie
+
+    def sign_in(self, claims: Mapping[str, Any]) -> Login:
+        """What ``Auth.login`` signs: with double-submit on, plus a fresh ``csrf`` claim."""
+        signed = claims if self._csrf is None else self._csrf.with_claim(claims)
+        token, issued = self.codec.issue(signed)
+        return Login(token, issued)
+
+    def _login_values(self, token: str, claims: Mapping[str, Any]) -> tuple[str, ...]:
+        login = self.cookies.set_header(token)
+        csrf = self._csrf.set_header(claims) if self._csrf is not None else None
+        return (login,) if csrf is None else (login, csrf)
+
+
+def _bearer_token(authorization: str) -> str | None:
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _issued_before(verified: Verified, not_before: Any) -> bool:
+    """Whether ``user_not_before``'s answer revokes the token (whole seconds, as ``iat``)."""
+    if isinstance(not_before, datetime):
+        not_before = not_before.timestamp()  # a naive one is taken as local time
+    return not_before is not None and verified.claims["iat"] < int(not_before)
+
+
+def _checked_user(user: Any) -> Any:
+    if not hasattr(user, "is_authenticated"):
+        raise TypeError(
+            f"jwtcookie: load_user returned a {type(user).__name__}; return a user object with "
+            "an `is_authenticated` attribute (jwtcookie.TokenUser(claims) is one), or None "
+            "to make the request anonymous."
+        )
+    return user
+
+
+def _same_user(one: Verified, other: Verified) -> bool:
+    """Same ``_id`` and ``sub``; tokens with neither must agree on all the user's claims."""
+    identity = (one.claims.get("_id"), one.claims.get("sub"))
+    if identity != (other.claims.get("_id"), other.claims.get("sub")):
+        return False
+    return identity != (None, None) or dict(one.user.claims) == dict(other.user.claims)
