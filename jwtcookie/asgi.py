@@ -8,7 +8,7 @@ from typing import Any
 
 from jwtcookie.auth import SCOPE_AUTH, SCOPE_USER
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.policy import Refusal
+from jwtcookie.policy import Hearing, Refusal
 from jwtcookie.request import RequestView
 
 Scope = MutableMapping[str, Any]
@@ -28,20 +28,15 @@ class ASGIMiddleware(JWTCookieMiddleware, interface="asgi"):
             await self.app(scope, receive, send)  # lifespan and unknown scopes pass untouched
             return
         policy = self._policy
-        request = RequestView.from_scope(scope)
-        admitted = policy.admit(request)
-        if isinstance(admitted, Refusal):
-            await _answer(kind, send, admitted)
-            return
-        hearing = policy.hearing(admitted)
-        if hearing is not None:  # no coroutine on the common path, where no hook listens
-            call = hearing.next_call()
+        auth = policy.admit(RequestView.from_scope(scope))
+        if isinstance(auth, Hearing):  # the app's hooks have a say: call or await each in turn
+            call = auth.next_call()
             while call is not None:
                 answer = call.hook(call.argument)
                 if inspect.isawaitable(answer):
                     answer = await answer
-                call = hearing.answer(answer)
-        auth = policy.decide(request, admitted, hearing)
+                call = auth.answer(answer)
+            auth = policy.decide(auth)
         if isinstance(auth, Refusal):
             await _answer(kind, send, auth)
             return

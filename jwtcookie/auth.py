@@ -72,7 +72,6 @@ class Auth:
         user: Any = ANONYMOUS,
         claims: Mapping[str, Any] = EMPTY_CLAIMS,
         reason: Reason = Reason.MISSING,
-        *,
         scopes: tuple[str, ...] = (),
         token_refused: bool = False,
         planned: Outgoing = None,

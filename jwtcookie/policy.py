@@ -1,26 +1,28 @@
 """The one place that decides what happens to a request, in the order security needs.
 
 Both flavours (and framework adapters) turn their request into a :class:`RequestView` and
-ask, in this order:
+ask :meth:`Policy.admit`, which answers with one of three things:
 
-1. :meth:`Policy.admit`: a cross-site unsafe request is refused before anything else; then
-   the token is read (an ``Authorization: Bearer`` header over the cookie) and verified.
-2. :meth:`Policy.hearing`: the app's hooks, when any would speak: ``is_revoked``, then
-   ``user_not_before``, then ``load_user`` (never for a revoked token), then ``on_error``
-   about a refused one. The flavour only calls them (ASGI awaits ``async def`` ones).
-3. :meth:`Policy.decide`: the request's :class:`Auth`, or a refusal: a double-submit
-   mismatch (403), or an anonymous request to a protected path (401).
-4. :meth:`Policy.respond`, as the response starts: the ``Set-Cookie`` values for what the
-   app asked (``login``, ``logout``) or the middleware planned (a renewal, deleting a bad
-   cookie), and a response that carries one kept out of shared caches.
+- a :class:`Refusal`: a cross-site unsafe request (403), a double-submit mismatch (403), an
+  anonymous request to a protected path (401); the flavour writes it and stops;
+- a :class:`Hearing`, when the app's hooks have a say about the token: ``is_revoked``, then
+  ``user_not_before``, then ``load_user`` (never for a revoked token), then ``on_error``
+  about a refused one. The flavour only calls them (ASGI awaits ``async def`` ones) and
+  hands the hearing to :meth:`Policy.decide`, which answers a refusal or an :class:`Auth`;
+- the request's :class:`Auth`, to put in the request before the app runs.
+
+As the response starts, :meth:`Policy.respond` gives the ``Set-Cookie`` values for what the
+app asked (``login``, ``logout``) or the middleware planned (a renewal, deleting a bad
+cookie), and keeps a response that carries one out of shared caches.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, cast
 
 from jwtcookie.auth import (
     BAD_COOKIE,
@@ -30,14 +32,14 @@ from jwtcookie.auth import (
     Outgoing,
     Renewal,
 )
-from jwtcookie.caching import private_cache_control
+from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.cookies import CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard
-from jwtcookie.request import RequestView
+from jwtcookie.request import SAFE_METHODS, RequestView
 from jwtcookie.settings import Hook, Settings
 from jwtcookie.tokens import TokenCodec, Verified
-from jwtcookie.users import EMPTY_CLAIMS, Reason
+from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
 MAX_DUPLICATE_COOKIES = 4  # more same-named cookies than this make the request anonymous
 Headers = Sequence[tuple[str, str]]
@@ -60,6 +62,10 @@ class Presented(NamedTuple):
     from_cookie: bool
 
 
+# Built on every request: tuple.__new__ skips the generated, Python-level __new__.
+_presented = cast("Callable[[tuple[Any, ...]], Presented]", partial(tuple.__new__, Presented))
+
+
 class Call(NamedTuple):
     """One hook to call with one argument; the flavour calls it and hands back the answer."""
 
@@ -78,7 +84,7 @@ def json_refusal(status: int, error: str, set_cookies: Sequence[str] = ()) -> Re
     body = json.dumps({"error": error}).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     if set_cookies:
-        headers += [("Cache-Control", "private"), *(("Set-Cookie", v) for v in set_cookies)]
+        headers += [("Cache-Control", PRIVATE), *(("Set-Cookie", v) for v in set_cookies)]
     return Refusal(status, body, tuple(headers))
 
 
@@ -87,14 +93,14 @@ AUTHENTICATION_REQUIRED = "authentication required"
 
 
 class Hearing:
-    """The hooks' say about one presented token: ask :meth:`next_call`, :meth:`answer` each.
+    """The hooks' say about one presented token: ask :meth:`next_call`, :meth:`answer` each,
+    then hand it to :meth:`Policy.decide`."""
 
-    ``refused`` and ``user`` hold the outcome once no call is left.
-    """
+    __slots__ = ("_questions", "presented", "refused", "request", "user")
 
-    __slots__ = ("_questions", "refused", "user")
-
-    def __init__(self, policy: Policy, presented: Presented) -> None:
+    def __init__(self, policy: Policy, request: RequestView, presented: Presented) -> None:
+        self.request = request
+        self.presented = presented
         self.refused: Reason | None = None
         self.user: Any = None
         self._questions = policy._questions(presented, self)
@@ -136,6 +142,7 @@ class Policy:
             samesite=settings.samesite,
             partitioned=settings.partitioned,
         )
+        self._cookie_name = settings.cookie_name
         self._guard = OriginGuard(settings.trusted_origins)
         self._guarded = settings.cross_site_protection
         self._csrf = DoubleSubmit(self.cookies) if settings.double_submit else None
@@ -153,25 +160,39 @@ class Policy:
         self._refused_anonymous = json_refusal(401, AUTHENTICATION_REQUIRED)
         self._refused_deleting = json_refusal(401, AUTHENTICATION_REQUIRED, self.delete_headers)
 
-    # -- 1. admission -------------------------------------------------------------------------
+    # -- admission -----------------------------------------------------------------------------
 
-    def admit(self, request: RequestView) -> Refusal | Presented:
-        """Refuse a cross-site unsafe request; else the token the request presented, checked."""
+    def admit(self, request: RequestView) -> Refusal | Hearing | Auth:
+        """A refusal, the hooks' hearing, or the request's :class:`Auth` (module docstring)."""
         if (
             self._guarded
-            and request.unsafe
+            and (request.websocket or request.method not in SAFE_METHODS)  # request.unsafe
             and not self._guard.allows(
                 fetch_site=request.fetch_site, origin=request.origin, host=request.host
             )
         ):
             return REFUSED_CROSS_SITE
+        presented = self._presented(request)
+        if presented.verified is not None:
+            if self._token_hooks:
+                return Hearing(self, request, presented)
+        elif self._on_error is not None and presented.token is not None:
+            return Hearing(self, request, presented)  # a refused token: on_error hears why
+        return self._conclude(request, presented, None)
+
+    def decide(self, hearing: Hearing) -> Refusal | Auth:
+        """The request's :class:`Auth`, or a refusal, once the hooks have had their say."""
+        return self._conclude(hearing.request, hearing.presented, hearing)
+
+    def _presented(self, request: RequestView) -> Presented:
+        """The token: an ``Authorization: Bearer`` header wins over the cookie, if enabled."""
         if self._bearer and request.authorization:
             token = _bearer_token(request.authorization)
             if token is not None:
                 return self._check_token(token, from_cookie=False)
         if request.cookie is None:
             return NOTHING_PRESENTED
-        values = find_cookie(request.cookie, self.cookies.name)
+        values = find_cookie(request.cookie, self._cookie_name)
         if not values:
             return NOTHING_PRESENTED
         if len(values) == 1:
@@ -183,12 +204,12 @@ class Policy:
     def _check_token(self, token: str, *, from_cookie: bool) -> Presented:
         outcome = self.codec.verify(token)
         if not isinstance(outcome, Verified):
-            return Presented(None, outcome, token, from_cookie)
+            return _presented((None, outcome, token, from_cookie))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return Presented(None, Reason.INVALID, token, from_cookie)
-        return Presented(outcome, Reason.OK, token, from_cookie)
+            return _presented((None, Reason.INVALID, token, from_cookie))
+        return _presented((outcome, Reason.OK, token, from_cookie))
 
     def _check_duplicates(self, values: list[str]) -> Presented:
         """The first valid one counts; valid ones naming different users cancel out."""
@@ -202,17 +223,9 @@ class Policy:
                 first = checked
             elif first.verified is not None and not _same_user(first.verified, checked.verified):
                 return AMBIGUOUS
-        return first if first is not None else Presented(None, worst, values[0], True)
+        return first if first is not None else _presented((None, worst, values[0], True))
 
-    # -- 2. the hooks' say --------------------------------------------------------------------
-
-    def hearing(self, presented: Presented) -> Hearing | None:
-        """The hooks to call about ``presented``, in order; None when none would speak."""
-        if presented.verified is not None and self._token_hooks:
-            return Hearing(self, presented)
-        if self._on_error is not None and presented.token is not None:
-            return Hearing(self, presented)  # a refused token: on_error hears why
-        return None
+    # -- the hooks' say ----------------------------------------------------------------------
 
     def _questions(self, presented: Presented, hearing: Hearing) -> Generator[Call, Any, None]:
         """The order: revoked first, then not-before, then load_user; on_error at the end."""
@@ -235,11 +248,11 @@ class Policy:
         if self._on_error is not None and presented.token is not None and reason is not Reason.OK:
             yield Call(self._on_error, reason)
 
-    # -- 3. the request's Auth, or a refusal ----------------------------------------------------
+    # -- the request's Auth, or a refusal -------------------------------------------------------
 
-    def decide(
-        self, request: RequestView, presented: Presented, hearing: Hearing | None = None
-    ) -> Auth | Refusal:
+    def _conclude(
+        self, request: RequestView, presented: Presented, hearing: Hearing | None
+    ) -> Refusal | Auth:
         verified = presented.verified
         if hearing is not None and hearing.refused is not None:
             verified = None
@@ -252,24 +265,28 @@ class Policy:
                 verified.user if user is None else user,
                 verified.claims,
                 Reason.OK,
-                scopes=verified.scopes,
-                planned=Renewal(token, verified) if renew and token is not None else None,
+                verified.scopes,
+                False,
+                Renewal(token, verified) if renew and token is not None else None,
             )
         else:
             refused = hearing.refused if hearing is not None else None
             bad_cookie = presented.from_cookie and presented.token is not None
             auth = Auth(
                 self.sign_in,
-                reason=refused or presented.reason,
-                token_refused=presented.token is not None,
-                planned=BAD_COOKIE if bad_cookie else None,
+                ANONYMOUS,
+                EMPTY_CLAIMS,
+                refused or presented.reason,
+                (),
+                presented.token is not None,  # a token came, and was refused
+                BAD_COOKIE if bad_cookie else None,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
             cookie_claims = auth.claims if presented.from_cookie else EMPTY_CLAIMS
             problem = self._csrf.refusal(request.cookie, request.csrf_token, cookie_claims)
             if problem:
                 return json_refusal(403, problem)
-        if not auth.is_authenticated and self._protects(request.path):
+        if self._protected and not auth.is_authenticated and self._protects(request.path):
             deleting = presented.from_cookie and presented.token is not None
             return self._refused_deleting if deleting else self._refused_anonymous
         return auth
@@ -281,19 +298,22 @@ class Policy:
             for prefix in self._protected
         )
 
-    # -- 4. the response ----------------------------------------------------------------------
+    # -- the response ---------------------------------------------------------------------------
 
     def respond(self, outgoing: Outgoing, headers: Headers) -> list[tuple[str, str]]:
         """``headers`` with the cookies ``outgoing`` asks for (and kept from shared caches)."""
         values = self.set_cookie_values(outgoing, headers)
         if not values:
             return list(headers)
+        added = [("Set-Cookie", value) for value in values]
         cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
+        if not cache_controls:  # the usual case
+            return [*headers, ("Cache-Control", PRIVATE), *added]
         private = private_cache_control(cache_controls)
-        if private is not None:
-            kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
-            headers = [*kept, ("Cache-Control", private)]
-        return [*headers, *(("Set-Cookie", value) for value in values)]
+        if private is None:
+            return [*headers, *added]
+        kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+        return [*kept, ("Cache-Control", private), *added]
 
     def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
         """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""

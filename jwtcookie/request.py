@@ -10,8 +10,9 @@ WSGI's ``PATH_INFO`` is already relative to ``SCRIPT_NAME``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, NamedTuple, cast
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -53,16 +54,20 @@ class RequestView(NamedTuple):
             elif name == b"x-csrf-token":
                 csrf_token = value.decode("latin-1")
         websocket = scope["type"] == "websocket"
-        return cls(
-            method="GET" if websocket else scope["method"],
-            path=route_path(scope["path"], scope.get("root_path", "")),
-            host=host or _server_host(scope.get("server")),
-            cookie=cookie,
-            authorization=authorization,
-            origin=origin,
-            fetch_site=fetch_site,
-            csrf_token=csrf_token,
-            websocket=websocket,
+        path = scope["path"]
+        root_path = scope.get("root_path")
+        return _view(
+            (
+                "GET" if websocket else scope["method"],
+                route_path(path, root_path) if root_path else path,
+                host or _server_host(scope.get("server")),
+                cookie,
+                authorization,
+                origin,
+                fetch_site,
+                csrf_token,
+                websocket,
+            )
         )
 
     @classmethod
@@ -72,16 +77,24 @@ class RequestView(NamedTuple):
         host = environ.get("HTTP_HOST")
         if not host and environ.get("SERVER_NAME") and environ.get("SERVER_PORT"):
             host = f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        return cls(
-            method=environ["REQUEST_METHOD"],
-            path=environ.get("PATH_INFO", "") or "/",
-            host=host or None,
-            cookie=environ.get("HTTP_COOKIE") or None,
-            authorization=environ.get("HTTP_AUTHORIZATION"),
-            origin=environ.get("HTTP_ORIGIN"),
-            fetch_site=fetch_site.strip().lower() if fetch_site is not None else None,
-            csrf_token=environ.get("HTTP_X_CSRF_TOKEN"),
+        return _view(
+            (
+                environ["REQUEST_METHOD"],
+                environ.get("PATH_INFO") or "/",
+                host or None,
+                environ.get("HTTP_COOKIE") or None,
+                environ.get("HTTP_AUTHORIZATION"),
+                environ.get("HTTP_ORIGIN"),
+                fetch_site.strip().lower() if fetch_site is not None else None,
+                environ.get("HTTP_X_CSRF_TOKEN"),
+                False,
+            )
         )
+
+
+# Built on every request: tuple.__new__ skips the generated, Python-level __new__ (the
+# builders above pass every field, in order).
+_view = cast("Callable[[tuple[Any, ...]], RequestView]", partial(tuple.__new__, RequestView))
 
 
 def route_path(path: str, root_path: str) -> str:

@@ -106,6 +106,8 @@ class TokenCodec:
         so revoking a session also refuses a copy taken before the last renewal); else a new
         session starts. Claims this codec would refuse on the way back raise ``ValueError``.
         """
+        if not isinstance(claims, Mapping):
+            raise TypeError(f"jwtcookie: claims are a mapping, not {type(claims).__name__}.")
         payload = self._payload(claims, auth_time=None)
         problem = self._problem(payload)
         if problem is not None:
@@ -139,15 +141,15 @@ class TokenCodec:
         return fresh
 
     def _payload(self, claims: Mapping[str, Any], auth_time: float | None) -> dict[str, Any]:
-        if not isinstance(claims, Mapping):
-            raise TypeError(f"jwtcookie: claims are a mapping, not {type(claims).__name__}.")
         now = int(self.clock())
         payload = {name: value for name, value in claims.items() if name not in TIME_CLAIMS}
         payload["iat"] = now
         payload["exp"] = now + self.max_age
-        payload["jti"] = secrets.token_urlsafe(12)
-        if not isinstance(payload.get("sid"), str):
-            payload["sid"] = secrets.token_urlsafe(12)
+        if isinstance(payload.get("sid"), str):
+            payload["jti"] = secrets.token_urlsafe(12)
+        else:  # a new session: both ids from one read of the system's random source
+            ids = secrets.token_urlsafe(24)
+            payload["jti"], payload["sid"] = ids[:16], ids[16:]
         if self.issuer is not None:
             payload["iss"] = self.issuer
         if self.audience is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from jwtcookie.auth import ENVIRON_AUTH, ENVIRON_USER
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.policy import Refusal
+from jwtcookie.policy import Hearing, Refusal
 from jwtcookie.request import RequestView
 from jwtcookie.settings import Settings
 
@@ -22,16 +22,12 @@ class WSGIMiddleware(JWTCookieMiddleware, interface="wsgi"):
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:  # type: ignore[override]  # half of the public overload
         policy = self._policy
-        request = RequestView.from_environ(environ)
-        admitted = policy.admit(request)
-        if isinstance(admitted, Refusal):
-            return _answer(start_response, admitted)
-        hearing = policy.hearing(admitted)
-        if hearing is not None:
-            call = hearing.next_call()
+        auth = policy.admit(RequestView.from_environ(environ))
+        if isinstance(auth, Hearing):  # the app's hooks have a say: call each in turn
+            call = auth.next_call()
             while call is not None:
-                call = hearing.answer(call.hook(call.argument))
-        auth = policy.decide(request, admitted, hearing)
+                call = auth.answer(call.hook(call.argument))
+            auth = policy.decide(auth)
         if isinstance(auth, Refusal):
             return _answer(start_response, auth)
         environ[ENVIRON_USER] = auth.user
