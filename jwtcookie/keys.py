@@ -174,6 +174,10 @@ class Keyring:
             if self.signing_key.sign_with is None:
                 raise ValueError(f"jwtcookie: key {signing_kid!r} is public only; it cannot sign.")
 
+    def keys(self) -> list[Key]:
+        """Every key, the signing one among them."""
+        return list(self._by_kid.values())
+
     def find(self, kid: str) -> Key | None:
         """The key a token's ``kid`` names, or None (an unknown kid is refused)."""
         return self._by_kid.get(kid)

@@ -19,6 +19,7 @@ cookie), and keeps a response that carries one out of shared caches.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
@@ -35,12 +36,13 @@ from jwtcookie.auth import (
 from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.cookies import CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
-from jwtcookie.origin import OriginGuard
+from jwtcookie.origin import OriginGuard, normalise_origin
 from jwtcookie.request import SAFE_METHODS, RequestView
 from jwtcookie.settings import Hook, Settings
-from jwtcookie.tokens import TokenCodec, Verified
+from jwtcookie.tokens import Refused, TokenCodec, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
+LOGGER = logging.getLogger("jwtcookie")  # never given a token, a secret or a claim's value
 MAX_DUPLICATE_COOKIES = 4  # more same-named cookies than this make the request anonymous
 Headers = Sequence[tuple[str, str]]
 
@@ -96,12 +98,13 @@ class Hearing:
     """The hooks' say about one presented token: ask :meth:`next_call`, :meth:`answer` each,
     then hand it to :meth:`Policy.decide`."""
 
-    __slots__ = ("_questions", "presented", "refused", "request", "user")
+    __slots__ = ("_questions", "cause", "presented", "refused", "request", "user")
 
     def __init__(self, policy: Policy, request: RequestView, presented: Presented) -> None:
         self.request = request
         self.presented = presented
         self.refused: Reason | None = None
+        self.cause = ""  # which hook refused the token, for the log
         self.user: Any = None
         self._questions = policy._questions(presented, self)
 
@@ -159,6 +162,7 @@ class Policy:
             self.delete_headers += (self._csrf.cookies.delete_header,)
         self._refused_anonymous = json_refusal(401, AUTHENTICATION_REQUIRED)
         self._refused_deleting = json_refusal(401, AUTHENTICATION_REQUIRED, self.delete_headers)
+        LOGGER.info("jwtcookie: %s", settings.describe())
 
     # -- admission -----------------------------------------------------------------------------
 
@@ -171,6 +175,8 @@ class Policy:
                 fetch_site=request.fetch_site, origin=request.origin, host=request.host
             )
         ):
+            if LOGGER.isEnabledFor(logging.INFO):
+                self._log_cross_site(request)
             return REFUSED_CROSS_SITE
         presented = self._presented(request)
         if presented.verified is not None:
@@ -232,16 +238,17 @@ class Policy:
         verified = presented.verified
         if verified is not None:
             claims = verified.claims
-            revoked = self._is_revoked is not None and bool((yield Call(self._is_revoked, claims)))
-            if not revoked and self._user_not_before is not None:
-                not_before = yield Call(self._user_not_before, claims)
-                revoked = _issued_before(verified, not_before)
-            if revoked:
+            if self._is_revoked is not None and (yield Call(self._is_revoked, claims)):
+                hearing.refused, hearing.cause = Reason.REVOKED, "is_revoked() answered true"
+            elif self._user_not_before is not None and _issued_before(
+                verified, (yield Call(self._user_not_before, claims))
+            ):
                 hearing.refused = Reason.REVOKED
+                hearing.cause = "it was issued before the time user_not_before() answered"
             elif self._load_user is not None:
                 user = yield Call(self._load_user, claims)
                 if user is None:
-                    hearing.refused = Reason.REJECTED
+                    hearing.refused, hearing.cause = Reason.REJECTED, "load_user() answered None"
                 else:
                     hearing.user = _checked_user(user)
         reason = hearing.refused or presented.reason
@@ -272,6 +279,8 @@ class Policy:
         else:
             refused = hearing.refused if hearing is not None else None
             bad_cookie = presented.from_cookie and presented.token is not None
+            if presented.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
+                self._log_refused(presented, hearing)
             auth = Auth(
                 self.sign_in,
                 ANONYMOUS,
@@ -287,9 +296,49 @@ class Policy:
             if problem:
                 return json_refusal(403, problem)
         if self._protected and not auth.is_authenticated and self._protects(request.path):
+            LOGGER.debug("jwtcookie: 401 for an anonymous request to %r", request.path)
             deleting = presented.from_cookie and presented.token is not None
             return self._refused_deleting if deleting else self._refused_anonymous
         return auth
+
+    def _log_refused(self, presented: Presented, hearing: Hearing | None) -> None:
+        """One INFO line: where the token came from, the reason, and its precise cause."""
+        source = "cookie" if presented.from_cookie else "Authorization header"
+        if hearing is not None and hearing.refused is not None:
+            reason, cause = hearing.refused, hearing.cause
+        elif presented.token is None:
+            reason = presented.reason
+            cause = (
+                f"the request sent several {self._cookie_name} cookies that cannot be told "
+                "apart (valid ones for different users, or more than "
+                f"{MAX_DUPLICATE_COOKIES}): is a sibling subdomain planting cookies?"
+            )
+        else:
+            diagnosed = self.codec.diagnose(presented.token)
+            reason = presented.reason
+            if isinstance(diagnosed, Refused):
+                cause = diagnosed.detail
+            else:  # valid, yet refused here: a login cookie double_submit cannot bind
+                cause = "it carries no csrf claim, which double_submit=True needs: log in again"
+        LOGGER.info("jwtcookie: refused the %s token (%s): %s", source, reason, cause)
+
+    def _log_cross_site(self, request: RequestView) -> None:
+        if request.fetch_site is not None:
+            why = f"Sec-Fetch-Site is {request.fetch_site!r}"
+        elif request.origin is None or request.origin == "null":
+            why = f"Origin is {request.origin!r}"
+        else:
+            why = f"Origin {request.origin!r} is not this host {request.host!r}"
+        hint = ""
+        if request.origin and normalise_origin(request.origin) is not None:
+            hint = (
+                "; if that page is your own front end, list its origin: "
+                f"trusted_origins=[{request.origin.strip()!r}]"
+            )
+        method = "WebSocket handshake" if request.websocket else request.method
+        LOGGER.info(
+            "jwtcookie: refused a cross-site %s to %r (403): %s%s", method, request.path, why, hint
+        )
 
     def _protects(self, path: str) -> bool:
         """Whether ``path`` is one of ``protected_paths`` or below one at a ``/`` boundary."""
@@ -328,7 +377,11 @@ class Policy:
             return ()  # the app set or deleted the cookie itself: its own login/logout stands
         if type(outgoing) is Renewal:
             fresh = self.codec.renew(outgoing.token, outgoing.verified)
-            return () if fresh is None else self._login_values(fresh, outgoing.verified.claims)
+            if fresh is None:
+                LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
+                return ()
+            LOGGER.debug("jwtcookie: renewed the login of %r", outgoing.verified.user.identity)
+            return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers  # a bad cookie
 
     def sign_in(self, claims: Mapping[str, Any]) -> Login:

@@ -17,6 +17,7 @@ from typing import Any
 from jwtcookie.cookies import cookie_prefix
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.origin import OriginGuard
+from jwtcookie.tokens import span
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600
@@ -138,8 +139,42 @@ class Settings:
         """The names of the hooks that are ``async def`` (only an ASGI app can await them)."""
         return [name for name in HOOKS if _is_async(getattr(self, name))]
 
+    def describe(self) -> str:
+        """The effective configuration in one line, for the start-up log (no secret in it)."""
+        key = self.keyring.signing_key or self.keyring.keys()[0]
+        signs = "signs and verifies" if self.keyring.signing_key else "verifies only"
+        attributes = ["HttpOnly", f"SameSite={self.samesite}", f"Path={self.path}"]
+        if self.secure:
+            attributes.append("Secure")
+        if self.domain is not None:
+            attributes.append(f"Domain={self.domain}")
+        if self.partitioned:
+            attributes.append("Partitioned")
+        renewal = "off"
+        if self.renew_after is not None:
+            renewal = f"when less than {span(self.max_age * (1 - self.renew_after))} is left"
+        parts = [
+            f"cookie {self.cookie_name} ({'; '.join(attributes)})",
+            f"{key.algorithm} key that {signs}",
+            f"tokens live {span(self.max_age)}, renewed {renewal}",
+            f"cross-site protection {'on' if self.cross_site_protection else 'OFF'}",
+        ]
+        if self.trusted_origins:
+            parts.append(f"trusted origins {list(self.trusted_origins)}")
+        if self.protected_paths:
+            parts.append(f"protected paths {list(self.protected_paths)}")
+        hooks = [name for name in HOOKS if getattr(self, name) is not None]
+        if hooks:
+            parts.append(f"hooks {', '.join(hooks)}")
+        for flag in ("bearer", "double_submit"):
+            if getattr(self, flag):
+                parts.append(f"{flag} on")
+        if self.max_session_age is not None:
+            parts.append(f"sessions capped at {span(self.max_session_age)}")
+        return "; ".join(parts)
+
     def __repr__(self) -> str:
-        return f"Settings(cookie_name={self.cookie_name!r}, secure={self.secure!r}, ...)"
+        return f"Settings({self.describe()})"
 
 
 def keyring_of(secret: str | bytes | None, keys: Keyring | None, algorithm: str) -> Keyring:
