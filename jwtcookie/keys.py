@@ -25,8 +25,8 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 # JWK members that hold private or secret key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1;
 # RFC 8037 §2): a JWKS for verifiers carries none of them.
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-MAKE_A_SECRET = (  # noqa: S105 (a sentence, not a secret)
-    "make one with `openssl rand -hex 64` (or `python -m jwtcookie secret`) and pass it from "
+MAKE_A_SECRET = (
+    "make one with `openssl rand -hex 64` (or `python -m jwtcookie secret`) and pass it from "  # noqa: S105 (a sentence, not a secret)
     "the environment"
 )
 
