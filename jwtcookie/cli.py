@@ -25,7 +25,7 @@ import jwt
 
 from jwtcookie.keys import Key, Keyring, secret_from_env
 from jwtcookie.settings import SEVEN_DAYS, Settings
-from jwtcookie.tokens import TokenCodec, Verified, span
+from jwtcookie.tokens import Verified, span
 
 USAGE_ERROR = 2  # argparse's exit status for a mistake on the command line
 REFUSED = 1
@@ -102,20 +102,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _codec(settings: Settings) -> TokenCodec:
-    return TokenCodec(
-        settings.keyring,
-        max_age=settings.max_age,
-        leeway=settings.leeway,
-        issuer=settings.issuer,
-        audience=settings.audience,
-        renew_after=settings.renew_after,
-        max_session_age=settings.max_session_age,
-        clock=settings.clock,
-        cache_size=0,
-    )
-
-
 def _secret(args: argparse.Namespace) -> int:
     print(secrets.token_hex(64))  # 64 random bytes, as `openssl rand -hex 64`
     return 0
@@ -123,7 +109,7 @@ def _secret(args: argparse.Namespace) -> int:
 
 def _inspect(args: argparse.Namespace) -> int:
     token = _argument(args.token)
-    codec = _codec(_settings(args))
+    codec = _settings(args).codec(cache_size=0)
     try:
         header, claims = jwt.get_unverified_header(token), _unverified_claims(token)
         print(json.dumps({"header": header, "claims": claims}, indent=2, sort_keys=True))
@@ -145,8 +131,7 @@ def _mint(args: argparse.Namespace) -> int:
     if not isinstance(claims, dict):
         raise ValueError('the claims are a JSON object, such as {"_id": "42"}')
     settings = _settings(args)
-    codec = _codec(settings)
-    codec.clock = lambda: settings.clock() - args.age
+    codec = settings.codec(clock=lambda: settings.clock() - args.age, cache_size=0)
     print(codec.issue(claims)[0])
     return 0
 

@@ -39,7 +39,7 @@ from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard, normalise_origin
 from jwtcookie.request import SAFE_METHODS, RequestView
 from jwtcookie.settings import Hook, Settings
-from jwtcookie.tokens import Refused, TokenCodec, Verified
+from jwtcookie.tokens import Refused, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
 LOGGER = logging.getLogger("jwtcookie")  # never given a token, a secret or a claim's value
@@ -124,17 +124,7 @@ class Policy:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.codec = TokenCodec(
-            settings.keyring,
-            max_age=settings.max_age,
-            leeway=settings.leeway,
-            issuer=settings.issuer,
-            audience=settings.audience,
-            renew_after=settings.renew_after,
-            max_session_age=settings.max_session_age,
-            clock=settings.clock,
-            cache_size=settings.cache_size,
-        )
+        self.codec = settings.codec()
         self.cookies = CookieWriter(
             settings.cookie_name,
             max_age=settings.max_age,

@@ -17,7 +17,7 @@ from typing import Any
 from jwtcookie.cookies import cookie_prefix
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.origin import OriginGuard
-from jwtcookie.tokens import span
+from jwtcookie.tokens import TokenCodec, span
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600
@@ -134,6 +134,22 @@ class Settings:
         if cache_size < 0:
             raise ValueError("jwtcookie: cache_size cannot be negative (0 turns the cache off).")
         self.cache_size = cache_size
+
+    def codec(
+        self, *, clock: Callable[[], float] | None = None, cache_size: int | None = None
+    ) -> TokenCodec:
+        """A codec that signs and reads tokens as these settings say (the middleware's own)."""
+        return TokenCodec(
+            self.keyring,
+            max_age=self.max_age,
+            leeway=self.leeway,
+            issuer=self.issuer,
+            audience=self.audience,
+            renew_after=self.renew_after,
+            max_session_age=self.max_session_age,
+            clock=self.clock if clock is None else clock,
+            cache_size=self.cache_size if cache_size is None else cache_size,
+        )
 
     def async_hooks(self) -> list[str]:
         """The names of the hooks that are ``async def`` (only an ASGI app can await them)."""
