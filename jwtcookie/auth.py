@@ -134,6 +134,11 @@ class Auth:
         self._scopes = scopes_for(login.claims)
         return login.token
 
+    def issue(self, claims: Mapping[str, Any]) -> str:
+        """A token for ``claims`` for a client to keep itself (a bearer token): no cookie set,
+        and this request's login is unchanged. Browsers use :meth:`login`."""
+        return self._sign_in(claims).token
+
     def logout(self) -> None:
         """Make the response delete the cookie; from here on this request is anonymous."""
         self._check_open("logout")
