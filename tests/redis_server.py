@@ -1,0 +1,230 @@
+"""A real ``redis-server`` for the tests, and a peer process running its own store.
+
+The server listens on a free port of 127.0.0.1 only, keeps nothing on disk (``--save ""``,
+no AOF) in a temporary directory, and is always stopped. ``python -m tests.redis_server URL``
+is the peer: another process with its own ``RedisRevocations``, driven by one command per line
+on stdin and answering one JSON line each (the benchmark uses it too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+REDIS_SERVER = Path("/usr/bin/redis-server")  # Debian's redis-server package
+REQUIRED = os.environ.get("JWTCOOKIE_REQUIRE_REDIS") == "1"  # CI installed it: missing fails
+START_TIMEOUT = 10.0  # seconds for redis-server to answer PING; it takes milliseconds
+WAIT_TIMEOUT = 15.0  # every other wait in these tests ends here at the latest
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def require_redis_server() -> None:
+    """Skip without ``redis-server``; fail instead where CI promised one."""
+    if REDIS_SERVER.is_file():
+        return
+    message = f"redis-server is not installed at {REDIS_SERVER} (apt-get install -y redis-server)"
+    if REQUIRED:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_TIMEOUT) -> Any:
+    """Poll ``condition`` until it is truthy; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+class RedisServer:
+    """One redis-server process on one port; ``stop`` and ``start`` again to restart it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        self._log = (self.directory / "redis.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                str(REDIS_SERVER),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited:\n{self.log()}")
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not answer in {START_TIMEOUT} s")
+                time.sleep(0.01)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """SIGTERM (it saves nothing: no save points), then SIGKILL if it lingers."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        return (self.directory / "redis.log").read_text(errors="replace")
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[RedisServer]:
+    server = RedisServer(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Peer:
+    """Another Python process with its own store, driven line by line."""
+
+    def __init__(self, url: str, *options: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.redis_server", url, *options],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.ask("start") is True
+
+    def ask(self, *command: object) -> Any:
+        """One command, one answer; a peer that dies or hangs fails the test."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(" ".join(str(part) for part in command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()  # the peer bounds its own waits
+        if not line:
+            raise AssertionError(f"the peer exited with {self.process.wait(timeout=10)}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@contextmanager
+def peer(url: str, *options: str) -> Iterator[Peer]:
+    running = Peer(url, *options)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def _serve_peer(url: str, options: list[str]) -> None:
+    """The peer's side: commands on stdin, one JSON answer per line on stdout."""
+    from jwtcookie.redis import RedisRevocations
+
+    settings: dict[str, Any] = {}
+    for option in options:
+        name, _, value = option.partition("=")
+        settings[name] = float(value) if name in ("max_staleness", "timeout") else value
+    store = RedisRevocations(url, **settings)
+    try:
+        for line in sys.stdin:
+            command, *arguments = line.split()
+            print(json.dumps(_answer(store, command, arguments)), flush=True)
+    finally:
+        store.close()
+
+
+def _answer(store: Any, command: str, arguments: list[str]) -> Any:
+    if command == "start":
+        return store.start()
+    if command == "revoke_session":
+        return store.revoke_session(arguments[0])
+    if command == "revoke_user":
+        return store.revoke_user(arguments[0])
+    if command == "is_revoked":
+        return store.is_revoked({"sid": arguments[0]})
+    if command == "not_before":
+        return store.user_not_before({"_id": arguments[0]})
+    if command == "wait_revoked":
+        # Poll with a short sleep so the follower thread gets the GIL; answer the instant
+        # (perf_counter, one clock for every process on Linux) it turned true, or null.
+        claims = {"sid": arguments[0]}
+        deadline = time.monotonic() + float(arguments[1])
+        while not store.is_revoked(claims):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.00005)
+        return time.perf_counter()
+    if command == "len":
+        return len(store)
+    raise ValueError(f"unknown peer command {command!r}")
+
+
+if __name__ == "__main__":
+    _serve_peer(sys.argv[1], sys.argv[2:])
