@@ -50,7 +50,7 @@ SEVEN_DAYS = 7 * 24 * 3600
 FIRST_BACKOFF = 0.05  # seconds before the first reconnection attempt
 MAX_BACKOFF = 2.0  # reconnection attempts never wait longer (with jitter, so workers spread)
 STEADY_SECONDS = 10.0  # a connection that lasted this long starts a new outage at FIRST_BACKOFF
-HEARTBEAT = 1.0  # PING this often on the subscription; a pong confirms the copy is whole
+HEARTBEAT = 1.0  # a heartbeat through the subscription this often confirms the copy is whole
 SWEEP_SECONDS = 30.0  # how often the follower forgets expired entries
 BATCH = 1000  # keys per SCAN step, pipelined GETs and write-backs, entries per message
 FAR_FUTURE = float(2**62)  # a not-before that refuses every token (int() of it is exact)
@@ -124,6 +124,8 @@ class RedisRevocations:
         self._clock = clock
         self._prefix = prefix
         self._channel = f"{prefix}:revocations"
+        self._epoch_key = f"{prefix}:epoch"  # gone or changed: Redis lost its data (FLUSHALL)
+        self._epoch: str | None = None  # the value this process last synced with
         self._pattern = f"{prefix}:[{''.join(KINDS)}]:*"
         self._replica = Replica(max_age + leeway, clock)
         self._sessions = self._replica.sessions  # the request path reads these two directly
@@ -353,30 +355,43 @@ class RedisRevocations:
             backoff = min(backoff * 2, MAX_BACKOFF)
 
     def _follow_subscription(self, stop: threading.Event) -> None:
+        """Follow one subscription until it fails; heartbeats prove it still delivers.
+
+        A heartbeat is published to a channel only this process hears: once it arrives, every
+        revocation published before it has arrived too (Redis delivers in order), so the copy
+        was whole when it was sent. PING would do, but its reply differs by RESP version.
+        """
         pubsub = self._client.pubsub()
+        beat_channel = f"{self._prefix}:heartbeat:{os.urandom(8).hex()}"
         try:
-            pubsub.subscribe(self._channel)
-            ping_sent: float | None = None
-            next_ping = time.monotonic() + self._heartbeat
+            pubsub.subscribe(self._channel, beat_channel)
+            beat_sent: float | None = None
+            next_beat = next_epoch = time.monotonic() + self._heartbeat
             next_sweep = time.monotonic() + SWEEP_SECONDS
             while not stop.is_set():
                 message = pubsub.get_message(timeout=min(self._heartbeat / 2, 0.2))
                 if message is not None:
-                    kind = _text(message.get("type"))
-                    if kind == "subscribe":  # a new subscription: what came before is unknown
+                    kind, channel = _text(message.get("type")), _text(message.get("channel"))
+                    if channel == beat_channel:
+                        if kind == "message" and beat_sent is not None:
+                            if self._synced:
+                                self._confirmed_at = max(self._confirmed_at, beat_sent)
+                            beat_sent = None
+                    elif kind == "subscribe":  # a new subscription: what came before is unknown
                         self._resync()
                     elif kind == "message":
                         self._apply(message.get("data"))
-                    elif kind == "pong" and ping_sent is not None:
-                        if self._synced:
-                            self._confirmed_at = ping_sent  # every message before it is here
-                        ping_sent = None
                 now = time.monotonic()
-                if ping_sent is not None and now - ping_sent > self._timeout:
-                    raise redis.ConnectionError("Redis did not answer a PING in time")
-                if now >= next_ping and ping_sent is None:
-                    pubsub.ping()
-                    ping_sent, next_ping = now, now + self._heartbeat
+                if beat_sent is not None and now - beat_sent > self._timeout:
+                    raise redis.ConnectionError("Redis did not deliver a heartbeat in time")
+                if now >= next_epoch and self._synced:
+                    if self._read_epoch() != self._epoch:
+                        self._resync()  # emptied without a disconnect: FLUSHALL, say
+                    next_epoch = now + HEARTBEAT
+                if now >= next_beat and beat_sent is None:
+                    beat_sent = time.monotonic()
+                    self._client.publish(beat_channel, "beat")
+                    next_beat = beat_sent + self._heartbeat
                 if self._unsent and self._synced:
                     self._send_unsent()
                 if now >= next_sweep:
@@ -391,6 +406,8 @@ class RedisRevocations:
         self._synced = False
         started = time.monotonic()
         self._unsent.clear()  # all of them are in the copy: the write-back covers them
+        self._client.set(self._epoch_key, os.urandom(8).hex(), nx=True)
+        epoch = self._read_epoch()
         in_redis = self._load()
         missing = [
             entry
@@ -399,12 +416,17 @@ class RedisRevocations:
         ]
         if missing:
             self._write_back(missing)
+        self._epoch = epoch
         self._confirmed_at = started
         self._synced, self._synced_since = True, time.monotonic()
         self._first_sync.set()
         if self._lost:
             log.warning("jwtcookie: Redis is back; revocations resynced.")
             self._lost = False
+
+    def _read_epoch(self) -> str | None:
+        value = self._client.get(self._epoch_key)
+        return None if value is None else _text(value)
 
     def _load(self) -> dict[Kind, dict[str, float]]:
         found: dict[Kind, dict[str, float]] = {SESSION: {}, USER: {}}

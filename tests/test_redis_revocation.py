@@ -452,6 +452,9 @@ def test_max_staleness_refuses_every_token_once_stale_and_recovers_after_restart
     site = sites(mode, store, clock)
     cookie = site.login("dave")
     assert site.request("/", cookie).identity == "dave"
+    confirmed = store._confirmed_at
+    wait_until(lambda: store._confirmed_at > confirmed, "a heartbeat to confirm the copy")
+    assert store.is_revoked({"sid": "never-revoked"}) is False, "a healthy copy is never stale"
 
     server.stop()
     wait_until(lambda: store.is_revoked({"sid": "never-revoked"}), "the copy to turn stale")
@@ -501,6 +504,21 @@ def test_a_restart_that_lost_every_key_is_healed_from_the_workers_copies(
     assert fresh.start()
     assert fresh.is_revoked({"sid": "lost-session"})
     assert fresh.user_not_before({"_id": "lost-user"}) is not None
+
+
+@e2e
+def test_a_flushall_without_a_disconnect_is_noticed_and_healed(
+    server: RedisServer, stores: Any
+) -> None:
+    one = stores(server.url)
+    assert one.start()
+    assert one.revoke_session("flushed") is True
+    raw = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        raw.flushall()
+        wait_until(lambda: raw.exists("jwtcookie:s:flushed"), "the follower to write it back")
+    finally:
+        raw.close()
 
 
 # -- how long entries live --------------------------------------------------------------------
