@@ -38,9 +38,11 @@ class Replica:
     def __init__(self, lifetime: float, clock: Callable[[], float]) -> None:
         self.lifetime = lifetime
         self.clock = clock
-        self.sessions: dict[str, float] = {}  # read directly by the request path
+        # Read on the request path. A sweep may swap in a compacted copy, so hold the replica,
+        # never these dicts: a reader then sees the old table or the new, each complete.
+        self.sessions: dict[str, float] = {}
         self.users: dict[str, float] = {}
-        self._tables = {SESSION: self.sessions, USER: self.users}
+        self._largest = {SESSION: 0, USER: 0}  # entries at the fullest since the last compaction
         # bucket number -> (session ids, user ids) that expire before the bucket's time.
         self._buckets: dict[int, tuple[list[str], list[str]]] = {}
         self._bucket_heap: list[int] = []
@@ -57,8 +59,8 @@ class Replica:
         expires = at + self.lifetime
         if expires <= self.clock():
             return False  # no token it could refuse is still alive
-        table = self._tables[kind]
         with self._lock:
+            table = self.sessions if kind == SESSION else self.users
             known = table.get(ident)
             if known is not None and known >= at:
                 return False
@@ -76,7 +78,7 @@ class Replica:
         now = self.clock()
         for kind in KINDS:
             with self._lock:
-                items = list(self._tables[kind].items())
+                items = list((self.sessions if kind == SESSION else self.users).items())
             for ident, at in items:
                 if at + self.lifetime > now:
                     yield kind, ident, at
@@ -86,6 +88,8 @@ class Replica:
         now = self.clock()
         dropped = 0
         with self._lock:
+            self._largest[SESSION] = max(self._largest[SESSION], len(self.sessions))
+            self._largest[USER] = max(self._largest[USER], len(self.users))
             while self._bucket_heap and self._bucket_heap[0] * BUCKET_SECONDS <= now:
                 lists = self._buckets.pop(heapq.heappop(self._bucket_heap))
                 for table, idents in ((self.sessions, lists[0]), (self.users, lists[1])):
@@ -95,6 +99,13 @@ class Replica:
                         if at is not None and at + self.lifetime <= now:
                             del table[ident]
                             dropped += 1
+            # A dict never shrinks its table as keys go; after a flood has expired, copy it.
+            if len(self.sessions) * 4 <= self._largest[SESSION]:
+                self.sessions = dict(self.sessions)
+                self._largest[SESSION] = len(self.sessions)
+            if len(self.users) * 4 <= self._largest[USER]:
+                self.users = dict(self.users)
+                self._largest[USER] = len(self.users)
         return dropped
 
     def after_fork(self) -> None:
