@@ -72,16 +72,27 @@ return 1
 SyncClient = Any  # redis.Redis, a Sentinel master_for(...) client, or a RedisCluster
 AsyncClient = Any  # their redis.asyncio twins
 
-_start_lock = threading.Lock()
+PID_CHECK_EVERY = 256  # lookups between real os.getpid() calls (below)
 
 
-def _fresh_start_lock() -> None:
-    global _start_lock
-    _start_lock = threading.Lock()  # the parent's may have been held by another thread
+class _ThisProcess:
+    """This process's id, kept by an at-fork handler: ``os.getpid()`` is a system call (150 ns).
+
+    A server that forks from C without Python's at-fork handlers (uWSGI without ``lazy-apps``)
+    is caught by a real ``os.getpid()`` every ``PID_CHECK_EVERY`` lookups.
+    """
+
+    pid = os.getpid()
+    start_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    _ThisProcess.pid = os.getpid()
+    _ThisProcess.start_lock = threading.Lock()  # another thread may have held the parent's
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_start_lock)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class RedisRevocations:
@@ -128,8 +139,6 @@ class RedisRevocations:
         self._epoch: str | None = None  # the value this process last synced with
         self._pattern = f"{prefix}:[{''.join(KINDS)}]:*"
         self._replica = Replica(max_age + leeway, clock)
-        self._sessions = self._replica.sessions  # the request path reads these two directly
-        self._users = self._replica.users
         # A PING every HEARTBEAT, or often enough that a healthy copy is never stale.
         self._heartbeat = HEARTBEAT if max_staleness is None else min(HEARTBEAT, max_staleness / 4)
         if url is not None and connect is None:
@@ -150,6 +159,7 @@ class RedisRevocations:
         self._synced_since = -math.inf
         self._lost = False  # logged as lost, not yet back
         self._pid: int | None = None  # the process the follower runs in
+        self._countdown = 0  # lookups left before the next real pid check
         self._closed = False
         self._stop = threading.Event()
         self._first_sync = threading.Event()
@@ -159,25 +169,28 @@ class RedisRevocations:
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """The ``is_revoked`` hook: the token's session was revoked, or the copy is too stale."""
-        if self._pid != os.getpid():
-            self.start()
+        self._countdown -= 1
+        if self._pid != _ThisProcess.pid or self._countdown < 0:
+            self._follow_in_this_process()
         if self._max_staleness is not None and self.staleness > self._max_staleness:
             return True  # fail closed
         sid = claims.get("sid")
-        return isinstance(sid, str) and sid in self._sessions
+        return isinstance(sid, str) and sid in self._replica.sessions
 
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
-        if self._pid != os.getpid():
-            self.start()
+        self._countdown -= 1
+        if self._pid != _ThisProcess.pid or self._countdown < 0:
+            self._follow_in_this_process()
         if self._max_staleness is not None and self.staleness > self._max_staleness:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
-        if not self._users:
+        users = self._replica.users
+        if not users:
             return None
         identity = claims.get("_id", claims.get("sub"))  # as TokenUser.identity reads it
         if identity is None:
             return None
-        return self._users.get(identity if isinstance(identity, str) else str(identity))
+        return users.get(identity if isinstance(identity, str) else str(identity))
 
     def hooks(self) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
         """Both hooks, to pass as ``JWTCookieMiddleware(app, ..., **store.hooks())``."""
@@ -284,13 +297,20 @@ class RedisRevocations:
         it yourself at start-up (a lifespan handler, gunicorn's ``post_fork``) to wait there.
         """
         if self._pid != os.getpid() and not self._closed:
-            with _start_lock:
+            with _ThisProcess.start_lock:
                 if self._pid != os.getpid():
                     self._start_follower()
                     if wait:
                         self._first_sync.wait(self._timeout)
                     self._pid = os.getpid()
         return self._synced
+
+    def _follow_in_this_process(self) -> None:
+        """First use in this process, a fork, or time for a real pid check."""
+        self._countdown = PID_CHECK_EVERY
+        _ThisProcess.pid = os.getpid()
+        if self._pid != _ThisProcess.pid:
+            self.start()
 
     def _start_follower(self) -> None:
         if self._pid is not None:  # forked: the parent's thread, lock and clients are not ours
