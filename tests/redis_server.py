@@ -152,10 +152,16 @@ class Peer:
 
     def ask(self, *command: object) -> Any:
         """One command, one answer; a peer that dies or hangs fails the test."""
+        self.send(*command)
+        return self.read()
+
+    def send(self, *command: object) -> None:
         assert self.process.stdin is not None
-        assert self.process.stdout is not None
         self.process.stdin.write(" ".join(str(part) for part in command) + "\n")
         self.process.stdin.flush()
+
+    def read(self) -> Any:
+        assert self.process.stdout is not None
         line = self.process.stdout.readline()  # the peer bounds its own waits
         if not line:
             raise AssertionError(f"the peer exited with {self.process.wait(timeout=10)}")
@@ -195,6 +201,9 @@ def _serve_peer(url: str, options: list[str]) -> None:
     try:
         for line in sys.stdin:
             command, *arguments = line.split()
+            if command == "watch":  # say "waiting" first, so the sender knows when to revoke
+                print(json.dumps("waiting"), flush=True)
+                command = "wait_revoked"
             print(json.dumps(_answer(store, command, arguments)), flush=True)
     finally:
         store.close()
