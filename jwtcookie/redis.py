@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import math
@@ -71,6 +72,9 @@ return 1
 
 SyncClient = Any  # redis.Redis, a Sentinel master_for(...) client, or a RedisCluster
 AsyncClient = Any  # their redis.asyncio twins
+# Given the options the store needs (decoded replies, timeouts, no retries of its own: the
+# store retries), returns a client built with them: ``lambda options: Redis(..., **options)``.
+Connect = Callable[[dict[str, Any]], Any]
 
 PID_CHECK_EVERY = 256  # lookups between real os.getpid() calls (below)
 
@@ -114,8 +118,8 @@ class RedisRevocations:
         prefix: str = "jwtcookie",  # keys and channel; one per group of services sharing tokens
         max_staleness: float | None = None,  # None fails open; seconds: refuse all once that stale
         timeout: float = 2.0,  # longest wait for Redis on any call; a revocation then stays local
-        connect: Callable[[], SyncClient] | None = None,  # instead of url: Sentinel, Cluster, TLS
-        connect_async: Callable[[], AsyncClient] | None = None,  # the redis.asyncio twin of connect
+        connect: Connect | None = None,  # instead of url: Sentinel, Cluster (see the docs)
+        connect_async: Connect | None = None,  # the redis.asyncio twin of connect
         clock: Callable[[], float] = time.time,  # wall clock; injectable for tests
     ) -> None:
         if not isinstance(max_age, int) or max_age <= 0:
@@ -144,7 +148,7 @@ class RedisRevocations:
         if url is not None and connect is None:
             self._client: SyncClient = redis.Redis.from_url(url, **self._client_options())
         elif connect is not None and url is None:
-            self._client = connect()
+            self._client = connect(self._client_options())
         else:
             raise ValueError(
                 "jwtcookie: pass RedisRevocations a url ('redis://host:6379/0') or connect=, "
@@ -332,15 +336,26 @@ class RedisRevocations:
         if thread is not None and thread is not threading.current_thread():
             thread.join(self._timeout + 1)
         self._client.close()
+        pool = getattr(self._client, "connection_pool", None)  # a Sentinel client keeps its pool
+        if pool is not None:
+            pool.disconnect()
 
     async def aclose(self) -> None:
         """``close``, and the ``redis.asyncio`` client of the running event loop."""
+        await self._close_async_client()
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+    async def _close_async_client(self) -> None:
         loop = asyncio.get_running_loop()
         found = self._async.pop(id(loop), None)
-        if found is not None and found[0] is loop:
-            closing = getattr(found[1], "aclose", None) or found[1].close  # aclose: redis >= 5.0.1
+        if found is None or found[0] is not loop:
+            return
+        client = found[1]
+        closing = getattr(client, "aclose", None) or client.close  # aclose: redis >= 5.0.1
+        if "close_connection_pool" in inspect.signature(closing).parameters:
+            await closing(close_connection_pool=True)  # a Sentinel client's pool is its own
+        else:
             await closing()
-        await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     def __enter__(self) -> RedisRevocations:
         return self
@@ -481,11 +496,9 @@ class RedisRevocations:
             chunk = entries[start : start + BATCH]
             pipeline = self._client.pipeline(transaction=False)
             for entry in chunk:
-                self._raise(
-                    keys=[self._key(entry)],
-                    args=self._raise_args(entry, publish=False),
-                    client=pipeline,
-                )
+                # EVAL, not EVALSHA: a cluster pipeline refuses EVALSHA, and this path is rare.
+                args = self._raise_args(entry, publish=False)
+                pipeline.execute_command("EVAL", RAISE_SCRIPT, 1, self._key(entry), *args)
             changed = [
                 entry for entry, done in zip(chunk, pipeline.execute(), strict=True) if done == 1
             ]
@@ -529,13 +542,13 @@ class RedisRevocations:
         found = self._async.get(id(loop))
         if found is None or found[0] is not loop:
             if self._connect_async is not None:
-                client = self._connect_async()
+                client = self._connect_async(self._client_options())
             elif self._url is not None:
                 client = redis.asyncio.Redis.from_url(self._url, **self._client_options())
             else:
                 raise TypeError(
-                    "jwtcookie: the async revocations need connect_async= beside connect=, "
-                    "a function that returns the redis.asyncio twin of the same client."
+                    "jwtcookie: the async revocations need connect_async= beside connect=: "
+                    "a function that builds the redis.asyncio twin of the same client."
                 )
             found = self._async[id(loop)] = (loop, client, client.register_script(RAISE_SCRIPT))
         return found[2]

@@ -59,31 +59,26 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_TI
 class RedisServer:
     """One redis-server process on one port; ``stop`` and ``start`` again to restart it."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *options: str, config: Path | None = None) -> None:
         self.directory = directory
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.options = options  # more redis-server options: replication, cluster mode
+        self.config = config  # a config file first on the command line (Sentinel needs one)
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
     def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
         self._log = (self.directory / "redis.log").open("ab")
+        command = [str(REDIS_SERVER)]
+        if self.config is not None:
+            command += [str(self.config), "--sentinel"]
+        else:
+            command += ["--save", "", "--appendonly", "no"]
+        command += ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
         self.process = subprocess.Popen(
-            [
-                str(REDIS_SERVER),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            [*command, *self.options], stdout=self._log, stderr=subprocess.STDOUT
         )
         import redis
 
@@ -134,6 +129,90 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def redis_cluster(directory: Path, nodes: int = 3) -> Iterator[list[RedisServer]]:
+    """A Redis Cluster of ``nodes`` masters (no replicas), slots shared evenly, all up."""
+    import redis
+
+    servers = [
+        RedisServer(
+            directory / f"node{number}",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            str(directory / f"node{number}" / "nodes.conf"),
+            "--cluster-port",  # the default (port + 10000) may be taken, or past 65535
+            str(free_port()),
+        )
+        for number in range(nodes)
+    ]
+    clients: list[redis.Redis] = []
+    try:
+        for server in servers:
+            server.start()
+            clients.append(redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=5))
+        share = 16384 // nodes
+        for number, client in enumerate(clients):
+            last = 16383 if number == nodes - 1 else (number + 1) * share - 1
+            client.execute_command("CLUSTER ADDSLOTSRANGE", number * share, last)
+        bus_port = servers[0].options[-1]
+        for client in clients[1:]:
+            client.execute_command("CLUSTER MEET", "127.0.0.1", servers[0].port, bus_port)
+        wait_until(
+            lambda: all(_cluster_ok(client) for client in clients),
+            "the cluster to form",
+        )
+        yield servers
+    finally:
+        for client in clients:
+            client.close()
+        for server in servers:
+            server.stop()
+
+
+def _cluster_ok(client: Any) -> bool:
+    info = client.execute_command("CLUSTER INFO")  # a dict, or the raw text, by version
+    state = info.get("cluster_state") if isinstance(info, dict) else None
+    return state in ("ok", b"ok") or b"cluster_state:ok" in (
+        info if isinstance(info, bytes) else b""
+    )
+
+
+@contextmanager
+def redis_sentinel(directory: Path) -> Iterator[tuple[RedisServer, RedisServer, RedisServer]]:
+    """A master, its replica in sync, and one Sentinel watching them as ``mymaster``."""
+    import redis
+
+    sync_now = ("--repl-diskless-sync-delay", "0")  # replicas sync at once, not after 5 s
+    master = RedisServer(directory / "master", *sync_now)
+    replica = RedisServer(directory / "replica", *sync_now)
+    config = directory / "sentinel" / "sentinel.conf"
+    sentinel = RedisServer(directory / "sentinel", config=config)
+    try:
+        master.start()
+        replica.options += ("--replicaof", "127.0.0.1", str(master.port))
+        replica.start()
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(
+            f"sentinel monitor mymaster 127.0.0.1 {master.port} 1\n"
+            "sentinel down-after-milliseconds mymaster 500\n"
+            "sentinel failover-timeout mymaster 5000\n"
+        )
+        sentinel.start()
+        watcher = redis.Redis(host="127.0.0.1", port=replica.port)
+        try:
+            wait_until(
+                lambda: watcher.info("replication").get("master_link_status") == "up",
+                "the replica to sync",
+            )
+        finally:
+            watcher.close()
+        yield master, replica, sentinel
+    finally:
+        for server in (sentinel, replica, master):
+            server.stop()
 
 
 class Peer:

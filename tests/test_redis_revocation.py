@@ -28,7 +28,16 @@ import pytest
 from jwtcookie import JWTCookieMiddleware, get_auth
 from jwtcookie.revocations import BUCKET_SECONDS, SESSION, USER, Replica
 from tests import redis_server as redis_helpers
-from tests.redis_server import ROOT, Peer, RedisServer, peer, redis_server, wait_until
+from tests.redis_server import (
+    ROOT,
+    Peer,
+    RedisServer,
+    peer,
+    redis_cluster,
+    redis_sentinel,
+    redis_server,
+    wait_until,
+)
 
 redis = pytest.importorskip("redis", reason="pip install 'jwtcookie[redis]' for these tests")
 from jwtcookie.redis import FAR_FUTURE, RedisRevocations  # noqa: E402  # needs redis-py
@@ -530,6 +539,103 @@ def test_a_flushall_without_a_disconnect_is_noticed_and_healed(
         raw.close()
 
 
+# -- many machines: Sentinel and Cluster through connect= ---------------------------------------
+
+
+@e2e
+def test_through_sentinel_a_failover_is_followed_and_loses_nothing(
+    tmp_path: Path, stores: Any
+) -> None:
+    redis_helpers.require_redis_server()
+    from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+    from redis.sentinel import Sentinel
+
+    with redis_sentinel(tmp_path) as (master, replica, sentinel):
+        hosts = [("127.0.0.1", sentinel.port)]
+
+        def connect(options: dict[str, Any]) -> Any:
+            return Sentinel(hosts, socket_timeout=1).master_for("mymaster", **options)
+
+        discovering: list[Any] = []
+
+        def connect_async(options: dict[str, Any]) -> Any:
+            discovering.append(AsyncSentinel(hosts, socket_timeout=1))
+            return discovering[-1].master_for("mymaster", **options)
+
+        revoking = RedisRevocations(connect=connect, connect_async=connect_async)
+        following = RedisRevocations(connect=connect)
+        try:
+            assert revoking.start()
+            assert following.start()
+            assert revoking.revoke_session("before-failover") is True
+            assert asyncio.run(_revoke_then_close(revoking, "async-before", discovering))
+            wait_until(lambda: following.is_revoked({"sid": "async-before"}), "both to arrive")
+            raw = redis.Redis(host="127.0.0.1", port=replica.port)
+            try:
+                wait_until(lambda: raw.exists("jwtcookie:s:async-before"), "the replica to copy")
+            finally:
+                raw.close()
+
+            master.stop()  # Sentinel promotes the replica
+            wait_until(lambda: not following.synced, "the follower to notice")
+            wait_until(lambda: following.synced, "the follower to find the new master", 30)
+            assert revoking.revoke_session("after-failover") is True
+            wait_until(lambda: following.is_revoked({"sid": "after-failover"}), "a new one")
+            assert following.is_revoked({"sid": "before-failover"})
+        finally:
+            revoking.close()
+            following.close()
+
+
+async def _revoke_then_close(store: RedisRevocations, sid: str, sentinels: list[Any]) -> bool:
+    revoked = await store.revoke_session_async(sid)
+    await store._close_async_client()  # this loop's client only: the store goes on
+    for sentinel in sentinels:  # and the clients that asked Sentinel for the master
+        for client in sentinel.sentinels:
+            await client.aclose()
+    return bool(revoked)
+
+
+@e2e
+def test_through_redis_cluster_revocations_spread_load_and_heal(
+    tmp_path: Path, stores: Any
+) -> None:
+    redis_helpers.require_redis_server()
+    from redis.cluster import RedisCluster
+
+    with redis_cluster(tmp_path) as nodes:
+
+        def connect(options: dict[str, Any]) -> Any:
+            return RedisCluster(host="127.0.0.1", port=nodes[0].port, **options)
+
+        revoking = RedisRevocations(connect=connect)
+        following = RedisRevocations(connect=connect)
+        raw = RedisCluster(host="127.0.0.1", port=nodes[0].port)
+        try:
+            assert revoking.start()
+            assert following.start()
+            for number in range(30):
+                assert revoking.revoke_session(f"c-{number}") is True
+                assert revoking.revoke_user(f"u-{number}") is True
+            for number in range(30):
+                wait_until(lambda n=number: following.is_revoked({"sid": f"c-{n}"}), "sessions")
+                wait_until(lambda n=number: following.user_not_before({"_id": f"u-{n}"}), "users")
+            sizes = [node.redis_connection.dbsize() for node in raw.get_primaries()]
+            assert all(size > 1 for size in sizes), "entries spread over every node"
+            late = RedisRevocations(connect=connect)
+            try:
+                assert late.start()
+                assert len(late) == 60, "a full load scans every node"
+            finally:
+                late.close()
+            raw.flushall(target_nodes=RedisCluster.ALL_NODES)
+            wait_until(lambda: raw.exists("jwtcookie:s:c-0", "jwtcookie:u:u-29") == 2, "healing")
+        finally:
+            raw.close()
+            revoking.close()
+            following.close()
+
+
 # -- how long entries live --------------------------------------------------------------------
 
 
@@ -660,7 +766,7 @@ def test_misuse_is_refused_with_what_to_do() -> None:
     with pytest.raises(ValueError, match="url"):
         RedisRevocations()
     with pytest.raises(ValueError, match="not both"):
-        RedisRevocations("redis://127.0.0.1:1/0", connect=lambda: None)
+        RedisRevocations("redis://127.0.0.1:1/0", connect=lambda options: None)
     with pytest.raises(ValueError, match="max_staleness"):
         RedisRevocations("redis://127.0.0.1:1/0", max_staleness=0)
     with pytest.raises(ValueError, match="prefix"):
