@@ -290,8 +290,8 @@ def redis_expiry(server: RedisServer, count: int) -> list[str]:
             pipeline = raw.pipeline(transaction=False)
             for number in range(offset, min(count, offset + 1000)):
                 entry = ("s", f"short-{number}", time.time())
-                args = store._raise_args(entry, publish=False)
-                script(keys=[store._key(entry)], args=args, client=pipeline)
+                args = store._layout.raise_args(entry, publish=False)
+                script(keys=[store._layout.key(entry)], args=args, client=pipeline)
             pipeline.execute()
         written = time.perf_counter() - started
         peak = raw.dbsize()

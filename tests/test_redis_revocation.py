@@ -404,7 +404,7 @@ def wait(store, sid):
 store = RedisRevocations(url)
 store.revoke_session(tag + "-before")
 store.is_revoked({"sid": "anything"})  # starts it; the next real pid check is lookups away
-parent_thread = store._thread
+parent_thread = store._follower.thread
 report_read, report_write = os.pipe()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # fork with a thread running: on purpose
@@ -416,7 +416,7 @@ with warnings.catch_warnings():
 if child == 0:
     seen = {"child_knew_what_the_parent_had": store.is_revoked({"sid": tag + "-before"})}
     seen["child_heard_the_parent"] = wait(store, tag + "-parent")
-    seen["child_follower_is_its_own"] = store._thread is not parent_thread
+    seen["child_follower_is_its_own"] = store._follower.thread is not parent_thread
     store.revoke_session(tag + "-child")
     store.close()
     os.write(report_write, json.dumps(seen).encode())
@@ -470,8 +470,8 @@ def test_max_staleness_refuses_every_token_once_stale_and_recovers_after_restart
     site = sites(mode, store, clock)
     cookie = site.login("dave")
     assert site.request("/", cookie).identity == "dave"
-    confirmed = store._confirmed_at
-    wait_until(lambda: store._confirmed_at > confirmed, "a heartbeat to confirm the copy")
+    confirmed = store._follower.confirmed_at
+    wait_until(lambda: store._follower.confirmed_at > confirmed, "a heartbeat to confirm it")
     assert store.is_revoked({"sid": "never-revoked"}) is False, "a healthy copy is never stale"
 
     server.stop()
@@ -644,10 +644,10 @@ def test_redis_keeps_each_entry_as_long_as_a_token_it_could_refuse(
     shared_server: RedisServer, stores: Any
 ) -> None:
     clock = Clock()
-    store = stores(shared_server.url, clock=clock, prefix=unique("ttl"))
+    prefix = unique("ttl")
+    store = stores(shared_server.url, clock=clock, prefix=prefix)
     raw = redis.Redis.from_url(shared_server.url, decode_responses=True)
     try:
-        prefix = store._prefix
         assert store.revoke_session("now") is True
         assert WEEK * 1000 < raw.pttl(f"{prefix}:s:now") <= (WEEK + 10) * 1000
         assert store.revoke_user("past", at=clock() - 6 * DAY) is True
@@ -664,10 +664,11 @@ def test_redis_keeps_each_entry_as_long_as_a_token_it_could_refuse(
 
 @e2e
 def test_redis_drops_an_entry_when_its_time_is_up(shared_server: RedisServer, stores: Any) -> None:
-    store = stores(shared_server.url, max_age=1, leeway=0, prefix=unique("short"))
+    prefix = unique("short")
+    store = stores(shared_server.url, max_age=1, leeway=0, prefix=prefix)
     raw = redis.Redis.from_url(shared_server.url, decode_responses=True)
     try:
-        key = f"{store._prefix}:s:brief"
+        key = f"{prefix}:s:brief"
         assert store.revoke_session("brief") is True
         assert 0 < raw.pttl(key) <= 1000
         wait_until(lambda: not raw.exists(key), "Redis to expire the key", timeout=10)
