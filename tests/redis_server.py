@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -215,6 +216,36 @@ def redis_sentinel(directory: Path) -> Iterator[tuple[RedisServer, RedisServer, 
             server.stop()
 
 
+@contextmanager
+def serving(args: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
+    """``python args...`` until it answers on ``port``; its base URL; then stop it."""
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a chatty server never blocks
+        process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT * 3
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"the server exited:\n{log.read().decode(errors='replace')}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"nothing answered on port {port}") from None
+                    time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
 class Peer:
     """Another Python process with its own store, driven line by line."""
 
@@ -266,6 +297,47 @@ def peer(url: str, *options: str) -> Iterator[Peer]:
         yield running
     finally:
         running.close()
+
+
+def served_app() -> Any:
+    """An ASGI app for ``uvicorn --factory --workers N``: each worker builds its own store.
+
+    Starts the store in the lifespan (in a thread: ``start`` waits for the first load);
+    ``/login/<user>`` logs in, ``/logout`` revokes the session; every answer names the
+    worker's pid, so a test can tell the workers apart.
+    """
+    import asyncio
+
+    from jwtcookie import JWTCookieMiddleware, get_auth
+    from jwtcookie.redis import RedisRevocations
+
+    store = RedisRevocations(os.environ["JWTCOOKIE_TEST_REDIS_URL"])
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                event = (await receive())["type"]
+                if event == "lifespan.startup":
+                    await asyncio.to_thread(store.start)
+                    await send({"type": "lifespan.startup.complete"})
+                elif event == "lifespan.shutdown":
+                    await store.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        auth = get_auth(scope)
+        if scope["path"].startswith("/login/"):
+            auth.login({"_id": scope["path"].removeprefix("/login/")})
+        elif scope["path"] == "/logout" and auth.session_id:
+            await store.revoke_session_async(auth.session_id)
+            auth.logout()
+        body = json.dumps(
+            {"identity": auth.user.identity, "reason": str(auth.reason), "pid": os.getpid()}
+        ).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    secret = "served-app-secret-" + "x" * 40
+    return JWTCookieMiddleware(app, secret=secret, secure=False, **store.hooks())
 
 
 def _serve_peer(url: str, options: list[str]) -> None:

@@ -9,12 +9,15 @@ a duration (the benchmark measures those).
 from __future__ import annotations
 
 import asyncio
+import http.client
 import itertools
 import json
 import random
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ from tests.redis_server import (
     redis_cluster,
     redis_sentinel,
     redis_server,
+    serving,
     wait_until,
 )
 
@@ -432,6 +436,60 @@ print(json.dumps(seen, sort_keys=True))
 """
 
 
+@e2e
+def test_every_uvicorn_worker_refuses_a_session_logged_out_on_one_of_them(
+    shared_server: RedisServer,
+) -> None:
+    """``uvicorn --workers 2``: spawned workers, each following Redis with its own store."""
+    port = redis_helpers.free_port()
+    command = [
+        *("-m", "uvicorn", "tests.redis_server:served_app", "--factory", "--workers", "2"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+    ]
+    environment = {"JWTCOOKIE_TEST_REDIS_URL": shared_server.url}
+    with serving(command, port, environment) as base:
+        user = unique("erin")
+        login = _http(f"{base}/login/{user}")
+        cookie = login["cookie"]
+        pids: set[int] = set()
+
+        def both_workers_answer() -> bool:  # each request on a fresh connection
+            seen = _http(f"{base}/", cookie)
+            assert seen["identity"] == user
+            pids.add(seen["pid"])
+            return len(pids) == 2
+
+        wait_until(both_workers_answer, "the second worker to start and answer")
+        assert _http(f"{base}/logout", cookie)["cookie"] == ""
+
+        refused: set[int] = set()
+
+        def every_worker_refuses() -> bool:
+            seen = _http(f"{base}/", cookie)
+            if seen["reason"] != "revoked":
+                refused.clear()  # a worker has not heard yet: start counting again
+                return False
+            refused.add(seen["pid"])
+            return refused == pids
+
+        wait_until(every_worker_refuses, "both workers to refuse the copy")
+
+
+def _http(url: str, cookie: str | None = None) -> dict[str, Any]:
+    """One request on a fresh connection (so the workers share them); its JSON and cookie."""
+    address = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(address.netloc, timeout=10)
+    try:
+        headers = {} if cookie is None else {"Cookie": f"access_token={cookie}"}
+        connection.request("GET", address.path, headers=headers)
+        response = connection.getresponse()
+        seen: dict[str, Any] = json.loads(response.read())
+        seen["cookie"] = _set_cookie(response.headers.get_all("Set-Cookie") or [])
+    finally:
+        connection.close()
+    return seen
+
+
 # -- Redis down, restarted, emptied -----------------------------------------------------------
 
 
@@ -706,6 +764,42 @@ def test_a_flood_of_revocations_is_bounded_by_expiry() -> None:
     assert len(replica) == 0
     assert not replica._buckets
     assert not replica._bucket_heap
+
+
+def test_lookups_from_many_threads_never_miss_a_revocation_while_expired_ones_go(
+    stores: Any,
+) -> None:
+    """Forgetting swaps in a compacted table; a reader sees the old one or the new, never a gap."""
+    clock = Clock()
+    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"
+    store = stores(nowhere, clock=clock, timeout=0.2)
+    store.start(wait=False)
+    lifetime = WEEK + 10
+    kept = [f"kept-{number}" for number in range(500)]
+    missed: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            missed.extend(sid for sid in kept if not store.is_revoked({"sid": sid}))
+
+    for cycle in range(5):
+        for number in range(5000):
+            store._replica.add(SESSION, f"flood-{cycle}-{number}", clock())
+        clock.advance(lifetime - 100)
+        for sid in kept:
+            store._replica.add(SESSION, sid, clock())
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        clock.advance(100 + BUCKET_SECONDS)
+        assert store.forget_expired() >= 5000
+        done.set()
+        for reader in readers:
+            reader.join(timeout=10)
+        done.clear()
+    assert missed == []
+    assert len(store) == len(kept)
 
 
 # -- the local copy's rules -------------------------------------------------------------------
