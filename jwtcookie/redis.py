@@ -244,6 +244,7 @@ class RedisRevocations:
             "writes it to Redis when it is back.",
             type(error).__name__,
         )
+        self.start(wait=False)  # a process that only revokes needs the follower to retry it
         return False
 
     # -- following Redis, in each process ---------------------------------------------------

@@ -520,6 +520,21 @@ def test_while_redis_is_down_the_last_state_serves_and_new_revocations_follow_on
 
 
 @e2e
+def test_a_process_that_only_revokes_still_delivers_what_it_revoked_while_redis_was_down(
+    server: RedisServer, stores: Any
+) -> None:
+    admin = stores(server.url)  # never started: it revokes, it does not look up
+    server.stop()
+    assert admin.revoke_user("mallory") is False
+    server.start()
+    raw = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        wait_until(lambda: raw.exists("jwtcookie:u:mallory"), "the retry once Redis is back")
+    finally:
+        raw.close()
+
+
+@e2e
 def test_max_staleness_refuses_every_token_once_stale_and_recovers_after_restart(
     mode: str, server: RedisServer, stores: Any, sites: Any
 ) -> None:
