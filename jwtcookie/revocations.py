@@ -20,6 +20,7 @@ Entry = tuple[Kind, str, float]  # (kind, session or user id, time)
 # Expired entries are forgotten in one-minute buckets: a list slot per entry (8 bytes) costs far
 # less than a heap entry per entry, and a minute of extra life changes no answer (below).
 BUCKET_SECONDS = 60
+COMPACT_FROM = 1024  # entries a table must have held before a sweep copies it smaller
 
 
 class Replica:
@@ -100,13 +101,18 @@ class Replica:
                             del table[ident]
                             dropped += 1
             # A dict never shrinks its table as keys go; after a flood has expired, copy it.
-            if len(self.sessions) * 4 <= self._largest[SESSION]:
+            if self._shrunk(SESSION, len(self.sessions)):
                 self.sessions = dict(self.sessions)
-                self._largest[SESSION] = len(self.sessions)
-            if len(self.users) * 4 <= self._largest[USER]:
+            if self._shrunk(USER, len(self.users)):
                 self.users = dict(self.users)
-                self._largest[USER] = len(self.users)
         return dropped
+
+    def _shrunk(self, kind: Kind, size: int) -> bool:
+        """Whether a table is down to a quarter of its largest (small ones are not worth it)."""
+        if self._largest[kind] < COMPACT_FROM or size * 4 > self._largest[kind]:
+            return False
+        self._largest[kind] = size
+        return True
 
     def after_fork(self) -> None:
         """A fresh lock for a forked child: another thread may have held the parent's."""
