@@ -130,6 +130,7 @@ class RedisRevocations:
         self._async: dict[int, tuple[asyncio.AbstractEventLoop, Any, AsyncScript]] = {}
         self._follower = self._new_follower()
         self._pid: int | None = None  # the process the follower runs in
+        self._home = os.getpid()  # the process the store was made in
         self._countdown = 0  # lookups left before the next real pid check
         self._closed = False
 
@@ -259,8 +260,8 @@ class RedisRevocations:
         if self._pid != os.getpid() and not self._closed:
             with _ThisProcess.start_lock:
                 if self._pid != os.getpid():
-                    if self._pid is not None:  # forked: the parent's thread and locks are not ours
-                        self._replica.after_fork()
+                    if (self._pid or self._home) != os.getpid():  # forked: the parent's thread
+                        self._replica.after_fork()  # and locks are not ours
                         self._async = {}
                         self._follower = self._new_follower()
                     self._follower.start()
