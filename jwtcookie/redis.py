@@ -79,11 +79,13 @@ if hasattr(os, "register_at_fork"):
 class RedisRevocations:
     """Revoked sessions and "log out everywhere" times in Redis, read from local memory.
 
-    Pass ``is_revoked`` and ``user_not_before`` (or ``**store.hooks()``) to
-    ``JWTCookieMiddleware``; call ``revoke_session(get_auth(request).session_id)`` at logout
-    and ``revoke_user(user_id)`` to log a user out everywhere (``*_async`` twins in ASGI
-    handlers). Each process follows Redis from a daemon thread started on first use (or by
-    ``start()``), and again after a fork.
+    Pass it to the middleware as ``revocations=store``: every request is checked against it,
+    ``logout()`` revokes the session everywhere, and a stale copy (``max_staleness``) keeps
+    requests anonymous without deleting cookies. Call ``revoke_user(user_id)`` to log a user
+    out everywhere (``*_async`` twins in ASGI handlers). Its ``is_revoked`` and
+    ``user_not_before`` also work as the middleware's plain hooks (``**store.hooks()``).
+    Each process follows Redis from a daemon thread started on first use (or by ``start()``),
+    and again after a fork.
     """
 
     def __init__(
@@ -141,7 +143,7 @@ class RedisRevocations:
         self._countdown -= 1
         if self._pid != _ThisProcess.pid or self._countdown < 0:
             self._follow_in_this_process()
-        if self._max_staleness is not None and self.staleness > self._max_staleness:
+        if self.stale:
             return True  # fail closed
         sid = claims.get("sid")
         return isinstance(sid, str) and sid in self._replica.sessions
@@ -151,7 +153,7 @@ class RedisRevocations:
         self._countdown -= 1
         if self._pid != _ThisProcess.pid or self._countdown < 0:
             self._follow_in_this_process()
-        if self._max_staleness is not None and self.staleness > self._max_staleness:
+        if self.stale:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
         users = self._replica.users
         if not users:
@@ -169,6 +171,13 @@ class RedisRevocations:
     def synced(self) -> bool:
         """Whether this process follows Redis right now (subscribed, loaded, written back)."""
         return self._follower.synced
+
+    @property
+    def stale(self) -> bool:
+        """Whether the copy is older than ``max_staleness`` (fail closed). Given as
+        ``revocations=``, the middleware then answers anonymous and keeps the cookie; as plain
+        hooks, the tokens are refused as revoked (and their cookies deleted)."""
+        return self._max_staleness is not None and self.staleness > self._max_staleness
 
     @property
     def staleness(self) -> float:

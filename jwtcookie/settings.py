@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from jwtcookie.cookies import cookie_prefix
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
@@ -50,6 +50,7 @@ class Settings:
         "path",
         "protected_paths",
         "renew_after",
+        "revocations",
         "samesite",
         "secure",
         "trusted_origins",
@@ -82,6 +83,7 @@ class Settings:
         load_user: Hook | None = None,  # claims -> user (None: anonymous); may refresh from DB
         is_revoked: Hook | None = None,  # claims -> bool; runs before accepting and renewing
         user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
+        revocations: RevocationStore | None = None,  # a shared store: logout() revokes there
         on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
         clock: Callable[[], float] = time.time,  # injectable for tests
         cache_size: int = 4096,  # verified tokens kept: ~2 KiB each, 10 KiB at most
@@ -125,6 +127,7 @@ class Settings:
             "user_not_before", user_not_before, "(claims) -> a timestamp, or None"
         )
         self.on_error = _hook("on_error", on_error, "(reason) -> None")
+        self.revocations = _store(revocations)
         _expect(callable(clock), "clock is a function returning the time, like time.time")
         self.clock = clock
         _expect(
@@ -182,6 +185,8 @@ class Settings:
         hooks = [name for name in HOOKS if getattr(self, name) is not None]
         if hooks:
             parts.append(f"hooks {', '.join(hooks)}")
+        if self.revocations is not None:
+            parts.append(f"revocations in a {type(self.revocations).__name__}")
         for flag in ("bearer", "double_submit"):
             if getattr(self, flag):
                 parts.append(f"{flag} on")
@@ -191,6 +196,23 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"Settings({self.describe()})"
+
+
+class RevocationStore(Protocol):
+    """What ``revocations=`` takes (``jwtcookie.redis.RedisRevocations`` is one).
+
+    Its lookups run on every request, so they must be local and quick (no network call);
+    ``revoke_session`` runs when ``logout()`` is called, and ``revoke_session_async``, when it
+    has one, instead of it under ASGI.
+    """
+
+    @property
+    def stale(self) -> bool:
+        """True while the store cannot vouch for its answers (fail closed)."""
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool: ...
+    def user_not_before(self, claims: Mapping[str, Any]) -> float | None: ...
+    def revoke_session(self, session_id: str) -> object: ...
 
 
 def keyring_of(secret: str | bytes | None, keys: Keyring | None, algorithm: str) -> Keyring:
@@ -308,6 +330,23 @@ def _path_prefixes(prefixes: Iterable[str]) -> tuple[str, ...]:
                 f"'/{path.lstrip('/')}', not {path!r}."
             )
     return paths
+
+
+def _store(store: Any) -> RevocationStore | None:
+    if store is None:
+        return None
+    missing = [
+        name
+        for name in ("is_revoked", "user_not_before", "revoke_session")
+        if not callable(getattr(store, name, None))
+    ] + ([] if hasattr(store, "stale") else ["stale"])
+    if missing:
+        raise TypeError(
+            f"jwtcookie: revocations= takes a revocation store such as "
+            f"jwtcookie.redis.RedisRevocations(...); a {type(store).__name__} has no "
+            f"{', '.join(missing)}."
+        )
+    return store  # type: ignore[no-any-return]
 
 
 def _hook(name: str, hook: Any, shape: str) -> Any:

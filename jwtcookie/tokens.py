@@ -231,6 +231,18 @@ class TokenCodec:
             )
         return outcome
 
+    def fetchable_kid(self, token: str) -> str | None:
+        """The ``kid`` a refused token names, when the keyring can fetch keys (a JWKS URL)
+        and does not hold that one yet: after fetching, the token is worth a second look."""
+        keyring = self.keys.keyring
+        if not hasattr(keyring, "refresh_for") or TOKEN_SHAPE.fullmatch(token) is None:
+            return None
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except HOSTILE_INPUT:
+            return None
+        return kid if isinstance(kid, str) and keyring.find(kid) is None else None
+
     def should_renew(self, verified: Verified) -> bool:
         # A verify-only keyring (public keys) cannot sign: the issuing service renews.
         return self.clock() > verified.renew_at and self.keys.keyring.signing_key is not None
