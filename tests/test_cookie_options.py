@@ -9,18 +9,11 @@ from typing import Any
 import pytest
 
 from jwtcookie import JWTCookieMiddleware
-from tests.security_apps import MALLORY, MODES, SECRET, Site, make_apps, token
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
+from tests.harness import MALLORY, SECRET, Site, bare_app, make_token, parse_set_cookie
 
 
 def attributes(set_cookie: str) -> dict[str, str]:
-    """The attributes of one Set-Cookie value, names lower-cased (flags map to '')."""
-    parts = [part.strip() for part in set_cookie.split(";")[1:]]
-    return {name.lower(): value for name, _, value in (p.partition("=") for p in parts)}
+    return parse_set_cookie(set_cookie)[2]
 
 
 def all_cookie_writes(site: Site, name: str) -> list[str]:
@@ -33,7 +26,7 @@ def all_cookie_writes(site: Site, name: str) -> list[str]:
 
 
 def construct(**options: Any) -> Any:
-    return JWTCookieMiddleware(make_apps()[0], secret=SECRET, **options)
+    return JWTCookieMiddleware(bare_app("wsgi"), secret=SECRET, **options)
 
 
 def test_host_prefix_mode(mode: str) -> None:
@@ -133,8 +126,8 @@ def test_path_must_be_absolute() -> None:
 
 def test_custom_cookie_name_reads_only_that_cookie(mode: str) -> None:
     site = Site(mode, cookie_name="session")
-    assert site.request(cookie=f"session={token()}").authenticated_as == "1"
-    assert site.request(cookie=f"access_token={token()}").seen["auth"] is False
+    assert site.request(cookie=f"session={make_token()}").authenticated_as == "1"
+    assert site.request(cookie=f"access_token={make_token()}").seen["auth"] is False
 
 
 # -- the default name: __Host- whenever it can be ------------------------------------------------
@@ -167,7 +160,7 @@ def test_a_tossed_cookie_cannot_log_in_a_victim_who_has_none(mode: str) -> None:
     host-only cookie.
     """
     site = Site(mode, secure=True)
-    planted = token(MALLORY, issued=time.time() - 4 * 24 * 3600)
+    planted = make_token(MALLORY, issued=time.time() - 4 * 24 * 3600)
     reply = site.request(cookie=f"access_token={planted}")
     assert reply.seen["auth"] is False
     assert reply.set_cookies(site.cookie_name) == []
@@ -176,7 +169,7 @@ def test_a_tossed_cookie_cannot_log_in_a_victim_who_has_none(mode: str) -> None:
 def test_without_the_host_prefix_a_tossed_cookie_logs_in_a_victim_who_has_none(mode: str) -> None:
     """What SECURITY.md warns of for `cookie_name="access_token"` (the demos' choice)."""
     site = Site(mode, secure=True, cookie_name="access_token")
-    assert site.request(cookie=f"access_token={token(MALLORY)}").authenticated_as == "666"
+    assert site.request(cookie=f"access_token={make_token(MALLORY)}").authenticated_as == "666"
 
 
 @pytest.mark.parametrize(

@@ -7,34 +7,19 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-import jwt
 import pytest
 
-from jwtcookie import JWTCookieMiddleware
-from tests.security_apps import (
+from tests.harness import (
     ALICE,
     DAY,
     MALLORY,
-    MODES,
-    SECRET,
     Clock,
     Site,
     act,
     assert_anonymous,
-    make_apps,
-    token,
+    claims_of,
+    make_token,
 )
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
-
-
-def claims_of(value: str) -> dict[str, Any]:
-    """The claims as signed (time checks off: the tests' clock is not PyJWT's)."""
-    times = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
-    return jwt.decode(value, SECRET, algorithms=["HS256"], options=times)  # type: ignore[no-any-return]
 
 
 def send(site: Site, value: str, path: str = "/", method: str = "GET") -> Any:
@@ -146,10 +131,9 @@ async def async_hook(claims: Mapping[str, Any]) -> bool:
 @pytest.mark.parametrize("hook", ["is_revoked", "user_not_before", "load_user"])
 @pytest.mark.parametrize("function", [async_hook, AsyncCallable()], ids=["def", "object"])
 def test_wsgi_refuses_async_hooks_at_construction(hook: str, function: Any) -> None:
-    wsgi_app, asgi_app = make_apps()
     with pytest.raises(TypeError, match="cannot await an `async def` hook"):
-        JWTCookieMiddleware(wsgi_app, secret=SECRET, **{hook: function})
-    JWTCookieMiddleware(asgi_app, secret=SECRET, **{hook: function})  # fine on ASGI
+        Site("wsgi", **{hook: function})
+    Site("asgi", **{hook: function})  # fine on ASGI
 
 
 # -- log out everywhere -----------------------------------------------------------------------
@@ -237,7 +221,7 @@ def test_a_token_from_elsewhere_gets_a_session_at_its_first_renewal(mode: str) -
     clock = Clock()
     site = Site(mode, clock=clock)
     clock.advance(4 * DAY)
-    renewed = send(site, token(issued=clock() - 4 * DAY)).cookie()
+    renewed = send(site, make_token(issued=clock() - 4 * DAY)).cookie()
     assert renewed
     assert isinstance(claims_of(renewed)["sid"], str)
 
