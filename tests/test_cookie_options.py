@@ -12,10 +12,6 @@ from jwtcookie import JWTCookieMiddleware
 from tests.harness import MALLORY, SECRET, Site, bare_app, make_token, parse_set_cookie
 
 
-def attributes(set_cookie: str) -> dict[str, str]:
-    return parse_set_cookie(set_cookie)[2]
-
-
 def all_cookie_writes(site: Site, name: str) -> list[str]:
     """The login, logout and bad-cookie-deletion Set-Cookie values of ``site``."""
     login = site.request("/login", method="POST").set_cookies(name)
@@ -35,7 +31,7 @@ def test_host_prefix_mode(mode: str) -> None:
     reply = site.request(cookie=f"__Host-access_token={value}")
     assert reply.authenticated_as == "1"
     for written in all_cookie_writes(site, "__Host-access_token"):
-        found = attributes(written)
+        found = parse_set_cookie(written)[2]
         assert "secure" in found
         assert found["path"] == "/"
         assert "domain" not in found
@@ -67,7 +63,7 @@ def test_partitioned_flag_on_every_cookie_write(mode: str) -> None:
     site = Site(mode, partitioned=True, secure=True, samesite="None")
     for written in all_cookie_writes(site, site.cookie_name):
         assert written.count("Partitioned") == 1, written
-        assert "secure" in attributes(written)
+        assert "secure" in parse_set_cookie(written)[2]
 
 
 def test_partitioned_needs_secure() -> None:
@@ -86,8 +82,8 @@ def test_samesite_none_requires_secure() -> None:
 def test_samesite_none_with_secure_is_written(mode: str) -> None:
     site = Site(mode, samesite="None", secure=True)
     for written in all_cookie_writes(site, site.cookie_name):
-        assert attributes(written)["samesite"] == "None"
-        assert "secure" in attributes(written)
+        assert parse_set_cookie(written)[2]["samesite"] == "None"
+        assert "secure" in parse_set_cookie(written)[2]
 
 
 @pytest.mark.parametrize("samesite", ["", "lax ", "Relaxed"])
@@ -100,7 +96,7 @@ def test_domain_and_path_match_on_set_and_delete(mode: str) -> None:
     """A delete with another Domain or Path would leave the browser's cookie in place."""
     site = Site(mode, domain="example.com", path="/app", samesite="Strict", secure=True)
     writes = all_cookie_writes(site, site.cookie_name)
-    login, logout, bad = (attributes(written) for written in writes)
+    login, logout, bad = (parse_set_cookie(written)[2] for written in writes)
     for found in (login, logout, bad):
         assert found["domain"] == "example.com"
         assert found["path"] == "/app"
