@@ -98,9 +98,8 @@ def test_mismatch_is_named(mode: str, sent: str | bytes) -> None:
     assert reply.json == {"error": "X-CSRF-Token does not match"}
 
 
-def test_a_refused_request_changes_nothing(mode: str) -> None:
+def test_a_refused_request_changes_nothing(mode: str, clock: Clock) -> None:
     """No renewal, no logout, no deleted cookie rides on a 403."""
-    clock = Clock()
     site = Site(mode, double_submit=True, clock=clock)
     value, csrf = logged_in(site)
     clock.advance(4 * DAY)  # due for renewal
@@ -138,8 +137,7 @@ def test_safe_methods_and_cookieless_requests_need_no_token(mode: str) -> None:
     assert post(site, "other=1").status == 200, "login itself carries no login cookie"
 
 
-def test_renewal_resends_the_same_csrf_cookie(mode: str) -> None:
-    clock = Clock()
+def test_renewal_resends_the_same_csrf_cookie(mode: str, clock: Clock) -> None:
     site = Site(mode, double_submit=True, clock=clock)
     value, csrf = logged_in(site)
     clock.advance(4 * DAY)
@@ -180,14 +178,13 @@ def test_host_prefix_carries_over_to_the_csrf_cookie(mode: str) -> None:
     assert post(site, f"{cookie}; __Host-csrf_token={csrf}", csrf).authenticated_as == "1"
 
 
-def test_a_login_cookie_without_the_claim_is_anonymous_and_deleted(mode: str) -> None:
+def test_a_login_cookie_without_the_claim_is_anonymous_and_deleted(mode: str, clock: Clock) -> None:
     """Tokens from another service, or from before double-submit was on, bind no csrf value,
     so nothing can prove a request carrying one is not forged: the cookie counts for nothing.
 
     Before the fix it still logged the user in for safe requests and was renewed, while every
     unsafe request was refused, logging in again and logging out included: a lock-out.
     """
-    clock = Clock()
     site = Site(mode, double_submit=True, clock=clock)
     unbound = make_token(issued=clock() - 4 * DAY)  # due for renewal, too
     cookie = f"access_token={unbound}; csrf_token=abc"

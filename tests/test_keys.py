@@ -116,13 +116,14 @@ def test_sign_here_verify_there_with_the_public_key_only(mode: str, algorithm: s
 
 
 @pytest.mark.parametrize("algorithm", ASYMMETRIC)
-def test_verify_only_service_never_renews_and_never_crashes(mode: str, algorithm: str) -> None:
+def test_verify_only_service_never_renews_and_never_crashes(
+    mode: str, algorithm: str, clock: Clock
+) -> None:
     """It cannot sign: past half-life it accepts the token as is (renewal is the issuer's).
 
     Before the fix, renewal raised RuntimeError on every request past half the token's life.
     """
     private, public = key_pair(algorithm)
-    clock = Clock()
     issuer = Site(
         mode, clock=clock, keys=Keyring([Key.from_pem(algorithm=algorithm, private_key=private)])
     )

@@ -7,8 +7,7 @@ from typing import Any
 from tests.harness import DAY, WEEK, Clock, Site, assert_anonymous, claims_of, make_token
 
 
-def test_renewal_keeps_auth_time_and_stops_at_the_cap(mode: str) -> None:
-    clock = Clock()
+def test_renewal_keeps_auth_time_and_stops_at_the_cap(mode: str, clock: Clock) -> None:
     start = int(clock())
     site = Site(mode, clock=clock, max_session_age=10 * DAY, leeway=10)
     first = site.login()
@@ -36,8 +35,7 @@ def test_renewal_keeps_auth_time_and_stops_at_the_cap(mode: str) -> None:
         assert reply.seen["reason"] == "expired"
 
 
-def test_a_cap_shorter_than_max_age_shortens_the_first_token(mode: str) -> None:
-    clock = Clock()
+def test_a_cap_shorter_than_max_age_shortens_the_first_token(mode: str, clock: Clock) -> None:
     site = Site(mode, clock=clock, max_session_age=DAY)
     first = site.login()
     assert claims_of(first)["exp"] == int(clock()) + DAY
@@ -48,9 +46,8 @@ def test_token_without_auth_time_is_refused_when_capped(mode: str) -> None:
     assert_anonymous(Site(mode, max_session_age=DAY).request(cookie=f"access_token={make_token()}"))
 
 
-def test_auth_time_cannot_be_refreshed_by_a_new_login_claims(mode: str) -> None:
+def test_auth_time_cannot_be_refreshed_by_a_new_login_claims(mode: str, clock: Clock) -> None:
     """Claims passed to login() cannot set auth_time, iat or exp themselves."""
-    clock = Clock()
 
     def action(path: str, auth: Any) -> None:
         auth.login({"_id": "1", "auth_time": int(clock()) + 10**6, "exp": 1, "iat": 1})
