@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jwtcookie import JWTCookieMiddleware
-from tests.harness import SECRET, bare_app
+from tests.harness import SECRET, Site, bare_app, make_token
 
 
 def test_short_secret_is_refused_with_its_length_and_how_to_make_one() -> None:
@@ -19,8 +19,9 @@ def test_short_secret_is_refused_with_its_length_and_how_to_make_one() -> None:
         JWTCookieMiddleware(bare_app("wsgi"), secret="s" * 31)
 
 
-def test_secret_of_32_bytes_is_accepted() -> None:
-    JWTCookieMiddleware(bare_app("wsgi"), secret="s" * 32)
+def test_secret_of_32_bytes_is_accepted(mode: str) -> None:
+    site = Site(mode, secret="s" * 32)
+    assert site.request(cookie=f"access_token={make_token(key='s' * 32)}").authenticated_as == "1"
 
 
 @pytest.mark.parametrize(

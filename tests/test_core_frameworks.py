@@ -136,7 +136,7 @@ def test_anonymous_request_reaches_the_handler_with_its_reason(make: Factory) ->
 
 
 @FRAMEWORKS
-def test_login_then_check_with_the_issued_cookie_secure_by_default(make: Factory) -> None:
+def test_login_then_check_with_the_issued_cookie(make: Factory) -> None:
     client = make()
     (cookie,) = set_cookies(post(client, "/login"))
     name, token, attributes = parse_set_cookie(cookie)

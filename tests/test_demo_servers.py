@@ -163,7 +163,7 @@ def test_register_with_an_invalid_body_is_400(server: Server) -> None:
     assert_error(not_json, 400)
 
 
-def test_an_oversized_body_is_400_json(server: Server) -> None:
+def test_real_server_answers_an_oversized_body_with_400_json(server: Server) -> None:
     body = b'{"username": "big", "password": "' + b"x" * 200_000 + b'"}'
     response = call(
         server, "POST", REGISTER, content=body, headers={"Content-Type": "application/json"}
@@ -401,7 +401,7 @@ def test_concurrent_duplicate_registration_across_both_servers_gives_one_201(
 # ----------------------------------------------------------------------------- two workers
 
 
-def test_two_workers_both_started_share_users_and_accept_each_others_tokens(
+def test_two_workers_share_users_and_accept_each_others_tokens(
     starlette_uvicorn_workers: Server,
 ) -> None:
     server = starlette_uvicorn_workers
