@@ -150,13 +150,14 @@ def a_login_over_an_old_cookie_sets_only_the_new_login(client: Client) -> None:
 
 
 def a_cross_site_post_is_refused_and_changes_nothing(client: Client) -> None:
-    for headers in CROSS_SITE:
-        for path in ("/logout", "/login"):
-            cookie = f"{COOKIE}={days_old(5)}"  # due for renewal: not renewed either
-            reply = client.request(path, method="POST", cookie=cookie, headers=headers)
-            assert reply.status == 403, (path, headers)
-            assert reply.json == {"error": "cross-origin request refused"}
-            assert reply.set_cookies() == [], (path, headers)
+    # With a cookie due for renewal (not renewed either), and without one (no login CSRF).
+    for cookie in (f"{COOKIE}={days_old(5)}", None):
+        for headers in CROSS_SITE:
+            for path in ("/logout", "/login"):
+                reply = client.request(path, method="POST", cookie=cookie, headers=headers)
+                assert reply.status == 403, (path, headers)
+                assert reply.json == {"error": "cross-origin request refused"}
+                assert reply.set_cookies() == [], (path, headers)
 
 
 def a_streaming_response_is_renewed_once(client: Client) -> None:
