@@ -204,10 +204,11 @@ def bare_app(mode: str, action: Act = act) -> Any:
 
 
 class Site:
-    """The middleware (with `options`) around the bare app of one flavour, or around `app`.
+    """The middleware (with `options`) around the bare app of `mode` doing `action`, or
+    around a test's own `app`, which is wrapped as it is (no validator inside).
 
-    `secret=SECRET` and `secure=False` unless a test says otherwise, so the cookie is
-    `access_token`.
+    `secret=SECRET` (unless `keys=`) and `secure=False` unless a test says otherwise, so the
+    cookie is `access_token`. `mode` says how requests are driven.
     """
 
     def __init__(self, mode: str, action: Act = act, *, app: Any = None, **options: Any) -> None:
