@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import flask
-import jwt
 import pytest
 
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.contrib.flask import current_user, get_auth, login_required
-
-SECRET = "flask-tests-" + "s" * 40
-USER = {"_id": "7", "username": "ada"}
-DAY = 24 * 3600
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
+from tests.harness import ALICE, DAY, SECRET, Clock, claims_of, make_token, parse_set_cookie
 
 
 def make_app(clock: Clock) -> flask.Flask:
@@ -45,7 +32,7 @@ def make_app(clock: Clock) -> flask.Flask:
 
     @app.post("/login")
     def login() -> Any:
-        get_auth().login(USER)
+        get_auth().login(ALICE)
         return {"ok": True}
 
     @app.post("/logout")
@@ -64,19 +51,9 @@ def make_app(clock: Clock) -> flask.Flask:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def client(clock: Clock) -> flask.testing.FlaskClient:
     # The client keeps no cookie jar: each test sends the cookie it means to, visibly.
     return make_app(clock).test_client(use_cookies=False)
-
-
-def token(clock: Clock, age: float = 0) -> str:
-    issued = int(clock.now - age)
-    return jwt.encode({**USER, "iat": issued, "exp": issued + 7 * DAY}, SECRET, algorithm="HS256")
 
 
 def cookie(value: str) -> dict[str, str]:
@@ -91,8 +68,8 @@ def test_current_user_is_anonymous_without_a_cookie(client: flask.testing.FlaskC
 def test_current_user_carries_the_token_claims(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/me", headers=cookie(token(clock)))
-    assert response.json == {"authenticated": True, "name": "ada"}
+    response = client.get("/me", headers=cookie(make_token(issued=clock.now)))
+    assert response.json == {"authenticated": True, "name": "alice"}
 
 
 def test_login_required_answers_401_json_when_anonymous(
@@ -106,7 +83,7 @@ def test_login_required_answers_401_json_when_anonymous(
 def test_login_required_answers_401_for_a_tampered_token(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/private", headers=cookie(token(clock)[:-3] + "AAA"))
+    response = client.get("/private", headers=cookie(make_token(issued=clock.now)[:-3] + "AAA"))
     assert response.status_code == 401
     assert "access_token=;" in response.headers["Set-Cookie"]  # the bad cookie is deleted
 
@@ -114,31 +91,31 @@ def test_login_required_answers_401_for_a_tampered_token(
 def test_login_required_lets_a_logged_in_user_through(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/private", headers=cookie(token(clock)))
+    response = client.get("/private", headers=cookie(make_token(issued=clock.now)))
     assert response.status_code == 200
-    assert response.json == {"id": "7"}
+    assert response.json == {"id": "1"}
 
 
 def test_login_required_wraps_an_async_view(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
     assert client.get("/async-private").status_code == 401
-    response = client.get("/async-private", headers=cookie(token(clock)))
-    assert response.json == {"id": "7"}
+    response = client.get("/async-private", headers=cookie(make_token(issued=clock.now)))
+    assert response.json == {"id": "1"}
 
 
 def test_login_from_a_view_sets_the_cookie(client: flask.testing.FlaskClient) -> None:
     response = client.post("/login")
     set_cookie = response.headers["Set-Cookie"]
-    value = set_cookie.split(";")[0].removeprefix("access_token=")
-    assert jwt.decode(value, SECRET, algorithms=["HS256"])["username"] == "ada"
-    assert "HttpOnly" in set_cookie
+    _, value, attributes = parse_set_cookie(set_cookie)
+    assert claims_of(value)["username"] == "alice"
+    assert "httponly" in attributes
 
 
 def test_logout_from_a_view_deletes_the_cookie_and_is_not_renewed(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.post("/logout", headers=cookie(token(clock, age=5 * DAY)))
+    response = client.post("/logout", headers=cookie(make_token(issued=clock.now - 5 * DAY)))
     assert response.status_code == 204
     (set_cookie,) = response.headers.getlist("Set-Cookie")  # the deletion, and no renewal
     assert set_cookie.startswith("access_token=;")
@@ -148,15 +125,15 @@ def test_logout_from_a_view_deletes_the_cookie_and_is_not_renewed(
 def test_an_old_token_is_renewed_on_a_flask_response(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/me", headers=cookie(token(clock, age=4 * DAY)))
-    assert response.json == {"authenticated": True, "name": "ada"}
+    response = client.get("/me", headers=cookie(make_token(issued=clock.now - 4 * DAY)))
+    assert response.json == {"authenticated": True, "name": "alice"}
     assert response.headers["Set-Cookie"].startswith("access_token=ey")
 
 
 def test_reason_is_readable_and_flask_g_stays_untouched(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    expired = token(clock, age=8 * DAY)
+    expired = make_token(issued=clock.now - 8 * DAY)
     assert client.get("/reason", headers=cookie(expired)).json == {"reason": "expired", "g": []}
 
 
@@ -174,7 +151,7 @@ def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:
     old_app.config["JWT_SECRET_KEY"] = SECRET
     JWTManager(old_app)
     with old_app.app_context():
-        old_token = create_access_token(identity="7", additional_claims={"username": "ada"})
+        old_token = create_access_token(identity="1", additional_claims={"username": "alice"})
 
     app = flask.Flask(__name__)
 
@@ -194,9 +171,9 @@ def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:
 def test_a_flask_jwt_extended_access_token_is_accepted_during_a_migration() -> None:
     """docs/migrating-from-flask-jwt-extended.md: same secret and cookie name, no logout."""
     seen = flask_jwt_extended_token_seen_by_jwtcookie()
-    assert seen["sub"] == "7"
-    assert seen["name"] == "ada"
+    assert seen["sub"] == "1"
+    assert seen["name"] == "alice"
 
 
 def test_the_identity_of_a_flask_jwt_extended_token_is_its_sub() -> None:
-    assert flask_jwt_extended_token_seen_by_jwtcookie()["id"] == "7"
+    assert flask_jwt_extended_token_seen_by_jwtcookie()["id"] == "1"
