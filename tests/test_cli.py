@@ -12,8 +12,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from tests.security_apps import DAY, SECRET, key_pair
-from tests.security_apps import token as make_token
+from tests.harness import DAY, SECRET, key_pair, make_token
 
 OTHER_SECRET = "another-secret-" + "z" * 50
 

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from jwtcookie import JWTCookieMiddleware, Settings, TokenUser
 from jwtcookie.contrib.fastapi import Auth, CurrentUser, JWTCookie, RequiredUser, require_user
 from jwtcookie.testing import log_in
-from tests.security_apps import SECRET
+from tests.harness import SECRET
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from jwtcookie import JWTCookieMiddleware, get_auth
 from jwtcookie.testing import log_in, mint
-from tests.security_apps import SECRET
+from tests.harness import SECRET
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -9,16 +9,10 @@ import jwt
 import pytest
 
 from jwtcookie import Key, Keyring
-from tests.security_apps import DAY, MALLORY, MODES, SECRET, Clock, Site
-from tests.security_apps import token as make_token
+from tests.harness import DAY, MALLORY, SECRET, Clock, Site, make_token
 
 OTHER_SECRET = "another-secret-" + "z" * 50
 NAMED = {"kid": "2026-11"}
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:  # until conftest.py has the shared one
-    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from jwtcookie import JWTCookieMiddleware, Key, Keyring, Settings
-from tests.security_apps import SECRET, Site, make_apps
+from tests.harness import SECRET, Site, bare_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -61,7 +61,7 @@ def test_a_mistaken_option_is_refused_with_what_to_do(
     with pytest.raises(error, match=says):
         Settings(**source, **options)
     with pytest.raises(error, match=says):
-        JWTCookieMiddleware(make_apps()[0], **source, **options)
+        JWTCookieMiddleware(bare_app("wsgi"), **source, **options)
 
 
 def test_settings_built_at_import_fail_before_starlette_builds_its_stack() -> None:
@@ -76,14 +76,14 @@ def test_settings_built_at_import_fail_before_starlette_builds_its_stack() -> No
 
 def test_settings_and_options_together_are_refused() -> None:
     with pytest.raises(TypeError, match="not both"):
-        JWTCookieMiddleware(make_apps()[0], settings=Settings(secret=SECRET), secure=False)
+        JWTCookieMiddleware(bare_app("wsgi"), settings=Settings(secret=SECRET), secure=False)
     with pytest.raises(TypeError, match=r"settings= takes a jwtcookie\.Settings"):
-        JWTCookieMiddleware(make_apps()[0], settings={"secret": SECRET})  # type: ignore[arg-type]
+        JWTCookieMiddleware(bare_app("wsgi"), settings={"secret": SECRET})  # type: ignore[arg-type]
 
 
 def test_one_settings_object_serves_several_middlewares() -> None:
     settings = Settings(secret=SECRET, secure=False)
-    wsgi_app, asgi_app = make_apps()
+    wsgi_app, asgi_app = bare_app("wsgi"), bare_app("asgi")
     first, second = (
         JWTCookieMiddleware(wsgi_app, settings=settings),
         JWTCookieMiddleware(asgi_app, settings=settings),
@@ -135,15 +135,10 @@ def test_a_bug_of_ours_while_decoding_is_not_taken_for_a_bad_token(
         site.request(cookie=f"access_token={site.middleware.issue({'_id': '1'})}")
 
 
-@pytest.fixture(params=("wsgi", "asgi"))
-def mode(request: pytest.FixtureRequest) -> str:  # until conftest.py has the shared one
-    return request.param  # type: ignore[no-any-return]
-
-
 def test_an_async_hook_is_refused_on_wsgi_with_its_name() -> None:
     async def is_revoked(claims: Any) -> bool:
         return False
 
     with pytest.raises(TypeError, match=r"cannot await an `async def` hook \(is_revoked\)"):
-        JWTCookieMiddleware(make_apps()[0], secret=SECRET, is_revoked=is_revoked)
-    assert JWTCookieMiddleware(make_apps()[1], secret=SECRET, is_revoked=is_revoked).settings
+        JWTCookieMiddleware(bare_app("wsgi"), secret=SECRET, is_revoked=is_revoked)
+    assert JWTCookieMiddleware(bare_app("asgi"), secret=SECRET, is_revoked=is_revoked).settings

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from jwtcookie import JWTCookieMiddleware, Settings, get_auth
 from jwtcookie.testing import csrf_value, log_in, log_out, mint
-from tests.security_apps import DAY, SECRET
+from tests.harness import DAY, SECRET
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
