@@ -1,14 +1,19 @@
-"""Flask through jwtcookie.contrib.flask: current_user(), @login_required, login and logout."""
+"""Flask through jwtcookie.contrib.flask: the extension, current_user, @login_required, login
+and logout, the way Flask users write them."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import flask
 import pytest
 
-from jwtcookie import JWTCookieMiddleware
-from jwtcookie.contrib.flask import current_user, get_auth, login_required
+import jwtcookie
+from jwtcookie import JWTCookieMiddleware, Settings
+from jwtcookie.contrib.flask import JWTCookie, current_user, get_auth, login_required
 from tests.harness import ALICE, DAY, SECRET, Clock, claims_of, make_token, parse_set_cookie
 
 
@@ -17,23 +22,32 @@ def make_app(clock: Clock) -> flask.Flask:
 
     @app.get("/me")
     def me() -> Any:
-        user = current_user()
-        return {"authenticated": user.is_authenticated, "name": user.display_name}
+        return {"authenticated": current_user.is_authenticated, "name": current_user.display_name}
 
     @app.get("/private")
     @login_required
     def private() -> Any:
-        return {"id": current_user().identity}
+        return {"id": current_user.identity}
+
+    @app.get("/private-with-parentheses")
+    @login_required()  # Flask-JWT-Extended's habit: @jwt_required()
+    def private_with_parentheses() -> Any:
+        return {"id": current_user.identity}
 
     @app.get("/async-private")
     @login_required
     async def async_private() -> Any:
-        return {"id": current_user().identity}
+        return {"id": current_user.identity}
+
+    @app.get("/page")
+    def page() -> str:
+        template = "{% if current_user.is_authenticated %}Hi {{ current_user.display_name }}"
+        return flask.render_template_string(template + "{% else %}Log in{% endif %}")
 
     @app.post("/login")
     def login() -> Any:
         get_auth().login(ALICE)
-        return {"ok": True}
+        return {"ok": True, "now": current_user.identity}  # the new login, at once
 
     @app.post("/logout")
     def logout() -> Any:
@@ -44,9 +58,7 @@ def make_app(clock: Clock) -> flask.Flask:
     def reason() -> Any:
         return {"reason": str(get_auth().reason), "g": sorted(vars(flask.g))}
 
-    app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, secret=SECRET, secure=False, clock=clock
-    )
+    JWTCookie(app, secret=SECRET, secure=False, clock=clock)
     return app
 
 
@@ -139,8 +151,52 @@ def test_reason_is_readable_and_flask_g_stays_untouched(
 
 def test_get_auth_names_the_fix_when_the_app_is_not_wrapped() -> None:
     app = flask.Flask(__name__)
-    with app.test_request_context("/"), pytest.raises(LookupError, match="JWTCookieMiddleware"):
-        current_user()
+    with app.test_request_context("/"), pytest.raises(LookupError, match=r"app\.wsgi_app = "):
+        _ = current_user.is_authenticated
+
+
+def test_login_required_with_parentheses_works_as_without(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    """Before, @login_required() raised a TypeError at import."""
+    assert client.get("/private-with-parentheses").status_code == 401
+    response = client.get("/private-with-parentheses", headers=cookie(make_token()))
+    assert response.json == {"id": "1"}
+
+
+def test_templates_see_current_user(client: flask.testing.FlaskClient) -> None:
+    assert client.get("/page").text == "Log in"
+    assert client.get("/page", headers=cookie(make_token())).text == "Hi alice"
+
+
+def test_the_rest_of_the_request_sees_a_login_at_once(client: flask.testing.FlaskClient) -> None:
+    """Before, current_user stayed anonymous until the next request."""
+    assert client.post("/login").json == {"ok": True, "now": "1"}
+
+
+def test_one_get_auth_for_the_request_with_or_without_it(clock: Clock) -> None:
+    app = make_app(clock)
+    seen: dict[str, Any] = {}
+
+    @app.get("/same")
+    def same() -> Any:
+        seen["ok"] = get_auth() is get_auth(flask.request) is jwtcookie.get_auth(flask.request)
+        return {}
+
+    app.test_client(use_cookies=False).get("/same", headers=cookie(make_token()))
+    assert seen == {"ok": True}
+
+
+def test_the_extension_checks_its_options_and_is_found_on_the_app() -> None:
+    with pytest.raises(TypeError, match="protected_paths takes a list"):
+        JWTCookie(flask.Flask(__name__), secret=SECRET, protected_paths="/api")
+    app = flask.Flask(__name__)
+    extension = JWTCookie(settings=Settings(secret=SECRET))
+    extension.init_app(app)  # the application-factory spelling
+    assert app.extensions["jwtcookie"] is extension
+    assert isinstance(app.wsgi_app, JWTCookieMiddleware)
+    token = extension.issue({"sub": "api-client"})
+    assert claims_of(token)["sub"] == "api-client"
 
 
 def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:
@@ -177,3 +233,20 @@ def test_a_flask_jwt_extended_access_token_is_accepted_during_a_migration() -> N
 
 def test_the_identity_of_a_flask_jwt_extended_token_is_its_sub() -> None:
     assert flask_jwt_extended_token_seen_by_jwtcookie()["id"] == "1"
+
+
+def test_the_documented_setup_passes_mypy_strict(tmp_path: Path) -> None:
+    """Before, the documented `app.wsgi_app = JWTCookieMiddleware(...)` failed mypy
+    (method-assign); docs/flask.md's first snippet, checked as a user's module."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "flask.md").read_text()
+    snippet = page.split("```python\n", 1)[1].split("```", 1)[0]
+    module = tmp_path / "flask_app.py"
+    module.write_text(snippet)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", str(module)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
