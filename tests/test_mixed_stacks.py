@@ -56,7 +56,7 @@ def test_wsgi_app_served_over_asgi_through_asgiref_sees_the_user_and_renews() ->
 
     @flask_app.get("/me")
     def flask_me() -> Any:
-        return {"name": current_user().display_name}
+        return {"name": current_user.display_name}
 
     asgi_app = WsgiToAsgi(JWTCookieMiddleware(flask_app, secret=SECRET, secure=False))
 
