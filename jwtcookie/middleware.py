@@ -8,13 +8,21 @@ themselves here as they are defined, so this module never imports them.
 
 from __future__ import annotations
 
+import inspect
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, overload
 
 from jwtcookie.detect import Interface, detect_interface
 from jwtcookie.keys import Keyring
 from jwtcookie.policy import Policy
-from jwtcookie.settings import Settings
+from jwtcookie.settings import SEVEN_DAYS, Hook, RevocationStore, Settings
+from jwtcookie.users import Reason
+
+# The options Settings takes, with their defaults: the middleware takes the same keywords.
+OPTIONS = {
+    name: parameter.default for name, parameter in inspect.signature(Settings).parameters.items()
+}
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -34,8 +42,8 @@ class JWTCookieMiddleware:
     Extracts the token from the cookie, verifies it, puts the user in the request
     (``scope["user"]`` on ASGI, ``environ["jwtcookie.user"]`` on WSGI) and renews the
     cookie once half its life has passed. Constructing it returns the ASGI or the WSGI
-    flavour, whichever fits ``app``. Options are the keywords of :class:`Settings`, or one
-    ``settings=Settings(...)`` built (and so checked) at import time.
+    flavour, whichever fits ``app``. The options are :class:`Settings`'s (docs/options.md),
+    given here or as one ``settings=Settings(...)`` built, and so checked, at import time.
     """
 
     _flavours: ClassVar[dict[str, type[JWTCookieMiddleware]]] = {}
@@ -44,11 +52,10 @@ class JWTCookieMiddleware:
         super().__init_subclass__(**kwargs)
         JWTCookieMiddleware._flavours[interface] = cls
 
-    def __new__(
-        cls, app: Any, *, interface: Interface | None = None, **options: Any
-    ) -> JWTCookieMiddleware:
+    def __new__(cls, app: Any, **options: Any) -> JWTCookieMiddleware:
         if cls is not JWTCookieMiddleware:
             return super().__new__(cls)
+        interface = options.get("interface")
         kind = interface if interface is not None else detect_interface(app)
         if kind not in cls._flavours:
             raise ValueError(f"jwtcookie: interface must be 'asgi' or 'wsgi', not {kind!r}.")
@@ -75,19 +82,46 @@ class JWTCookieMiddleware:
         self,
         app: Any,
         *,
-        settings: Settings | None = None,  # instead of the options: Settings(...), checked early
+        settings: Settings | None = None,  # instead of the options below, checked at import
         interface: Interface | None = None,  # "asgi"/"wsgi" when detection cannot tell
-        **options: Any,  # the keywords of Settings: secret=, secure=, ...
+        secret: str | bytes | None = None,  # HMAC key; JWT_SECRET via secret_from_env()
+        keys: Keyring | None = None,  # instead of secret: rotation and public keys
+        algorithm: str = "HS256",  # with `secret`; the key pins it, the token never does
+        secure: bool = True,  # Secure cookie; turn off only for plain-http localhost
+        cookie_name: str | None = None,  # __Host-access_token when it can be: no sibling plants it
+        max_age: int = SEVEN_DAYS,  # token life and cookie Max-Age
+        path: str = "/",  # the cookie is sent to the whole site
+        domain: str | None = None,  # host-only cookie unless shared with subdomains
+        samesite: str = "Lax",  # sent on top-level navigation, not on cross-site POSTs
+        partitioned: bool = False,  # CHIPS, for apps embedded in a third-party frame
+        leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
+        issuer: str | None = None,  # required, exact `iss` when set
+        audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
+        renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
+        max_session_age: int | None = None,  # absolute cap from login, across renewals
+        cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
+        double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
+        trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
+        bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
+        protected_paths: Iterable[str] = (),  # path prefixes answered 401 when anonymous
+        load_user: Hook | None = None,  # claims -> user (None: anonymous); may refresh from DB
+        is_revoked: Hook | None = None,  # claims -> bool; runs before accepting and renewing
+        user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
+        revocations: RevocationStore | None = None,  # a shared store: logout() revokes there
+        on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
+        clock: Callable[[], float] = time.time,  # injectable for tests
+        cache_size: int = 4096,  # verified tokens kept: ~2 KiB each, 10 KiB at most
     ) -> None:
+        options = {name: value for name, value in locals().items() if name in OPTIONS}
         if settings is None:
             settings = Settings(**options)
-        elif options:
-            raise TypeError(
-                f"jwtcookie: pass the options to Settings(...) or here, not both "
-                f"(got settings= and {', '.join(sorted(options))})."
-            )
         elif not isinstance(settings, Settings):
             raise TypeError("jwtcookie: settings= takes a jwtcookie.Settings.")
+        elif changed := sorted(name for name, value in options.items() if value != OPTIONS[name]):
+            raise TypeError(
+                f"jwtcookie: pass the options to Settings(...) or here, not both "
+                f"(got settings= and {', '.join(changed)})."
+            )
         self._check(settings)
         self.app = app
         self._policy = Policy(settings)

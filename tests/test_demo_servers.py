@@ -12,6 +12,7 @@ test clients; this file checks what only real servers show.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -557,3 +558,29 @@ def test_starlette_demo_logs_the_forwarded_client_address_only_from_trusted_prox
     assert lines[0].split()[1].rsplit(":", 1)[0] == client, lines[0]
     if trusted_proxy is None:
         assert "203.0.113.7" not in server.log()
+
+
+# ------------------------------------------------------------------------ templates to copy
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_importing_a_demo_builds_nothing(tmp_path: Path, name: str) -> None:
+    """The factory is the way in: importing the module makes no database and no secret."""
+    result = subprocess.run(
+        [sys.executable, "-c", f"import demos.{name}.app as m; assert callable(m.create_app)"],
+        cwd=tmp_path, env={**demo_env(tmp_path / "never.sqlite3"), "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_each_demo_logs_its_requests_and_jwtcookies_refusals(tmp_path: Path, name: str) -> None:
+    with running_server(name, demo_command(name), demo_env(tmp_path / "log.sqlite3")) as server:
+        assert call(server, "GET", CHECK, token="forged").status == 401
+    log = server.log()
+    assert re.search(r"GET /api/auth/check.*401", log), log
+    assert "jwtcookie: refused the cookie token (invalid)" in log
+    assert "jwtcookie: cookie access_token (HttpOnly; SameSite=Lax; Path=/)" in log

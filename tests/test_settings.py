@@ -142,3 +142,17 @@ def test_an_async_hook_is_refused_on_wsgi_with_its_name() -> None:
     with pytest.raises(TypeError, match=r"cannot await an `async def` hook \(is_revoked\)"):
         JWTCookieMiddleware(bare_app("wsgi"), secret=SECRET, is_revoked=is_revoked)
     assert JWTCookieMiddleware(bare_app("asgi"), secret=SECRET, is_revoked=is_revoked).settings
+
+
+def test_the_middleware_takes_the_very_options_settings_takes() -> None:
+    """One list of options, in two signatures (type checkers and IDEs read the middleware's)."""
+    import inspect
+
+    ours = inspect.signature(JWTCookieMiddleware.__init__).parameters
+    theirs = inspect.signature(Settings).parameters
+    middleware_options = [
+        p for name, p in ours.items() if name not in ("self", "app", "settings", "interface")
+    ]
+    assert [(p.name, p.default, p.annotation) for p in middleware_options] == [
+        (p.name, p.default, p.annotation) for p in theirs.values()
+    ]

@@ -8,19 +8,23 @@ import sys
 
 import waitress
 
+from .app import create_app
+
 
 def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
     if not port.isdigit():
         sys.exit(f"flask_demo: PORT must be a number, not {port!r}")
+    # INFO: waitress's "Serving on ...", one line per request, and jwtcookie's configuration
+    # and the reason for every token it refuses.
+    logging.basicConfig(level=logging.INFO)
     try:
-        from .app import app  # builds the app from the environment
+        app = create_app()  # from the environment
     except ValueError as error:  # a JWT_SECRET shorter than 32 bytes: say so, no traceback
         sys.exit(f"flask_demo: {error}")
-    logging.basicConfig(level=logging.INFO)  # waitress logs "Serving on ..." at INFO
     # waitress is a production WSGI server (pure Python, also on Windows); gunicorn works too:
-    #   gunicorn --workers 4 demos.flask_demo.app:app
+    #   gunicorn --workers 4 'demos.flask_demo.app:create_app()'
     trusted_proxy = os.environ.get("TRUSTED_PROXY")
     if trusted_proxy:
         # Behind a reverse proxy at this IP address: believe its X-Forwarded-* headers, so

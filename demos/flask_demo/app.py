@@ -1,10 +1,12 @@
 """Flask demo: register, log in, who am I and log out, with jwtcookie.
 
-The middleware owns the token: it reads and verifies the `access_token` cookie, gives
-each request `get_auth(request)`, writes the cookie on `auth.login(...)` and deletes it on
-`auth.logout()`. This file only checks passwords and stores users.
+The middleware owns the token: it reads and verifies the `access_token` cookie, gives each
+view `current_user`, writes the cookie on `get_auth().login(...)` and deletes it on
+`get_auth().logout()`. This file only checks passwords and stores users.
 
-Run it with `python -m demos.flask_demo`, or point any WSGI server at `app` in this module.
+Run it with `python -m demos.flask_demo`, or point any WSGI server at the factory:
+`waitress-serve --call demos.flask_demo.app:create_app`, or
+`gunicorn 'demos.flask_demo.app:create_app()'`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from jwtcookie import JWTCookieMiddleware, get_auth, secret_from_env
+from jwtcookie import secret_from_env
+from jwtcookie.contrib.flask import JWTCookie, current_user, get_auth, login_required
 
 from . import db
 
@@ -95,7 +98,7 @@ def register() -> tuple[Response, int]:
     if user_id is None:
         raise ApiError(409, "username taken")
     user = {"_id": user_id, "username": username}
-    get_auth(request).login(user)  # the response carries the new access_token cookie
+    get_auth().login(user)  # the response carries the new access_token cookie
     return jsonify(user), 201
 
 
@@ -110,18 +113,16 @@ def login() -> tuple[Response, int]:
     if row is None or not password_ok:
         raise ApiError(401, "wrong username or password")
     user = {"_id": str(row["id"]), "username": row["username"]}
-    get_auth(request).login(user)
+    get_auth().login(user)
     return jsonify(user), 200
 
 
 @auth_views.get("/api/auth/check", **NO_AUTO_OPTIONS)
+@login_required  # 401 {"error": "authentication required"} without a valid token
 def check() -> tuple[Response, int]:
     # The answer comes from the verified token alone: no database lookup, so a token issued
     # by another service that shares JWT_SECRET works too.
-    auth = get_auth(request)
-    if not auth.user.is_authenticated:
-        raise ApiError(401, "not logged in")
-    user_id, username = auth.user.claims.get("_id"), auth.user.claims.get("username")
+    user_id, username = current_user.claims.get("_id"), current_user.claims.get("username")
     if not isinstance(user_id, str) or not isinstance(username, str):
         raise ApiError(401, "token carries no user")
     return jsonify({"_id": user_id, "username": username}), 200
@@ -129,7 +130,7 @@ def check() -> tuple[Response, int]:
 
 @auth_views.post("/api/auth/logout", **NO_AUTO_OPTIONS)
 def logout() -> tuple[str, int]:
-    get_auth(request).logout()  # the response carries the cookie deletion
+    get_auth().logout()  # the response carries the cookie deletion
     return "", 204
 
 
@@ -170,15 +171,15 @@ def create_app(
     app.config["DEMO_DB"] = db_path or os.environ.get("DEMO_DB", "demo.sqlite3")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(auth_views)
+    app.after_request(log_request)
     db.init_db(app.config["DEMO_DB"])
     if secret is None:
         secret = secret_from_environment()
     if secure is None:
         # Production: serve over HTTPS and set COOKIE_SECURE=1 (or hard-code secure=True).
         secure = os.environ.get("COOKIE_SECURE", "0") == "1"
-    # Raises ValueError for a secret shorter than 32 bytes.
-    app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app,
+    JWTCookie(  # raises ValueError for a secret shorter than 32 bytes
+        app,
         secret=secret,
         secure=secure,
         # The demo API names the cookie access_token. In your own app leave cookie_name unset:
@@ -188,4 +189,20 @@ def create_app(
     return app
 
 
-app = create_app()
+def log_request(response: Response) -> Response:
+    """One line per request, as an access log would write it (waitress writes none)."""
+    current_app.logger.info("%s %s %s", request.method, request.path, response.status_code)
+    return response
+
+
+app: Flask  # for a server pointed at `...app:app`: built by __getattr__ below, on first use
+
+
+def __getattr__(name: str) -> Flask:
+    """`app` for a server pointed at `demos.flask_demo.app:app`, built when first asked for:
+    importing this module builds nothing (no database file, no secret)."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    global app  # once built, the module keeps it
+    app = create_app()
+    return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 import uvicorn
+
+from .app import create_app
 
 
 def main() -> None:
@@ -13,12 +16,14 @@ def main() -> None:
     port = os.environ.get("PORT", "8000")
     if not port.isdigit():
         sys.exit(f"starlette_demo: PORT must be a number, not {port!r}")
+    logging.basicConfig(level=logging.INFO)  # jwtcookie's configuration, refused tokens
     try:
-        from .app import app  # builds the app from the environment
+        app = create_app()  # from the environment
     except ValueError as error:  # a JWT_SECRET shorter than 32 bytes: say so, no traceback
         sys.exit(f"starlette_demo: {error}")
-    # uvicorn is a production ASGI server. For several worker processes pass the import
-    # string instead:  uvicorn demos.starlette_demo.app:app --workers 4  (with JWT_SECRET set).
+    # uvicorn is a production ASGI server; it logs every request. For several worker processes
+    # give it the factory: uvicorn --factory demos.starlette_demo.app:create_app --workers 4
+    # (with JWT_SECRET set, so every worker signs with the same key).
     trusted_proxy = os.environ.get("TRUSTED_PROXY")
     if trusted_proxy:
         # Behind a reverse proxy at this IP address: believe its X-Forwarded-Proto and

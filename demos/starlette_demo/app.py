@@ -1,10 +1,11 @@
 """Starlette demo: register, log in, who am I and log out, with jwtcookie.
 
-The middleware owns the token: it reads and verifies the `access_token` cookie, gives
-each request `get_auth(request)`, writes the cookie on `auth.login(...)` and deletes it on
-`auth.logout()`. This file only checks passwords and stores users.
+The middleware owns the token: it reads and verifies the `access_token` cookie, gives each
+request `request.user`, writes the cookie on `get_auth(request).login(...)` and deletes it on
+`get_auth(request).logout()`. This file only checks passwords and stores users.
 
-Run it with `python -m demos.starlette_demo`, or point any ASGI server at `app` in this module.
+Run it with `python -m demos.starlette_demo`, or point any ASGI server at the factory:
+`uvicorn --factory demos.starlette_demo.app:create_app`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from jwtcookie import JWTCookieMiddleware, Key, get_auth, secret_from_env
+from jwtcookie import JWTCookieMiddleware, Settings, get_auth, secret_from_env
 
 from . import db
 
@@ -130,10 +131,9 @@ async def login(request: Request) -> Response:
 async def check(request: Request) -> Response:
     # The answer comes from the verified token alone: no database lookup, so a token issued
     # by another service that shares JWT_SECRET works too.
-    auth = get_auth(request)
-    if not auth.user.is_authenticated:
+    if not request.user.is_authenticated:
         raise HTTPException(401, "not logged in")
-    user_id, username = auth.user.claims.get("_id"), auth.user.claims.get("username")
+    user_id, username = request.user.claims.get("_id"), request.user.claims.get("username")
     if not isinstance(user_id, str) or not isinstance(username, str):
         raise HTTPException(401, "token carries no user")
     return JSONResponse({"_id": user_id, "username": username})
@@ -178,9 +178,15 @@ def create_app(
     if secure is None:
         # Production: serve over HTTPS and set COOKIE_SECURE=1 (or hard-code secure=True).
         secure = os.environ.get("COOKIE_SECURE", "0") == "1"
-    # Starlette builds its middleware at the first request; check the secret now, so a weak
-    # one stops start-up instead of failing every request.
-    Key.hmac(secret)
+    # Starlette builds its middleware at the first request: check the options now, so a weak
+    # secret stops start-up instead of failing every request.
+    settings = Settings(
+        secret=secret,
+        secure=secure,
+        # The demo API names the cookie access_token. In your own app leave cookie_name unset:
+        # with secure=True it gets the __Host- prefix, so a sibling subdomain cannot plant one.
+        cookie_name="access_token",
+    )
     app = Starlette(
         routes=[
             Route("/", index),
@@ -189,21 +195,21 @@ def create_app(
             Route("/api/auth/check", check),
             Route("/api/auth/logout", logout, methods=["POST"]),
         ],
-        middleware=[
-            Middleware(
-                JWTCookieMiddleware,
-                secret=secret,
-                secure=secure,
-                # The demo API names the cookie access_token. In your own app leave cookie_name
-                # unset: with secure=True it gets the __Host- prefix, so a sibling subdomain
-                # cannot plant one.
-                cookie_name="access_token",
-            )
-        ],
+        middleware=[Middleware(JWTCookieMiddleware, settings=settings)],
         exception_handlers={HTTPException: http_error, 500: server_error},
     )
     app.state.db_path = db_path
     return app
 
 
-app = create_app()
+app: Starlette  # for a server pointed at `...app:app`: built by __getattr__ below, on first use
+
+
+def __getattr__(name: str) -> Starlette:
+    """`app` for a server pointed at `demos.starlette_demo.app:app`, built when first asked for:
+    importing this module builds nothing (no database file, no secret)."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    global app  # once built, the module keeps it
+    app = create_app()
+    return app
