@@ -6,8 +6,8 @@ one defined), with ``JWT_SECRET`` set and a scratch working directory. A block p
 Django ``settings.py``), and its reason says which test covers it instead. A page that opens
 with ``<!-- snippets: run by tests/test_x.py -->`` has its snippets run by that test file
 (one that needs a project or a server around them). A page whose framework is not installed
-here is run by its tox cell (``tox -e py311-<framework>``), where it is. What the snippets do is tested beside them
-(each framework's page has its tests); here, that each one runs as written.
+here is run by its tox cell (``tox -e py311-<framework>``), where it is. What the snippets
+do is tested beside them (each framework's page has its tests); here, that each one runs.
 """
 
 from __future__ import annotations
