@@ -21,8 +21,9 @@ from flask import Flask
 from flask import request as flask_request
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import Mount
+from starlette.routing import Mount, WebSocketRoute
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
@@ -80,6 +81,28 @@ def test_a_wrapped_app_mounted_under_a_prefix_is_guarded_on_its_own_routes() -> 
     outer = Starlette(routes=[Mount("/sub", JWTCookieMiddleware(routed_starlette(), **OPTIONS))])
     with TestClient(outer) as client:
         assert_guarded(http_get(client), "/sub")
+
+
+def test_a_websocket_under_a_mounted_prefix_is_guarded_on_its_own_route() -> None:
+    """The same path rule for a WebSocket handshake: closed with 1008 before the app runs."""
+
+    async def feed(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json({"user": websocket.user.identity})
+        await websocket.close()
+
+    inner = Starlette(routes=[WebSocketRoute("/api/feed", feed)])
+    outer = Starlette(routes=[Mount("/sub", JWTCookieMiddleware(inner, **OPTIONS))])
+    with TestClient(outer) as client:
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            client.websocket_connect("/sub/api/feed"),
+        ):
+            pass
+        assert closed.value.code == 1008
+        cookie = {"Cookie": f"access_token={make_token()}"}
+        with client.websocket_connect("/sub/api/feed", headers=cookie) as socket:
+            assert socket.receive_json() == {"user": "1"}
 
 
 # Newer FastAPI deprecates root_path= in favour of the server's option; both must be guarded.
