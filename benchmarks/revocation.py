@@ -4,10 +4,12 @@
 127.0.0.1 port, no persistence) and measures, in one run:
 
 - **Per request**: a bare WSGI and a bare ASGI app, bare and wrapped by jwtcookie with no
-  hooks, with ``RedisRevocations``' hooks (local lookups), and with a naive ``is_revoked`` that
-  sends a Redis ``GET`` per request (what Flask-JWT-Extended's docs show; ``redis.asyncio`` on
-  ASGI). As in ``inprocess.py``: a valid, cached token repeated; every variant once per round
-  in a shuffled order; added times and ratios taken within a round, medians reported. Unlike
+  store, with the store as ``revocations=store`` (local lookups, the way to wire it), with
+  the store's two plain hooks (``**store.hooks()``, the alternative), and with a naive
+  ``is_revoked`` that sends a Redis ``GET`` per request (what Flask-JWT-Extended's docs show;
+  ``redis.asyncio`` on ASGI). The token carries a ``sid``, as every token jwtcookie issues.
+  As in ``inprocess.py``: a valid, cached token repeated; every variant once per round in a
+  shuffled order; added times and ratios taken within a round, medians reported. Unlike
   ``inprocess.py``, time is wall time (``perf_counter``): a network hook's cost is mostly
   waiting, which CPU time would not count.
 - **Propagation**: ``revoke_session`` in this process until ``is_revoked`` is true in each of
@@ -108,6 +110,7 @@ def per_request(
     hooks: dict[str, dict[str, Any]] = {
         "none": {},
         "trivial": {"is_revoked": _never, "user_not_before": _no_time},
+        "option": {"revocations": store},
         "store": store.hooks(),
         "naive": {"is_revoked": naive_is_revoked},
     }
@@ -137,15 +140,29 @@ def per_request(
     for flavour in ("wsgi", "asgi"):
         none = added(f"{flavour}+none", flavour)
         trivial = added(f"{flavour}+trivial", flavour)
+        option = added(f"{flavour}+option", flavour)
         store_added = added(f"{flavour}+store", flavour)
         naive = added(f"{flavour}+naive", flavour)
         store_hooks = [a - b for a, b in zip(store_added, none, strict=True)]
         lookups = [a - b for a, b in zip(store_added, trivial, strict=True)]
         naive_hook = [a - b for a, b in zip(naive, none, strict=True)]
+        option_own = [a - b for a, b in zip(option, none, strict=True)]
         median = statistics.median
         rows += [
             (flavour, "µs: bare app", median(times[flavour])),
             (flavour, "µs added: jwtcookie, no hooks", median(none)),
+            (flavour, "µs added: jwtcookie + revocations=store", median(option)),
+            (flavour, "µs: revocations=store, over no store", median(option_own)),
+            (
+                flavour,
+                "ratio: revocations=store added / no store added",
+                median([a / b for a, b in zip(option, none, strict=True)]),
+            ),
+            (
+                flavour,
+                "ratio: naive GET hook / revocations=store",
+                median([a / b for a, b in zip(naive_hook, option_own, strict=True)]),
+            ),
             (flavour, "µs added: jwtcookie + two do-nothing hooks", median(trivial)),
             (flavour, "µs added: jwtcookie + RedisRevocations hooks", median(store_added)),
             (flavour, "µs added: jwtcookie + naive GET hook", median(naive)),

@@ -240,9 +240,11 @@ class Policy:
         if presented.kid is not None and presented.token is not None:
             keyring = self.codec.keys.keyring
             fetch = getattr(keyring, "refresh_for", None)
-            yield Call(fetch, presented.kid, getattr(keyring, "refresh_for_async", None))
-            presented = self._check_token(presented.token, from_cookie=presented.from_cookie)
-            hearing.presented = presented
+            # Checked again only once the keyring knows the kid: a kid still unknown (the
+            # issuer unreachable, or fetched too recently) stays UNAVAILABLE, cookie kept.
+            if (yield Call(fetch, presented.kid, getattr(keyring, "refresh_for_async", None))):
+                presented = self._check_token(presented.token, from_cookie=presented.from_cookie)
+                hearing.presented = presented
         verified = presented.verified
         if verified is not None:
             claims = verified.claims

@@ -177,7 +177,12 @@ class RedisRevocations:
         """Whether the copy is older than ``max_staleness`` (fail closed). Given as
         ``revocations=``, the middleware then answers anonymous and keeps the cookie; as plain
         hooks, the tokens are refused as revoked (and their cookies deleted)."""
-        return self._max_staleness is not None and self.staleness > self._max_staleness
+        if self._max_staleness is None:
+            return False
+        self._countdown -= 1  # the middleware reads this before the lookups: follow from here
+        if self._pid != _ThisProcess.pid or self._countdown < 0:
+            self._follow_in_this_process()
+        return self.staleness > self._max_staleness
 
     @property
     def staleness(self) -> float:

@@ -160,7 +160,8 @@ class Settings:
 
     def describe(self) -> str:
         """The effective configuration in one line, for the start-up log (no secret in it)."""
-        key = self.keyring.signing_key or self.keyring.keys()[0]
+        # A keyring that fetches its keys (a JWKS URL) may hold none yet.
+        key = self.keyring.signing_key or next(iter(self.keyring.keys()), None)
         signs = "signs and verifies" if self.keyring.signing_key else "verifies only"
         attributes = ["HttpOnly", f"SameSite={self.samesite}", f"Path={self.path}"]
         if self.secure:
@@ -174,7 +175,7 @@ class Settings:
             renewal = f"when less than {span(self.max_age * (1 - self.renew_after))} is left"
         parts = [
             f"cookie {self.cookie_name} ({'; '.join(attributes)})",
-            f"{key.algorithm} key that {signs}",
+            f"{key.algorithm} key that {signs}" if key else "no key yet (fetched when needed)",
             f"tokens live {span(self.max_age)}, renewed {renewal}",
             f"cross-site protection {'on' if self.cross_site_protection else 'OFF'}",
         ]

@@ -62,10 +62,13 @@ class KeyedCaches:
     while ``rotate_keys`` runs lands in the discarded cache, never in the new one.
     """
 
-    __slots__ = ("keyring", "renewed", "verified")
+    __slots__ = ("generation", "keyring", "renewed", "verified")
 
     def __init__(self, keyring: Keyring) -> None:
         self.keyring = keyring
+        # A keyring that drops keys at run time (jwtcookie.jwks.RemoteKeyring) counts its
+        # drops; what was verified before one is forgotten, as rotate_keys would.
+        self.generation: int | None = getattr(keyring, "generation", None)
         self.verified: OrderedDict[str, Verified] = OrderedDict()
         self.renewed: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
@@ -188,6 +191,8 @@ class TokenCodec:
     def verify(self, token: str) -> Verified | Reason:
         """The verified token, or why it is refused (never an exception)."""
         keys = self.keys  # one keyring and its cache for the whole check (rotation swaps both)
+        if keys.generation is not None and keys.generation != keys.keyring.generation:  # type: ignore[attr-defined]
+            keys = self.keys = KeyedCaches(keys.keyring)  # it dropped a key since
         verified = keys.verified.get(token)
         if verified is None:
             outcome = self._decode(token, keys.keyring)

@@ -1,19 +1,19 @@
 """A real ``redis-server`` for the tests, and a peer process running its own store.
 
-The server listens on a free port of 127.0.0.1 only, keeps nothing on disk (``--save ""``,
-no AOF) in a temporary directory, and is always stopped. ``python -m tests.redis_server URL``
-is the peer: another process with its own ``RedisRevocations``, driven by one command per line
-on stdin and answering one JSON line each (the benchmark uses it too).
+The server listens on a free port of 127.0.0.1 only (``tests.servers.free_port``), keeps
+nothing on disk (``--save ""``, no AOF) in a temporary directory, and is always stopped.
+``python -m tests.redis_server URL`` is the peer: another process with its own
+``RedisRevocations``, driven by one command per line on stdin and answering one JSON line each
+(the benchmark uses it too). ``served_app`` is the app ``uvicorn --workers 2`` serves in the
+tests, started and stopped by ``tests.servers.running_server``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,17 +22,12 @@ from typing import IO, Any
 
 import pytest
 
+from tests.servers import REPO_ROOT, free_port
+
 REDIS_SERVER = Path("/usr/bin/redis-server")  # Debian's redis-server package
 REQUIRED = os.environ.get("JWTCOOKIE_REQUIRE_REDIS") == "1"  # CI installed it: missing fails
 START_TIMEOUT = 10.0  # seconds for redis-server to answer PING; it takes milliseconds
 WAIT_TIMEOUT = 15.0  # every other wait in these tests ends here at the latest
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def require_redis_server() -> None:
@@ -216,43 +211,13 @@ def redis_sentinel(directory: Path) -> Iterator[tuple[RedisServer, RedisServer, 
             server.stop()
 
 
-@contextmanager
-def serving(args: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
-    """``python args...`` until it answers on ``port``; its base URL; then stop it."""
-    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a chatty server never blocks
-        process = subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT * 3
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"the server exited:\n{log.read().decode(errors='replace')}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"nothing answered on port {port}") from None
-                    time.sleep(0.05)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
 class Peer:
     """Another Python process with its own store, driven line by line."""
 
     def __init__(self, url: str, *options: str) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.redis_server", url, *options],
-            cwd=ROOT,
+            cwd=REPO_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -303,13 +268,15 @@ def served_app() -> Any:
     """An ASGI app for ``uvicorn --factory --workers N``: each worker builds its own store.
 
     Starts the store in the lifespan (in a thread: ``start`` waits for the first load);
-    ``/login/<user>`` logs in, ``/logout`` revokes the session; every answer names the
-    worker's pid, so a test can tell the workers apart.
+    ``/login/<user>`` logs in, ``/logout`` logs out (``revocations=store``: the middleware
+    revokes the session); every answer names the worker's pid, so a test can tell the
+    workers apart.
     """
     import asyncio
 
     from jwtcookie import JWTCookieMiddleware, get_auth
     from jwtcookie.redis import RedisRevocations
+    from tests.harness import SECRET
 
     store = RedisRevocations(os.environ["JWTCOOKIE_TEST_REDIS_URL"])
 
@@ -327,8 +294,7 @@ def served_app() -> Any:
         auth = get_auth(scope)
         if scope["path"].startswith("/login/"):
             auth.login({"_id": scope["path"].removeprefix("/login/")})
-        elif scope["path"] == "/logout" and auth.session_id:
-            await store.revoke_session_async(auth.session_id)
+        elif scope["path"] == "/logout":
             auth.logout()
         body = json.dumps(
             {"identity": auth.user.identity, "reason": str(auth.reason), "pid": os.getpid()}
@@ -336,8 +302,7 @@ def served_app() -> Any:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": body})
 
-    secret = "served-app-secret-" + "x" * 40
-    return JWTCookieMiddleware(app, secret=secret, secure=False, **store.hooks())
+    return JWTCookieMiddleware(app, secret=SECRET, secure=False, revocations=store)
 
 
 def _serve_peer(url: str, options: list[str]) -> None:

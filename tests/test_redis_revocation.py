@@ -1,69 +1,47 @@
 """Revocation shared through a real Redis and copied into every process's memory.
 
 The store (``jwtcookie.redis.RedisRevocations``) runs against a real ``redis-server`` started
-on 127.0.0.1 by these tests (never a fake), through the real middleware in both flavours, and
-across processes: a peer process runs its own store. Waits are bounded polls; no test asserts
-a duration (the benchmark measures those).
+on 127.0.0.1 by these tests (never a fake), through the real middleware in both flavours
+(``tests.harness.Site``, wired as users should: ``revocations=store``), and across processes:
+a peer process runs its own store, and ``uvicorn --workers 2`` runs one per worker. Waits are
+bounded polls; no test asserts a duration (the benchmark measures those).
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import itertools
 import json
 import random
 import subprocess
 import sys
 import threading
-import time
-import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from wsgiref.util import setup_testing_defaults
-from wsgiref.validate import validator
 
 import pytest
 
-from jwtcookie import JWTCookieMiddleware, get_auth
+from jwtcookie import Settings
 from jwtcookie.revocations import BUCKET_SECONDS, SESSION, USER, Replica
 from tests import redis_server as redis_helpers
+from tests.harness import DAY, SECRET, WEEK, Clock, Reply, Site, act
 from tests.redis_server import (
-    ROOT,
     Peer,
     RedisServer,
     peer,
     redis_cluster,
     redis_sentinel,
     redis_server,
-    serving,
     wait_until,
 )
+from tests.servers import REPO_ROOT, free_port, running_server, server_env
 
 redis = pytest.importorskip("redis", reason="pip install 'jwtcookie[redis]' for these tests")
 from jwtcookie.redis import FAR_FUTURE, RedisRevocations  # noqa: E402  # needs redis-py
 
-SECRET = "redis-test-secret-" + "x" * 40
-DAY = 24 * 3600
-WEEK = 7 * DAY
-MODES = ("wsgi", "asgi")
 e2e = pytest.mark.e2e  # each of these starts a real redis-server
-
-
-class Clock:
-    """Wall time the tests move by hand, starting now (PyJWT and Redis agree on it)."""
-
-    def __init__(self, offset: float = 0) -> None:
-        self.now = float(int(time.time() + offset))
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def unique(name: str) -> str:
@@ -110,159 +88,48 @@ def stores() -> Iterator[Callable[..., RedisRevocations]]:
         store.close()
 
 
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
+# -- the harness's Site, with the store -------------------------------------------------------
 
 
-# -- a five-line WSGI app and a ten-line ASGI app behind the real middleware ---------------------
-
-
-def _act(auth: Any, path: str) -> None:
+def act_as_anyone(path: str, auth: Any) -> list[tuple[str, str]] | None:
+    """``/login/<user>`` logs that user in (the tests share a Redis: each has its own users);
+    every other path does what the harness's ``act`` does (``/logout`` logs out)."""
     if path.startswith("/login/"):
         auth.login({"_id": path.removeprefix("/login/"), "username": "someone"})
-    elif path == "/logout":
-        auth.logout()
+        return None
+    return act(path, auth)
 
 
-def _describe(auth: Any) -> bytes:
-    return json.dumps(
-        {"identity": auth.user.identity, "reason": str(auth.reason), "sid": auth.session_id}
-    ).encode()
+class StoreSite(Site):
+    """``harness.Site`` around the bare app doing ``act_as_anyone``, every ASGI request of a
+    test on one event loop: the store's ``redis.asyncio`` client (a logout awaits
+    ``revoke_session_async``) belongs to that loop, and is closed with it."""
 
-
-def wsgi_app(store: RedisRevocations) -> Any:
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        auth = get_auth(environ)
-        if environ["PATH_INFO"] == "/logout" and auth.session_id:
-            store.revoke_session(auth.session_id)  # every copy of this login, everywhere
-        _act(auth, environ["PATH_INFO"])
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [_describe(auth)]
-
-    return validator(app)
-
-
-def asgi_app(store: RedisRevocations) -> Any:
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        auth = get_auth(scope)
-        if scope["path"] == "/logout" and auth.session_id:
-            await store.revoke_session_async(auth.session_id)  # never blocks the event loop
-        _act(auth, scope["path"])
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": _describe(auth)})
-
-    return app
-
-
-@dataclass
-class Reply:
-    identity: str
-    reason: str
-    sid: str | None
-    cookie: str | None  # the access_token the response sets; "" when it deletes it
-
-
-def _set_cookie(values: list[str]) -> str | None:
-    for value in values:
-        name, _, rest = value.partition("=")
-        if name == "access_token":
-            return rest.split(";", 1)[0]
-    return None
-
-
-class Site:
-    """One app behind JWTCookieMiddleware, with the store's hooks, driven in-process."""
-
-    def __init__(self, mode: str, store: RedisRevocations, clock: Clock) -> None:
-        self.mode = mode
+    def __init__(self, mode: str, store: RedisRevocations, **options: Any) -> None:
+        super().__init__(mode, act_as_anyone, **options)
         self.store = store
-        app = wsgi_app(store) if mode == "wsgi" else asgi_app(store)
-        self.middleware = JWTCookieMiddleware(
-            app, secret=SECRET, secure=False, clock=clock, **store.hooks()
-        )
         self.loop = asyncio.new_event_loop() if mode == "asgi" else None
 
-    def request(self, path: str, cookie: str | None = None, method: str = "GET") -> Reply:
+    def request(self, path: str = "/", **options: Any) -> Reply:  # type: ignore[override]
         if self.loop is None:
-            body, cookies = self._wsgi(path, cookie, method)
-        else:
-            body, cookies = self.loop.run_until_complete(self._asgi(path, cookie, method))
-        seen = json.loads(body)
-        return Reply(seen["identity"], seen["reason"], seen["sid"], _set_cookie(cookies))
-
-    def login(self, user: str) -> str:
-        token = self.request(f"/login/{user}", method="POST").cookie
-        assert token
-        return token
-
-    def _wsgi(self, path: str, cookie: str | None, method: str) -> tuple[bytes, list[str]]:
-        environ: dict[str, Any] = {
-            "PATH_INFO": path,
-            "REQUEST_METHOD": method,
-            "QUERY_STRING": "",
-            "SCRIPT_NAME": "",
-        }
-        setup_testing_defaults(environ)
-        if cookie is not None:
-            environ["HTTP_COOKIE"] = f"access_token={cookie}"
-        headers: list[tuple[str, str]] = []
-
-        def start_response(status: str, sent: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers.extend(sent)
-            return lambda data: None
-
-        result = validator(self.middleware)(environ, start_response)
-        try:
-            body = b"".join(result)
-        finally:
-            result.close()
-        return body, [value for name, value in headers if name.lower() == "set-cookie"]
-
-    async def _asgi(self, path: str, cookie: str | None, method: str) -> tuple[bytes, list[str]]:
-        headers = [(b"host", b"testserver")]
-        if cookie is not None:
-            headers.append((b"cookie", f"access_token={cookie}".encode()))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "root_path": "",
-            "query_string": b"",
-            "headers": headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
-        }
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await self.middleware(scope, receive, send)
-        start = next(message for message in sent if message["type"] == "http.response.start")
-        cookies = [value.decode() for name, value in start["headers"] if name == b"set-cookie"]
-        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        return body, cookies
+            return super().request(path, **options)
+        return self.loop.run_until_complete(self.arequest(path, **options))
 
     def close(self) -> None:
         if self.loop is not None:
-            self.loop.run_until_complete(self.store.aclose())  # its redis.asyncio client too
+            self.loop.run_until_complete(self.store._close_async_client())
             self.loop.close()
 
 
 @pytest.fixture
-def sites() -> Iterator[Callable[[str, RedisRevocations, Clock], Site]]:
-    made: list[Site] = []
+def sites() -> Iterator[Callable[..., StoreSite]]:
+    """``sites(mode, store, clock=..., **options)``: by default wired as users should, with
+    ``revocations=store``; ``hooks=True`` wires the store's two plain hooks instead."""
+    made: list[StoreSite] = []
 
-    def make(mode: str, store: RedisRevocations, clock: Clock) -> Site:
-        site = Site(mode, store, clock)
+    def make(mode: str, store: RedisRevocations, *, hooks: bool = False, **options: Any) -> Any:
+        wiring = store.hooks() if hooks else {"revocations": store}
+        site = StoreSite(mode, store, **wiring, **options)
         made.append(site)
         return site
 
@@ -271,12 +138,37 @@ def sites() -> Iterator[Callable[[str, RedisRevocations, Clock], Site]]:
         site.close()
 
 
-def assert_refused(reply: Reply) -> None:
-    assert (reply.identity, reply.reason) == ("", "revoked")
-    assert reply.cookie == "", "the refused cookie is deleted"
+def login(site: Site, user: str) -> str:
+    token = site.request(f"/login/{user}", method="POST").cookie()
+    assert token
+    return token
 
 
-# -- through the middleware, revoked from another process -------------------------------------
+def visit(site: Site, token: str, path: str = "/", method: str = "GET") -> Reply:
+    return site.request(path, method=method, cookie=f"access_token={token}")
+
+
+def identity(reply: Reply) -> str:
+    return reply.seen["id"]  # type: ignore[no-any-return]
+
+
+def session_of(reply: Reply) -> str:
+    sid = reply.seen["claims"].get("sid")
+    assert isinstance(sid, str)
+    return sid
+
+
+def assert_refused(reply: Reply, reason: str = "revoked") -> None:
+    """Anonymous with ``reason``; a revoked cookie is deleted, one that could not be checked
+    (``unavailable``: the store is stale) is kept."""
+    assert (identity(reply), reply.seen["reason"]) == ("", reason)
+    if reason == "revoked":
+        assert reply.cookie() == "", "the revoked cookie is deleted"
+    else:
+        assert reply.cookie() is None, "a cookie that could not be checked is kept"
+
+
+# -- revocations=store through the middleware, revoked from another process --------------------
 
 
 @e2e
@@ -285,64 +177,142 @@ def test_a_session_revoked_in_another_process_refuses_every_copy_of_its_cookie(
 ) -> None:
     clock = Clock()
     store = stores(shared_server.url, clock=clock)
-    site = sites(mode, store, clock)
+    site = sites(mode, store, clock=clock)
     user = unique("alice")
-    before_renewal = site.login(user)
+    before_renewal = login(site, user)
     clock.advance(4 * DAY)  # past half of max_age: the next request renews the cookie
-    renewal = site.request("/", before_renewal)
-    assert renewal.identity == user
-    assert renewal.cookie
-    assert renewal.cookie != before_renewal
-    other_device = site.login(user)
-    sid = renewal.sid
-    assert sid
-    assert sid != site.request("/", other_device).sid
+    renewal = visit(site, before_renewal)
+    assert identity(renewal) == user
+    renewed = renewal.cookie()
+    assert renewed
+    assert renewed != before_renewal
+    other_device = login(site, user)
+    sid = session_of(renewal)
+    assert sid != session_of(visit(site, other_device))
 
     assert other_process.ask("revoke_session", sid) is True
     wait_until(lambda: store.is_revoked({"sid": sid}), "the revocation to reach this process")
 
-    assert_refused(site.request("/", renewal.cookie))
-    assert_refused(site.request("/", before_renewal))
-    assert site.request("/", other_device).identity == user, "another login of the same user"
+    assert_refused(visit(site, renewed))
+    assert_refused(visit(site, before_renewal))
+    assert identity(visit(site, other_device)) == user, "another login of the same user"
 
 
 @e2e
 def test_log_out_everywhere_refuses_all_of_a_users_sessions_and_no_one_elses(
     mode: str, shared_server: RedisServer, other_process: Peer, stores: Any, sites: Any
 ) -> None:
-    clock = Clock(offset=-5)  # logins a few seconds before the peer's "now"
+    clock = Clock()
+    clock.advance(-5)  # logins a few seconds before the peer's "now"
     store = stores(shared_server.url, clock=clock)
-    site = sites(mode, store, clock)
+    site = sites(mode, store, clock=clock)
     user, bystander = unique("alice"), unique("bob")
-    phone, laptop, theirs = site.login(user), site.login(user), site.login(bystander)
+    phone, laptop, theirs = login(site, user), login(site, user), login(site, bystander)
 
     assert other_process.ask("revoke_user", user) is True
     wait_until(lambda: store.user_not_before({"_id": user}), "the not-before to arrive")
 
-    assert_refused(site.request("/", phone))
-    assert_refused(site.request("/", laptop))
-    assert site.request("/", theirs).identity == bystander
+    assert_refused(visit(site, phone))
+    assert_refused(visit(site, laptop))
+    assert identity(visit(site, theirs)) == bystander
     clock.advance(10)  # a login after "log out everywhere"
-    fresh = site.login(user)
-    assert site.request("/", fresh).identity == user
+    fresh = login(site, user)
+    assert identity(visit(site, fresh)) == user
 
 
 @e2e
-def test_logout_revokes_the_session_in_every_process(
+def test_logout_alone_revokes_the_session_so_a_copy_from_before_a_renewal_is_refused_elsewhere(
     mode: str, shared_server: RedisServer, other_process: Peer, stores: Any, sites: Any
 ) -> None:
+    """The app only calls ``logout()``: the middleware revokes the session in the store."""
     clock = Clock()
     store = stores(shared_server.url, clock=clock)
-    site = sites(mode, store, clock)
-    copy = site.login(unique("carol"))
-    sid = site.request("/", copy).sid
-    logout = site.request("/logout", copy, method="POST")
-    assert logout.cookie == "", "logout deletes the cookie"
+    site = sites(mode, store, clock=clock)
+    elsewhere = sites(mode, stores(shared_server.url, clock=clock), clock=clock)
+    copied = login(site, unique("carol"))  # a copy taken (stolen) now
+    clock.advance(4 * DAY)
+    renewal = visit(site, copied)
+    current = renewal.cookie()
+    assert current
+    sid = session_of(renewal)
+    assert identity(visit(elsewhere, copied)) != "", "accepted everywhere before the logout"
 
-    assert_refused(site.request("/", copy))  # at once in the process that revoked it
-    assert other_process.ask("wait_revoked", sid, 10) is not None
+    logout = visit(site, current, "/logout", method="POST")
+    assert logout.cookie() == "", "logout deletes the cookie"
+    assert store.is_revoked({"sid": sid}), "revoked here as the response started"
+    assert_refused(visit(site, copied))
+    assert other_process.ask("wait_revoked", sid, 10) is not None, "and in another process"
+    wait_until(lambda: elsewhere.store.is_revoked({"sid": sid}), "another store to hear it")
+    assert_refused(visit(elsewhere, copied))
+    assert_refused(visit(elsewhere, current))
     later = stores(shared_server.url, clock=clock)  # a worker that starts afterwards loads it
-    assert_refused(sites(mode, later, clock).request("/", copy))
+    assert_refused(visit(sites(mode, later, clock=clock), copied))
+
+
+@e2e
+def test_a_stale_store_answers_unavailable_keeps_cookies_and_recovers_after_restart(
+    mode: str, server: RedisServer, stores: Any, sites: Any
+) -> None:
+    clock = Clock()
+    store = stores(server.url, clock=clock, max_staleness=0.5, timeout=0.5)
+    site = sites(mode, store, clock=clock)
+    cookie = login(site, "dave")
+    assert identity(visit(site, cookie)) == "dave"
+    confirmed = store._follower.confirmed_at
+    wait_until(lambda: store._follower.confirmed_at > confirmed, "a heartbeat to confirm it")
+    assert not store.stale, "a healthy copy is never stale"
+
+    server.stop()
+    wait_until(lambda: store.stale, "the copy to turn stale")
+    assert_refused(visit(site, cookie), "unavailable")  # anonymous, and the cookie kept
+
+    server.start()
+    wait_until(lambda: not store.stale, "the resync")
+    assert identity(visit(site, cookie)) == "dave", "the same cookie works again"
+
+
+def test_a_revocation_store_missing_a_method_is_refused_at_construction() -> None:
+    class HalfAStore:
+        stale = False
+
+        def is_revoked(self, claims: Any) -> bool:
+            return False
+
+    with pytest.raises(TypeError, match="HalfAStore has no user_not_before, revoke_session"):
+        Settings(secret=SECRET, revocations=HalfAStore())
+    everything = "has no is_revoked, user_not_before, revoke_session, stale"
+    with pytest.raises(TypeError, match=everything):
+        Settings(secret=SECRET, revocations=object())
+    store = RedisRevocations(f"redis://127.0.0.1:{free_port()}/0")  # never started: no I/O
+    try:
+        assert Settings(secret=SECRET, revocations=store).revocations is store
+    finally:
+        store.close()
+
+
+# -- the store's plain hooks: the alternative wiring --------------------------------------------
+
+
+@e2e
+def test_as_plain_hooks_the_store_refuses_revoked_tokens_and_a_stale_copy_deletes_cookies(
+    mode: str, server: RedisServer, stores: Any, sites: Any
+) -> None:
+    """``**store.hooks()``: lookups as with the option, but ``logout()`` revokes nothing (the
+    app calls ``revoke_session``), and a stale copy refuses as revoked, deleting cookies."""
+    clock = Clock()
+    store = stores(server.url, clock=clock, max_staleness=0.5, timeout=0.5)
+    site = sites(mode, store, hooks=True, clock=clock)
+    kept, revoked = login(site, "erin"), login(site, "erin")
+    sid = session_of(visit(site, revoked))
+    assert visit(site, revoked, "/logout", method="POST").cookie() == ""
+    assert not store.is_revoked({"sid": sid}), "logout() alone revokes nothing with hooks"
+    assert store.revoke_session(sid) is True
+    assert_refused(visit(site, revoked))
+    assert identity(visit(site, kept)) == "erin"
+
+    server.stop()
+    wait_until(lambda: store.stale, "the copy to turn stale")
+    assert_refused(visit(site, kept))  # as revoked: the cookie is deleted
 
 
 # -- across processes -----------------------------------------------------------------------
@@ -376,7 +346,7 @@ def test_a_pre_fork_worker_follows_redis_on_its_own(shared_server: RedisServer, 
     """
     result = subprocess.run(
         [sys.executable, "-c", FORK_SCRIPT, shared_server.url, unique("fork"), fork],
-        cwd=ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=60,
@@ -443,31 +413,33 @@ def test_every_uvicorn_worker_refuses_a_session_logged_out_on_one_of_them(
     shared_server: RedisServer,
 ) -> None:
     """``uvicorn --workers 2``: spawned workers, each following Redis with its own store."""
-    port = redis_helpers.free_port()
-    command = [
-        *("-m", "uvicorn", "tests.redis_server:served_app", "--factory", "--workers", "2"),
-        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-    ]
-    environment = {"JWTCOOKIE_TEST_REDIS_URL": shared_server.url}
-    with serving(command, port, environment) as base:
+
+    def command(port: int) -> list[str]:
+        return [
+            *(sys.executable, "-m", "uvicorn", "tests.redis_server:served_app", "--factory"),
+            *("--workers", "2", "--host", "127.0.0.1", "--port", str(port)),
+            *("--log-level", "warning"),
+        ]
+
+    environment = server_env(JWTCOOKIE_TEST_REDIS_URL=shared_server.url)
+    with running_server("uvicorn-redis", command, environment) as served:
         user = unique("erin")
-        login = _http(f"{base}/login/{user}")
-        cookie = login["cookie"]
+        cookie = f"access_token={served.request(f'/login/{user}').cookie()}"
         pids: set[int] = set()
 
         def both_workers_answer() -> bool:  # each request on a fresh connection
-            seen = _http(f"{base}/", cookie)
+            seen = served.request("/", cookie=cookie).json
             assert seen["identity"] == user
             pids.add(seen["pid"])
             return len(pids) == 2
 
         wait_until(both_workers_answer, "the second worker to start and answer")
-        assert _http(f"{base}/logout", cookie)["cookie"] == ""
+        assert served.request("/logout", cookie=cookie).cookie() == ""
 
         refused: set[int] = set()
 
         def every_worker_refuses() -> bool:
-            seen = _http(f"{base}/", cookie)
+            seen = served.request("/", cookie=cookie).json
             if seen["reason"] != "revoked":
                 refused.clear()  # a worker has not heard yet: start counting again
                 return False
@@ -475,21 +447,6 @@ def test_every_uvicorn_worker_refuses_a_session_logged_out_on_one_of_them(
             return refused == pids
 
         wait_until(every_worker_refuses, "both workers to refuse the copy")
-
-
-def _http(url: str, cookie: str | None = None) -> dict[str, Any]:
-    """One request on a fresh connection (so the workers share them); its JSON and cookie."""
-    address = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(address.netloc, timeout=10)
-    try:
-        headers = {} if cookie is None else {"Cookie": f"access_token={cookie}"}
-        connection.request("GET", address.path, headers=headers)
-        response = connection.getresponse()
-        seen: dict[str, Any] = json.loads(response.read())
-        seen["cookie"] = _set_cookie(response.headers.get_all("Set-Cookie") or [])
-    finally:
-        connection.close()
-    return seen
 
 
 # -- Redis down, restarted, emptied -----------------------------------------------------------
@@ -536,32 +493,8 @@ def test_a_process_that_only_revokes_still_delivers_what_it_revoked_while_redis_
         raw.close()
 
 
-@e2e
-def test_max_staleness_refuses_every_token_once_stale_and_recovers_after_restart(
-    mode: str, server: RedisServer, stores: Any, sites: Any
-) -> None:
-    clock = Clock()
-    store = stores(server.url, clock=clock, max_staleness=0.5, timeout=0.5)
-    site = sites(mode, store, clock)
-    cookie = site.login("dave")
-    assert site.request("/", cookie).identity == "dave"
-    confirmed = store._follower.confirmed_at
-    wait_until(lambda: store._follower.confirmed_at > confirmed, "a heartbeat to confirm it")
-    assert store.is_revoked({"sid": "never-revoked"}) is False, "a healthy copy is never stale"
-
-    server.stop()
-    wait_until(lambda: store.is_revoked({"sid": "never-revoked"}), "the copy to turn stale")
-    assert store.user_not_before({"_id": "dave"}) == FAR_FUTURE
-    assert_refused(site.request("/", cookie))
-
-    server.start()
-    wait_until(lambda: not store.is_revoked({"sid": "never-revoked"}), "the resync")
-    assert store.user_not_before({"_id": "dave"}) is None
-    assert site.request("/", cookie).identity == "dave"
-
-
 def test_before_its_first_sync_a_store_fails_open_or_closed_as_configured(stores: Any) -> None:
-    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"  # nothing listens there
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     open_store = stores(nowhere, timeout=0.2)
     closed_store = stores(nowhere, timeout=0.2, max_staleness=1)
     assert open_store.start() is False
@@ -753,7 +686,7 @@ def test_redis_drops_an_entry_when_its_time_is_up(shared_server: RedisServer, st
 
 def test_local_entries_are_forgotten_once_no_token_can_need_them(stores: Any) -> None:
     clock = Clock()
-    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
     store = stores(nowhere, clock=clock, timeout=0.2)
     assert store.revoke_session("gone-soon") is False  # no Redis: kept locally all the same
     assert store.is_revoked({"sid": "gone-soon"})
@@ -788,7 +721,7 @@ def test_lookups_from_many_threads_never_miss_a_revocation_while_expired_ones_go
 ) -> None:
     """Forgetting swaps in a compacted table; a reader sees the old one or the new, never a gap."""
     clock = Clock()
-    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
     store = stores(nowhere, clock=clock, timeout=0.2)
     store.start(wait=False)
     lifetime = WEEK + 10
@@ -858,7 +791,7 @@ def test_a_later_revocation_of_the_same_id_outlives_the_earlier_ones_bucket() ->
 
 
 def test_hooks_read_sid_and_the_user_id_as_the_middleware_does(stores: Any) -> None:
-    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
     store = stores(nowhere, timeout=0.2)
     store.start(wait=False)
     store.revoke_session("s-1")

@@ -1,0 +1,1 @@
+"""Several services, one login: an issuer, two verify-only services, Redis (see README.md)."""
