@@ -28,7 +28,13 @@ from django.utils.functional import SimpleLazyObject  # type: ignore[import-unty
 from jwtcookie import access
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.config import Problem, configuration
-from jwtcookie.contrib.django.users import ATTRIBUTE, DjangoTokenUser, RequestUser, anonymous_user
+from jwtcookie.contrib.django.users import (
+    AGAIN,
+    ATTRIBUTE,
+    DjangoTokenUser,
+    RequestUser,
+    anonymous_user,
+)
 from jwtcookie.policy import Policy
 
 
@@ -47,16 +53,14 @@ def login(request: Any, user_or_claims: Any) -> str:
     token = auth.login(user_claims(user_or_claims) if is_user else user_or_claims)
     rotate_token(request)  # as django.contrib.auth.login does: no CSRF token from before
     who = getattr(request, ATTRIBUTE, None)
-    if is_user:
-        request.user = user_or_claims
-        if isinstance(who, RequestUser):
-            who.settle(user_or_claims)
-        user_logged_in.send(sender=type(user_or_claims), request=request, user=user_or_claims)
-    elif isinstance(who, RequestUser):
-        who.settle()  # the user is worked out again, from the new claims
+    if isinstance(who, RequestUser):
+        who.settle(user_or_claims if is_user else AGAIN)  # claims: worked out again from them
         request.user = SimpleLazyObject(who.user)
+        request.auser = who.auser
     else:
-        request.user = DjangoTokenUser(auth.claims)
+        request.user = user_or_claims if is_user else DjangoTokenUser(auth.claims)
+    if is_user:
+        user_logged_in.send(sender=type(user_or_claims), request=request, user=user_or_claims)
     return token
 
 
@@ -68,12 +72,13 @@ def logout(request: Any) -> None:
     session = getattr(request, "session", None)
     if session is not None and SESSION_KEY in session:
         django_logout(request)  # flushes the session, sends user_logged_out
-        return
-    if not getattr(user, "is_authenticated", False):
-        user = None
-    sender = type(user) if user is not None else None
-    user_logged_out.send(sender=sender, request=request, user=user)
+    else:
+        if not getattr(user, "is_authenticated", False):
+            user = None
+        sender = type(user) if user is not None else None
+        user_logged_out.send(sender=sender, request=request, user=user)
     request.user = anonymous_user()
+    request.auser = _anonymous_auser
 
 
 async def alogin(request: Any, user_or_claims: Any) -> str:
@@ -116,6 +121,10 @@ def end_token_login(sender: Any, request: Any = None, user: Any = None, **kwargs
         return  # a request jwtcookie never saw, such as the test client's logout()
     if auth.is_authenticated:
         auth.logout()
+
+
+async def _anonymous_auser() -> Any:
+    return anonymous_user()
 
 
 def _auth(request: Any) -> Auth:

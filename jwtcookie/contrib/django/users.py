@@ -30,6 +30,7 @@ from jwtcookie.auth import Auth
 from jwtcookie.users import TokenUser
 
 _UNSET: Any = object()
+AGAIN = _UNSET  # RequestUser.settle(AGAIN): work the user out again, from the new claims
 ATTRIBUTE = "_jwtcookie"  # where the middleware leaves each request's RequestUser
 
 
@@ -189,8 +190,8 @@ class RequestUser:
         """The token is valid, but the user it names was looked up and is gone or inactive."""
         return self._found is None and self.auth.is_authenticated
 
-    def settle(self, user: Any = _UNSET) -> None:
-        """After a login in the view: ``user`` is the user now (unset: work it out again)."""
+    def settle(self, user: Any) -> None:
+        """After a login in the view: ``user`` is the user now (AGAIN: work it out again)."""
         self._found = user
 
     def token_user(self) -> Any:
