@@ -10,32 +10,23 @@ as an API key in the cookie.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings  # type: ignore[import-untyped, unused-ignore]
-from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped, unused-ignore]
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
 
-from jwtcookie.contrib.django import JWTCookieMiddleware
-from jwtcookie.contrib.django.config import Problem, configuration, middleware_position
 from jwtcookie.contrib.django.users import request_user
+from jwtcookie.settings import default_cookie_name
 
 
 class JWTCookieAuth(APIKeyCookie):
     """The token's user as Ninja's ``request.auth``."""
 
     def __init__(self, csrf: bool = True) -> None:
-        try:
-            self.param_name = configuration().settings.cookie_name  # OpenAPI's name for it
-        except Problem as problem:
-            raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
-        if middleware_position(settings.MIDDLEWARE, JWTCookieMiddleware) is None:
-            raise ImproperlyConfigured(
-                "jwtcookie: JWTCookieAuth reads what JWTCookieMiddleware found; add "
-                "'jwtcookie.contrib.django.JWTCookieMiddleware' to settings.MIDDLEWARE."
-            )
+        self.param_name = cookie_name()  # OpenAPI's name for the cookie
         super().__init__(csrf=csrf)
 
     def __call__(self, request: Any) -> Any:
@@ -58,3 +49,15 @@ class JWTCookieAuth(APIKeyCookie):
 
     def authenticate(self, request: Any, key: str | None) -> Any:
         return self(request)
+
+
+def cookie_name() -> str:
+    """The cookie's name as ``JWTCOOKIE`` gives it, without checking the rest: an API is built
+    as its URLs are imported, and ``manage.py check`` imports them to report a wrong setting."""
+    options = getattr(settings, "JWTCOOKIE", None)
+    options = options if isinstance(options, Mapping) else {}
+    name = options.get("cookie_name")
+    if isinstance(name, str):
+        return name
+    secure, path = options.get("secure", True), options.get("path", "/")
+    return default_cookie_name(secure=secure is not False, path=path, domain=options.get("domain"))
