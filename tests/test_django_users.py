@@ -203,10 +203,7 @@ def test_async_login_and_logout_views() -> None:
 def test_without_a_token_request_user_is_the_sessions_user(
     browser: Browser, users: dict[str, Any]
 ) -> None:
-    if browser.mode == "wsgi":
-        browser.client.force_login(users["alice"])  # Django's session login
-    else:
-        async_to_sync(browser.client.aforce_login)(users["alice"])
+    browser.client.force_login(users["alice"])  # Django's session login
     assert browser.get("/me").json()["username"] == "alice"
     assert browser.get("/async-me").json()["username"] == "alice"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required, permission_required, user_passes_test
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -76,9 +77,7 @@ def login_password(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 async def async_login_password(request: HttpRequest) -> HttpResponse:
-    from django.contrib.auth import aauthenticate
-
-    user = await aauthenticate(
+    user = await sync_to_async(authenticate)(  # aauthenticate is Django 5.0's
         request, username=request.POST.get("username"), password=request.POST.get("password")
     )
     if user is None:

@@ -125,6 +125,7 @@ class JWTCookieMiddleware:
         setattr(request, ATTRIBUTE, who)
         if auth.is_authenticated or previous is None:
             request.user = SimpleLazyObject(who.user)
+        if auth.is_authenticated or not hasattr(request, "auser"):  # Django < 5.0 sets none
             request.auser = who.auser
         return who
 
