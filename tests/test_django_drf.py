@@ -16,7 +16,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client, override_settings
 
-from tests.django_project import PROJECT, SECRET, activate
+from tests.django_project import PROJECT, SECRET, activate, awaited
 
 COOKIE = "access_token"
 DAY = 24 * 3600
@@ -144,7 +144,7 @@ def test_ninja_answers_401_without_a_token() -> None:
 def test_ninja_async_operation_gets_the_user_under_asgi() -> None:
     async_client = AsyncClient()
     async_client.cookies[COOKIE] = token()
-    response = async_to_sync(async_client.get)("/ninja/async-me")
+    response = async_to_sync(awaited)(async_client.get, "/ninja/async-me")
     assert response.json() == {"username": "guido", "class": "DjangoTokenUser"}
 
 

@@ -19,7 +19,7 @@ from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.test import AsyncClient, Client, override_settings
 
 from jwtcookie import JWTCookieMiddleware as CoreMiddleware
-from tests.django_project import PROJECT, SECRET, activate
+from tests.django_project import PROJECT, SECRET, Browser, activate, awaited
 
 COOKIE = "access_token"  # JWTCOOKIE has secure=False: no __Host- prefix
 DAY = 24 * 3600
@@ -43,30 +43,6 @@ def token(claims: dict[str, Any] = GUIDO, *, age: float = 0, secret: str = SECRE
 def jwtcookie(**options: Any) -> dict[str, Any]:
     """A JWTCOOKIE setting: the project's, with ``options`` changed."""
     return {**PROJECT["JWTCOOKIE"], **options}
-
-
-class Browser:
-    """``django.test.Client`` or ``AsyncClient`` behind one synchronous face."""
-
-    def __init__(self, mode: str, **options: Any) -> None:
-        self.mode = mode
-        self.client = Client(**options) if mode == "wsgi" else AsyncClient(**options)
-
-    def get(self, path: str, **options: Any) -> Any:
-        return self._send("get", path, **options)
-
-    def post(self, path: str, data: Any = None, **options: Any) -> Any:
-        return self._send("post", path, data or {}, **options)
-
-    def login_with(self, value: str) -> Browser:
-        self.client.cookies[COOKIE] = value
-        return self
-
-    def _send(self, method: str, *args: Any, **options: Any) -> Any:
-        send = getattr(self.client, method)
-        return (
-            send(*args, **options) if self.mode == "wsgi" else async_to_sync(send)(*args, **options)
-        )
 
 
 @pytest.fixture(params=["wsgi", "asgi"])
@@ -160,6 +136,38 @@ def test_a_token_user_has_no_permissions(browser: Browser) -> None:
     assert response.status_code == 302  # permission_required sends it to the login page
 
 
+def test_the_admin_tells_a_token_user_they_are_not_staff(browser: Browser) -> None:
+    browser.login_with(token())
+    assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    page = browser.get("/admin/login/?next=/admin/").content.decode()
+    assert "You are authenticated as guido" in page
+
+
+def test_a_token_user_answers_djangos_user_protocol() -> None:
+    from jwtcookie.contrib.django import DjangoTokenUser
+
+    user = DjangoTokenUser({"sub": "3", "username": "guido", "email": "g@example.org", "iat": 1})
+    assert (user.pk, user.id, user.get_username(), str(user)) == ("3", "3", "guido", "guido")
+    assert user.claims == {"username": "guido", "email": "g@example.org"}
+    assert (user.is_active, user.is_authenticated, user.is_anonymous) == (True, True, False)
+    assert (user.is_staff, user.is_superuser) == (False, False)
+    same = DjangoTokenUser({"sub": "3"})
+    assert user == same
+    assert hash(user) == hash(same)
+    assert user != DjangoTokenUser({"sub": "4", "username": "guido"})
+    assert (user.groups.model.__name__, type(user.groups).__name__) == ("Group", "EmptyManager")
+    assert user.user_permissions.model.__name__ == "Permission"
+    assert user.get_all_permissions() == set()
+    assert not user.has_perm("auth.view_user")
+    assert not user.has_module_perms("auth")
+    assert user.has_perms([])  # as AnonymousUser: nothing asked, nothing refused
+    with pytest.raises(ValueError, match="iterable"):
+        user.has_perms("auth.view_user")
+    with pytest.raises(NotImplementedError):
+        user.save()
+    assert DjangoTokenUser({"_id": "7"}).get_username() == "7"  # no username: the id
+
+
 def test_a_tampered_token_is_anonymous_and_its_cookie_deleted(browser: Browser) -> None:
     response = browser.login_with(token()[:-4] + "AAAA").get("/me")
     assert response.json()["authenticated"] is False
@@ -208,7 +216,7 @@ def test_repeated_cookie_headers_under_asgi_are_read_as_cookies() -> None:
     """HTTP/2 sends each cookie in its own header; Django's META joins them with ','."""
     client = AsyncClient()
     client.cookies["theme"] = "dark"
-    response = async_to_sync(client.get)("/me", headers={"cookie": f"{COOKIE}={token()}"})
+    response = async_to_sync(awaited)(client.get, "/me", headers={"cookie": f"{COOKIE}={token()}"})
     assert response.json()["username"] == "guido"
 
 

@@ -13,10 +13,9 @@ from typing import Any
 
 import jwt
 import pytest
-from asgiref.sync import async_to_sync
-from django.test import AsyncClient, Client, override_settings
+from django.test import Client, override_settings
 
-from tests.django_project import PROJECT, SECRET, activate, database
+from tests.django_project import PROJECT, SECRET, Browser, activate, database
 
 COOKIE = "access_token"
 DAY = 24 * 3600
@@ -55,30 +54,6 @@ def token_for(user: Any, *, age: float = 0) -> str:
     issued = int(time.time() - age)
     claims = {"sub": str(user.pk), "username": user.username, "iat": issued}
     return jwt.encode({**claims, "exp": issued + 7 * DAY}, SECRET, algorithm="HS256")
-
-
-class Browser:
-    """``Client`` or ``AsyncClient`` behind one synchronous face."""
-
-    def __init__(self, mode: str, **options: Any) -> None:
-        self.mode = mode
-        self.client = Client(**options) if mode == "wsgi" else AsyncClient(**options)
-
-    def get(self, path: str, **options: Any) -> Any:
-        return self._send("get", path, **options)
-
-    def post(self, path: str, data: Any = None, **options: Any) -> Any:
-        return self._send("post", path, data or {}, **options)
-
-    def login_with(self, value: str) -> Browser:
-        self.client.cookies[COOKIE] = value
-        return self
-
-    def _send(self, method: str, *args: Any, **options: Any) -> Any:
-        send = getattr(self.client, method)
-        if self.mode == "wsgi":
-            return send(*args, **options)
-        return async_to_sync(send)(*args, **options)
 
 
 @pytest.fixture(params=["wsgi", "asgi"])

@@ -17,11 +17,13 @@ from typing import Any
 
 import django
 from asgiref.local import Local
+from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.test import override_settings
+from django.test import AsyncClient, Client, override_settings
 
 SECRET = "django-native-tests-" + "n" * 40
 HERE = Path(__file__).resolve().parent
+COOKIE = "access_token"  # JWTCOOKIE has secure=False: no __Host- prefix
 MIDDLEWARE_PATH = "jwtcookie.contrib.django.JWTCookieMiddleware"
 
 # Only what Django needs to start; test_django.py's configuration is the same shape.
@@ -137,3 +139,34 @@ def cookie_attributes(set_cookie: str) -> Mapping[str, str]:
         name, _, value = part.strip().partition("=")
         attributes[name.lower()] = value
     return attributes
+
+
+class Browser:
+    """``django.test.Client`` (``"wsgi"``: Django's WSGI handler, the middleware in sync mode)
+    or ``AsyncClient`` (``"asgi"``: the ASGI handler, async mode) behind one synchronous face."""
+
+    def __init__(self, mode: str, **options: Any) -> None:
+        self.mode = mode
+        self.client = Client(**options) if mode == "wsgi" else AsyncClient(**options)
+
+    def get(self, path: str, **options: Any) -> Any:
+        return self._send("get", path, **options)
+
+    def post(self, path: str, data: Any = None, **options: Any) -> Any:
+        return self._send("post", path, data or {}, **options)
+
+    def login_with(self, value: str) -> Browser:
+        """Put ``value`` in the client's cookie jar as the login cookie."""
+        self.client.cookies[COOKIE] = value
+        return self
+
+    def _send(self, method: str, *args: Any, **options: Any) -> Any:
+        send = getattr(self.client, method)
+        if self.mode == "wsgi":
+            return send(*args, **options)
+        return async_to_sync(awaited)(send, *args, **options)
+
+
+async def awaited(send: Any, *args: Any, **options: Any) -> Any:
+    """``await send(...)``; Django 4.2's AsyncClient methods are plain functions returning one."""
+    return await send(*args, **options)

@@ -5,22 +5,21 @@ Registered by the app config (``"jwtcookie.contrib.django"`` in ``INSTALLED_APPS
 serves. The middleware raises the same configuration errors when Django builds it, so a
 server (gunicorn and uvicorn run no checks) never starts with one.
 
-=================  ======================================================================
-``jwtcookie.E001``  ``JWTCOOKIE`` is missing (while the middleware is in ``MIDDLEWARE``)
-``jwtcookie.E002``  ``JWTCOOKIE`` is not a dict
-``jwtcookie.E003``  an option jwtcookie does not have (with the closest one)
-``jwtcookie.E004``  an option's value is wrong (the core's sentence: what to do)
-``jwtcookie.E005``  a hook's dotted path cannot be imported
-``jwtcookie.E006``  both ``user_model`` and ``load_user``
-``jwtcookie.E010``  the middleware comes before ``AuthenticationMiddleware``
-``jwtcookie.E011``  ``django.contrib.auth`` is not in ``INSTALLED_APPS``
-``jwtcookie.E012``  DRF's authentication class is in use without the middleware
-``jwtcookie.W001``  ``secure`` is off (``check --deploy`` only)
-=================  ======================================================================
+- ``jwtcookie.E001``: ``JWTCOOKIE`` is missing (while the middleware is in ``MIDDLEWARE``)
+- ``jwtcookie.E002``: ``JWTCOOKIE`` is not a dict
+- ``jwtcookie.E003``: an option jwtcookie does not have (the hint names the closest)
+- ``jwtcookie.E004``: an option's value is wrong (the core's sentence says what to do)
+- ``jwtcookie.E005``: a hook's dotted path cannot be imported
+- ``jwtcookie.E006``: both ``user_model`` and ``load_user``
+- ``jwtcookie.E010``: the middleware comes before ``AuthenticationMiddleware``
+- ``jwtcookie.E011``: ``django.contrib.auth`` is not in ``INSTALLED_APPS``
+- ``jwtcookie.E012``: DRF's ``JWTCookieAuthentication`` is in use without the middleware
+- ``jwtcookie.W001``: ``secure`` is off (``check --deploy`` only)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.apps import apps  # type: ignore[import-untyped, unused-ignore]
@@ -95,8 +94,10 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
 
 
 def _drf_without_middleware() -> list[checks.CheckMessage]:
-    classes = getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_AUTHENTICATION_CLASSES", ())
-    if DRF_AUTHENTICATION not in classes:
+    rest_framework = getattr(settings, "REST_FRAMEWORK", None)
+    if not isinstance(rest_framework, Mapping):
+        return []
+    if DRF_AUTHENTICATION not in rest_framework.get("DEFAULT_AUTHENTICATION_CLASSES", ()):
         return []
     return [
         checks.Error(

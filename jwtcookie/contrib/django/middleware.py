@@ -60,7 +60,7 @@ class JWTCookieMiddleware:
         except Problem as problem:
             raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
         settings = config.settings
-        self.policy = Policy(settings)
+        self._policy = Policy(settings)
         self._user_model = config.user_model
         self._bearer = settings.bearer
         # Origins whose requests need no second CSRF check; None: the core checks none.
@@ -77,12 +77,12 @@ class JWTCookieMiddleware:
         if outer is not None:  # the project also wraps its WSGI app: that one sends the cookies
             self._enter(request, view, outer)
             return self.get_response(request)
-        outcome = self.policy.admit(view)
+        outcome = self._policy.admit(view)
         if isinstance(outcome, Hearing):  # the app's hooks have a say: call each in turn
             call = outcome.next_call()
             while call is not None:
                 call = outcome.answer(self._hooks[id(call.hook)](call.argument))
-            outcome = self.policy.decide(outcome)
+            outcome = self._policy.decide(outcome)
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
@@ -94,12 +94,12 @@ class JWTCookieMiddleware:
         if outer is not None:
             self._enter(request, view, outer)
             return await self.get_response(request)
-        outcome = self.policy.admit(view)
+        outcome = self._policy.admit(view)
         if isinstance(outcome, Hearing):  # each hook awaited; plain ones run in a thread
             call = outcome.next_call()
             while call is not None:
                 call = outcome.answer(await self._hooks[id(call.hook)](call.argument))
-            outcome = self.policy.decide(outcome)
+            outcome = self._policy.decide(outcome)
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
@@ -135,7 +135,7 @@ class JWTCookieMiddleware:
             outgoing = LOGOUT  # its user was deleted or deactivated: the cookie goes too
         if outgoing is not None:
             own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
-            values = self.policy.set_cookie_values(outgoing, own)
+            values = self._policy.set_cookie_values(outgoing, own)
             if values:
                 add_cookies(response, values)
                 _keep_private(response)
