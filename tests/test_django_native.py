@@ -137,7 +137,9 @@ def test_a_token_user_has_no_permissions(browser: Browser) -> None:
 
 
 def test_the_admin_tells_a_token_user_they_are_not_staff(browser: Browser) -> None:
-    browser.login_with(token())
+    """Claims never make staff: any service sharing the secret could sign them."""
+    browser.login_with(token({**GUIDO, "is_staff": True, "is_superuser": True}))
+    assert browser.get("/me").json()["staff"] is False
     assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
     page = browser.get("/admin/login/?next=/admin/").content.decode()
     assert "You are authenticated as guido" in page
