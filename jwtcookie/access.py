@@ -1,4 +1,10 @@
-"""One accessor for every framework: ``get_auth(request)`` finds the request's :class:`Auth`."""
+"""One accessor for every framework: ``get_auth(request)`` finds the request's :class:`Auth`.
+
+The middleware puts the Auth in the WSGI environ or the ASGI scope; each framework's request
+object keeps one of them under its own name: ``environ`` (Flask, werkzeug, Pyramid, Bottle),
+``env`` (Falcon), ``scope`` (Starlette, FastAPI, Quart, Litestar, Sanic, BlackSheep, Falcon's
+ASGI app), ``META`` (Django).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,46 @@ from typing import Any
 
 from jwtcookie.auth import ENVIRON_AUTH, SCOPE_AUTH, Auth
 
+HOLDERS = ("scope", "environ", "env", "META")  # where request objects keep scope or environ
+# How to put the middleware in front of each framework's app, for the error that names it.
+FIXES = {
+    "flask": "app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, settings=...)",
+    "werkzeug": "app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, settings=...) (Flask)",
+    "starlette": "app.add_middleware(JWTCookieMiddleware, settings=...)",
+    "fastapi": "app.add_middleware(JWTCookieMiddleware, settings=...)",
+    "django": "'jwtcookie.contrib.django.JWTCookieMiddleware' in settings.MIDDLEWARE",
+    "quart": "app.asgi_app = JWTCookieMiddleware(app.asgi_app, settings=...)",
+    "falcon": "app = JWTCookieMiddleware(falcon.App(...), settings=...)",
+    "litestar": "app = JWTCookieMiddleware(Litestar(...), settings=...)",
+    "sanic": "app = JWTCookieMiddleware(Sanic(...), settings=...), served as ASGI",
+    "blacksheep": "app = JWTCookieMiddleware(Application(...), settings=...)",
+    "pyramid": "app = JWTCookieMiddleware(config.make_wsgi_app(), settings=...)",
+    "bottle": "app = JWTCookieMiddleware(bottle.default_app(), settings=...)",
+}
+GENERIC_FIX = "app = JWTCookieMiddleware(app, settings=...) around the outermost app"
+
 
 def get_auth(request: Any) -> Auth:
-    """The :class:`Auth` of a request.
+    """The :class:`Auth` of a request: a framework's request object, an environ or a scope.
 
-    ``request`` is a Flask, werkzeug, Starlette, FastAPI or Django request, a WSGI environ
-    or an ASGI scope.
+    Raises ``LookupError`` when the request did not pass through the middleware (naming the
+    framework's way to add it), ``TypeError`` when ``request`` is nothing it can read.
     """
-    for holder in _holders(request):
+    holders = _holders(request)
+    for holder in holders:
         auth = holder.get(ENVIRON_AUTH) or holder.get(SCOPE_AUTH)
         if isinstance(auth, Auth):
             return auth
+    if not holders:
+        raise TypeError(
+            f"jwtcookie: get_auth() cannot read a {type(request).__name__}: pass the "
+            "framework's request object (one with .scope, .environ, .env or .META), a WSGI "
+            "environ or an ASGI scope."
+        )
+    framework = type(request).__module__.partition(".")[0]
     raise LookupError(
-        "jwtcookie: this request did not pass through JWTCookieMiddleware; wrap the app "
-        "(Flask: app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, ...))."
+        "jwtcookie: this request did not pass through JWTCookieMiddleware; add it: "
+        f"{FIXES.get(framework, GENERIC_FIX)}."
     )
 
 
@@ -33,7 +65,7 @@ def _holders(request: Any) -> list[Mapping[str, Any]]:
     if isinstance(request, Mapping):
         return [request]
     holders = []
-    for attribute in ("scope", "environ", "META"):
+    for attribute in HOLDERS:
         holder = getattr(request, attribute, None)
         if isinstance(holder, Mapping):
             holders.append(holder)

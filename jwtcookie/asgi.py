@@ -8,7 +8,7 @@ from typing import Any
 
 from jwtcookie.auth import SCOPE_AUTH, SCOPE_USER
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.policy import Hearing, Refusal
+from jwtcookie.policy import Call, Hearing, Refusal
 from jwtcookie.request import RequestView
 
 Scope = MutableMapping[str, Any]
@@ -32,10 +32,7 @@ class ASGIMiddleware(JWTCookieMiddleware, interface="asgi"):
         if isinstance(auth, Hearing):  # the app's hooks have a say: call or await each in turn
             call = auth.next_call()
             while call is not None:
-                answer = call.hook(call.argument)
-                if inspect.isawaitable(answer):
-                    answer = await answer
-                call = auth.answer(answer)
+                call = auth.answer(await _run(call))
             auth = policy.decide(auth)
         if isinstance(auth, Refusal):
             await _answer(kind, send, auth)
@@ -48,6 +45,9 @@ class ASGIMiddleware(JWTCookieMiddleware, interface="asgi"):
         async def send_with_cookies(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outgoing = auth.seal()
+                revoking = policy.revoking(outgoing)
+                if revoking is not None:  # a logout with a revocation store: revoke it first
+                    await _run(revoking)
                 if outgoing is not None:
                     headers = [
                         (n.decode("latin-1"), v.decode("latin-1"))
@@ -59,6 +59,14 @@ class ASGIMiddleware(JWTCookieMiddleware, interface="asgi"):
             await send(message)
 
         await self.app(scope, receive, send_with_cookies)
+
+
+async def _run(call: Call) -> Any:
+    """Call a hook, awaiting it when it is ``async def`` (or its async twin, when it has one)."""
+    answer = (call.async_hook or call.hook)(call.argument)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return answer
 
 
 async def _answer(kind: str, send: Send, refusal: Refusal) -> None:

@@ -31,7 +31,9 @@ class Login(NamedTuple):
 
 
 class Logout(NamedTuple):
-    """``logout()`` was called: the response deletes the cookie."""
+    """``logout()`` was called: the response deletes the cookie (and a store revokes this)."""
+
+    session_id: str | None
 
 
 class Renewal(NamedTuple):
@@ -48,7 +50,6 @@ class BadCookie(NamedTuple):
 # What the response must carry: what the app asked for, else what the middleware planned.
 Outgoing = Login | Logout | Renewal | BadCookie | None
 SignIn = Callable[[Mapping[str, Any]], Login]
-LOGOUT = Logout()
 BAD_COOKIE = BadCookie()
 
 
@@ -134,10 +135,19 @@ class Auth:
         self._scopes = scopes_for(login.claims)
         return login.token
 
+    def issue(self, claims: Mapping[str, Any]) -> str:
+        """A token for ``claims`` for a client to keep itself (a bearer token): no cookie set,
+        and this request's login is unchanged. Browsers use :meth:`login`."""
+        return self._sign_in(claims).token
+
     def logout(self) -> None:
-        """Make the response delete the cookie; from here on this request is anonymous."""
+        """Make the response delete the cookie; from here on this request is anonymous.
+
+        With a revocation store (``revocations=``), the session is revoked everywhere too, so
+        a copy of the cookie is refused as well.
+        """
         self._check_open("logout")
-        self._outgoing = LOGOUT
+        self._outgoing = Logout(self.session_id)
         self._user = ANONYMOUS
         self._claims = EMPTY_CLAIMS
         self._reason = Reason.MISSING

@@ -14,7 +14,6 @@ on) binds nothing, so it counts as no login at all and is deleted.
 from __future__ import annotations
 
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -35,7 +34,7 @@ class DoubleSubmit:
 
     def __init__(self, login_cookies: CookieWriter) -> None:
         name = login_cookies.name
-        self.cookie_name = cookie_prefix(name) + COOKIE
+        self.cookie_name = csrf_cookie_name(name)
         # Readable by the page's script, otherwise the login cookie's very attributes.
         self.cookies = login_cookies.sibling(self.cookie_name, httponly=False)
         self.login_name = name
@@ -79,9 +78,9 @@ class DoubleSubmit:
         return self.cookies.set_header(value)
 
 
-def error_body(refusal: str) -> bytes:
-    """The 403 JSON body for a refusal."""
-    return json.dumps({"error": refusal}).encode()
+def csrf_cookie_name(login_cookie: str) -> str:
+    """``csrf_token``, with the login cookie's ``__Host-``/``__Secure-`` prefix."""
+    return cookie_prefix(login_cookie) + COOKIE
 
 
 def _equal(one: str, other: str) -> bool:

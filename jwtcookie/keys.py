@@ -25,7 +25,10 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 # JWK members that hold private or secret key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1;
 # RFC 8037 §2): a JWKS for verifiers carries none of them.
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-MAKE_A_SECRET = "make one with `openssl rand -hex 64` and pass it from the environment"  # noqa: S105
+MAKE_A_SECRET = (
+    "make one with `openssl rand -hex 64` (or `python -m jwtcookie secret`) and pass it from "  # noqa: S105 (a sentence, not a secret)
+    "the environment"
+)
 
 
 def secret_from_env(name: str = "JWT_SECRET") -> str:
@@ -173,6 +176,10 @@ class Keyring:
             self.signing_key = self._by_kid[signing_kid]
             if self.signing_key.sign_with is None:
                 raise ValueError(f"jwtcookie: key {signing_kid!r} is public only; it cannot sign.")
+
+    def keys(self) -> list[Key]:
+        """Every key, the signing one among them."""
+        return list(self._by_kid.values())
 
     def find(self, kid: str) -> Key | None:
         """The key a token's ``kid`` names, or None (an unknown kid is refused)."""

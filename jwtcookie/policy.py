@@ -19,28 +19,23 @@ cookie), and keeps a response that carries one out of shared caches.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, NamedTuple, cast
 
-from jwtcookie.auth import (
-    BAD_COOKIE,
-    LOGOUT,
-    Auth,
-    Login,
-    Outgoing,
-    Renewal,
-)
+from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
 from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.cookies import CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
-from jwtcookie.origin import OriginGuard
+from jwtcookie.origin import OriginGuard, normalise_origin
 from jwtcookie.request import SAFE_METHODS, RequestView
 from jwtcookie.settings import Hook, Settings
-from jwtcookie.tokens import TokenCodec, Verified
+from jwtcookie.tokens import Refused, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
+LOGGER = logging.getLogger("jwtcookie")  # never given a token, a secret or a claim's value
 MAX_DUPLICATE_COOKIES = 4  # more same-named cookies than this make the request anonymous
 Headers = Sequence[tuple[str, str]]
 
@@ -60,6 +55,7 @@ class Presented(NamedTuple):
     reason: Reason
     token: str | None  # None: no token, or duplicates that cannot be told apart
     from_cookie: bool
+    kid: str | None  # a key id the keyring can fetch, not yet known: fetch, then check again
 
 
 # Built on every request: tuple.__new__ skips the generated, Python-level __new__.
@@ -67,16 +63,20 @@ _presented = cast("Callable[[tuple[Any, ...]], Presented]", partial(tuple.__new_
 
 
 class Call(NamedTuple):
-    """One hook to call with one argument; the flavour calls it and hands back the answer."""
+    """One hook to call with one argument; the flavour calls it and hands back the answer.
+
+    Under ASGI the flavour calls ``async_hook`` instead when there is one, and awaits it.
+    """
 
     hook: Any
     argument: Any
+    async_hook: Any = None
 
 
-NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True)
+NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
-AMBIGUOUS = Presented(None, Reason.INVALID, None, True)
+AMBIGUOUS = Presented(None, Reason.INVALID, None, True, None)
 
 
 def json_refusal(status: int, error: str, set_cookies: Sequence[str] = ()) -> Refusal:
@@ -96,12 +96,13 @@ class Hearing:
     """The hooks' say about one presented token: ask :meth:`next_call`, :meth:`answer` each,
     then hand it to :meth:`Policy.decide`."""
 
-    __slots__ = ("_questions", "presented", "refused", "request", "user")
+    __slots__ = ("_questions", "cause", "presented", "refused", "request", "user")
 
     def __init__(self, policy: Policy, request: RequestView, presented: Presented) -> None:
         self.request = request
         self.presented = presented
         self.refused: Reason | None = None
+        self.cause = ""  # which hook refused the token, for the log
         self.user: Any = None
         self._questions = policy._questions(presented, self)
 
@@ -121,17 +122,7 @@ class Policy:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.codec = TokenCodec(
-            settings.keyring,
-            max_age=settings.max_age,
-            leeway=settings.leeway,
-            issuer=settings.issuer,
-            audience=settings.audience,
-            renew_after=settings.renew_after,
-            max_session_age=settings.max_session_age,
-            clock=settings.clock,
-            cache_size=settings.cache_size,
-        )
+        self.codec = settings.codec()
         self.cookies = CookieWriter(
             settings.cookie_name,
             max_age=settings.max_age,
@@ -152,6 +143,7 @@ class Policy:
         self._user_not_before: Hook | None = settings.user_not_before
         self._load_user: Hook | None = settings.load_user
         self._on_error = settings.on_error
+        self._store = settings.revocations
         self._token_hooks = bool(self._is_revoked or self._user_not_before or self._load_user)
         # What logout and a bad cookie send: the same name, path and domain, expired.
         self.delete_headers: tuple[str, ...] = (self.cookies.delete_header,)
@@ -159,6 +151,7 @@ class Policy:
             self.delete_headers += (self._csrf.cookies.delete_header,)
         self._refused_anonymous = json_refusal(401, AUTHENTICATION_REQUIRED)
         self._refused_deleting = json_refusal(401, AUTHENTICATION_REQUIRED, self.delete_headers)
+        LOGGER.info("jwtcookie: %s", settings.describe())
 
     # -- admission -----------------------------------------------------------------------------
 
@@ -171,13 +164,15 @@ class Policy:
                 fetch_site=request.fetch_site, origin=request.origin, host=request.host
             )
         ):
+            if LOGGER.isEnabledFor(logging.INFO):
+                self._log_cross_site(request)
             return REFUSED_CROSS_SITE
         presented = self._presented(request)
         if presented.verified is not None:
             if self._token_hooks:
                 return Hearing(self, request, presented)
-        elif self._on_error is not None and presented.token is not None:
-            return Hearing(self, request, presented)  # a refused token: on_error hears why
+        elif presented.kid is not None or (self._on_error is not None and presented.token):
+            return Hearing(self, request, presented)  # a key to fetch, or on_error to tell
         return self._conclude(request, presented, None)
 
     def decide(self, hearing: Hearing) -> Refusal | Auth:
@@ -189,27 +184,40 @@ class Policy:
         if self._bearer and request.authorization:
             token = _bearer_token(request.authorization)
             if token is not None:
-                return self._check_token(token, from_cookie=False)
+                return self._check_token(token, from_cookie=False, may_fetch=True)
         if request.cookie is None:
             return NOTHING_PRESENTED
         values = find_cookie(request.cookie, self._cookie_name)
         if not values:
             return NOTHING_PRESENTED
         if len(values) == 1:
-            return self._check_token(values[0], from_cookie=True)
+            return self._check_token(values[0], from_cookie=True, may_fetch=True)
         if len(values) > MAX_DUPLICATE_COOKIES:
             return AMBIGUOUS  # unread ones could hide the user's token behind planted ones
         return self._check_duplicates(values)
 
-    def _check_token(self, token: str, *, from_cookie: bool) -> Presented:
+    def _check_token(self, token: str, *, from_cookie: bool, may_fetch: bool = False) -> Presented:
         outcome = self.codec.verify(token)
         if not isinstance(outcome, Verified):
-            return _presented((None, outcome, token, from_cookie))
+            kid = (
+                self.codec.fetchable_kid(token) if may_fetch and outcome is Reason.INVALID else None
+            )
+            if kid is not None:  # the issuer may have a new key: fetch it, then check again
+                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, kid))
+            return _presented((None, outcome, token, from_cookie, None))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return _presented((None, Reason.INVALID, token, from_cookie))
-        return _presented((outcome, Reason.OK, token, from_cookie))
+            return _presented((None, Reason.INVALID, token, from_cookie, None))
+        store = self._store
+        if store is not None:  # local lookups: a store keeps no network on the request path
+            if store.stale:
+                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, None))
+            if store.is_revoked(outcome.claims) or _issued_before(
+                outcome, store.user_not_before(outcome.claims)
+            ):
+                return _presented((None, Reason.REVOKED, token, from_cookie, None))
+        return _presented((outcome, Reason.OK, token, from_cookie, None))
 
     def _check_duplicates(self, values: list[str]) -> Presented:
         """The first valid one counts; valid ones naming different users cancel out."""
@@ -223,25 +231,32 @@ class Policy:
                 first = checked
             elif first.verified is not None and not _same_user(first.verified, checked.verified):
                 return AMBIGUOUS
-        return first if first is not None else _presented((None, worst, values[0], True))
+        return first if first is not None else _presented((None, worst, values[0], True, None))
 
     # -- the hooks' say ----------------------------------------------------------------------
 
     def _questions(self, presented: Presented, hearing: Hearing) -> Generator[Call, Any, None]:
-        """The order: revoked first, then not-before, then load_user; on_error at the end."""
+        """The order: a key to fetch first; then revoked, not-before, load_user; on_error last."""
+        if presented.kid is not None and presented.token is not None:
+            keyring = self.codec.keys.keyring
+            fetch = getattr(keyring, "refresh_for", None)
+            yield Call(fetch, presented.kid, getattr(keyring, "refresh_for_async", None))
+            presented = self._check_token(presented.token, from_cookie=presented.from_cookie)
+            hearing.presented = presented
         verified = presented.verified
         if verified is not None:
             claims = verified.claims
-            revoked = self._is_revoked is not None and bool((yield Call(self._is_revoked, claims)))
-            if not revoked and self._user_not_before is not None:
-                not_before = yield Call(self._user_not_before, claims)
-                revoked = _issued_before(verified, not_before)
-            if revoked:
+            if self._is_revoked is not None and (yield Call(self._is_revoked, claims)):
+                hearing.refused, hearing.cause = Reason.REVOKED, "is_revoked() answered true"
+            elif self._user_not_before is not None and _issued_before(
+                verified, (yield Call(self._user_not_before, claims))
+            ):
                 hearing.refused = Reason.REVOKED
+                hearing.cause = "it was issued before the time user_not_before() answered"
             elif self._load_user is not None:
                 user = yield Call(self._load_user, claims)
                 if user is None:
-                    hearing.refused = Reason.REJECTED
+                    hearing.refused, hearing.cause = Reason.REJECTED, "load_user() answered None"
                 else:
                     hearing.user = _checked_user(user)
         reason = hearing.refused or presented.reason
@@ -254,9 +269,9 @@ class Policy:
         self, request: RequestView, presented: Presented, hearing: Hearing | None
     ) -> Refusal | Auth:
         verified = presented.verified
-        if hearing is not None and hearing.refused is not None:
-            verified = None
-        if verified is not None:
+        refused = hearing.refused if hearing is not None else None
+        deleting = False
+        if verified is not None and refused is None:
             user = hearing.user if hearing is not None and hearing.user is not None else None
             token = presented.token if presented.from_cookie else None
             renew = token is not None and self.codec.should_renew(verified)
@@ -270,8 +285,9 @@ class Policy:
                 Renewal(token, verified) if renew and token is not None else None,
             )
         else:
-            refused = hearing.refused if hearing is not None else None
-            bad_cookie = presented.from_cookie and presented.token is not None
+            if presented.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
+                self._log_refused(presented, hearing)
+            deleting = _deletes(presented)  # a hook's refusal deletes too: it is for good
             auth = Auth(
                 self.sign_in,
                 ANONYMOUS,
@@ -279,7 +295,7 @@ class Policy:
                 refused or presented.reason,
                 (),
                 presented.token is not None,  # a token came, and was refused
-                BAD_COOKIE if bad_cookie else None,
+                BAD_COOKIE if deleting else None,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
             cookie_claims = auth.claims if presented.from_cookie else EMPTY_CLAIMS
@@ -287,9 +303,53 @@ class Policy:
             if problem:
                 return json_refusal(403, problem)
         if self._protected and not auth.is_authenticated and self._protects(request.path):
-            deleting = presented.from_cookie and presented.token is not None
+            LOGGER.debug("jwtcookie: 401 for an anonymous request to %r", request.path)
             return self._refused_deleting if deleting else self._refused_anonymous
         return auth
+
+    def _log_refused(self, presented: Presented, hearing: Hearing | None) -> None:
+        """One INFO line: where the token came from, the reason, and its precise cause."""
+        source = "cookie" if presented.from_cookie else "Authorization header"
+        reason = presented.reason
+        if hearing is not None and hearing.refused is not None:
+            reason, cause = hearing.refused, hearing.cause
+        elif presented.token is None:
+            cause = (
+                f"the request sent several {self._cookie_name} cookies that cannot be told "
+                "apart (valid ones for different users, or more than "
+                f"{MAX_DUPLICATE_COOKIES}): is a sibling subdomain planting cookies?"
+            )
+        else:
+            diagnosed = self.codec.diagnose(presented.token)
+            if isinstance(diagnosed, Refused):
+                cause = diagnosed.detail
+                if reason is Reason.UNAVAILABLE:
+                    cause += "; the issuer's keys did not name it either (the cookie is kept)"
+            elif reason is Reason.UNAVAILABLE:
+                cause = "the revocation store is stale (fail closed; the cookie is kept)"
+            elif reason is Reason.REVOKED:
+                cause = "the revocation store has its session or its user revoked"
+            else:  # valid, yet refused here: a login cookie double_submit cannot bind
+                cause = "it carries no csrf claim, which double_submit=True needs: log in again"
+        LOGGER.info("jwtcookie: refused the %s token (%s): %s", source, reason, cause)
+
+    def _log_cross_site(self, request: RequestView) -> None:
+        if request.fetch_site is not None:
+            why = f"Sec-Fetch-Site is {request.fetch_site!r}"
+        elif request.origin is None or request.origin == "null":
+            why = f"Origin is {request.origin!r}"
+        else:
+            why = f"Origin {request.origin!r} is not this host {request.host!r}"
+        hint = ""
+        if request.origin and normalise_origin(request.origin) is not None:
+            hint = (
+                "; if that page is your own front end, list its origin: "
+                f"trusted_origins=[{request.origin.strip()!r}]"
+            )
+        method = "WebSocket handshake" if request.websocket else request.method
+        LOGGER.info(
+            "jwtcookie: refused a cross-site %s to %r (403): %s%s", method, request.path, why, hint
+        )
 
     def _protects(self, path: str) -> bool:
         """Whether ``path`` is one of ``protected_paths`` or below one at a ``/`` boundary."""
@@ -321,15 +381,28 @@ class Policy:
             return ()
         if type(outgoing) is Login:
             return self._login_values(outgoing.token, outgoing.claims)
-        if outgoing is LOGOUT:
+        if type(outgoing) is Logout:
             return self.delete_headers
         prefix = self.cookies.prefix
         if any(n.lower() == "set-cookie" and v.lstrip().startswith(prefix) for n, v in headers):
             return ()  # the app set or deleted the cookie itself: its own login/logout stands
         if type(outgoing) is Renewal:
             fresh = self.codec.renew(outgoing.token, outgoing.verified)
-            return () if fresh is None else self._login_values(fresh, outgoing.verified.claims)
+            if fresh is None:
+                LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
+                return ()
+            LOGGER.debug("jwtcookie: renewed the login of %r", outgoing.verified.user.identity)
+            return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers  # a bad cookie
+
+    def revoking(self, outgoing: Outgoing) -> Call | None:
+        """The store's revocation to run as a logout's response starts (flavours call it)."""
+        store = self._store
+        if store is None or type(outgoing) is not Logout or outgoing.session_id is None:
+            return None
+        return Call(
+            store.revoke_session, outgoing.session_id, getattr(store, "revoke_session_async", None)
+        )
 
     def sign_in(self, claims: Mapping[str, Any]) -> Login:
         """What ``Auth.login`` signs: with double-submit on, plus a fresh ``csrf`` claim."""
@@ -341,6 +414,16 @@ class Policy:
         login = self.cookies.set_header(token)
         csrf = self._csrf.set_header(claims) if self._csrf is not None else None
         return (login,) if csrf is None else (login, csrf)
+
+
+def _deletes(presented: Presented) -> bool:
+    """Whether the response deletes the cookie: it held a token that was refused for good
+    (not one that could not be checked now)."""
+    return (
+        presented.from_cookie
+        and presented.token is not None
+        and presented.reason is not Reason.UNAVAILABLE
+    )
 
 
 def _bearer_token(authorization: str) -> str | None:

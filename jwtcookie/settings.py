@@ -12,11 +12,12 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from jwtcookie.cookies import cookie_prefix
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.origin import OriginGuard
+from jwtcookie.tokens import TokenCodec, span
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600
@@ -49,6 +50,7 @@ class Settings:
         "path",
         "protected_paths",
         "renew_after",
+        "revocations",
         "samesite",
         "secure",
         "trusted_origins",
@@ -81,6 +83,7 @@ class Settings:
         load_user: Hook | None = None,  # claims -> user (None: anonymous); may refresh from DB
         is_revoked: Hook | None = None,  # claims -> bool; runs before accepting and renewing
         user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
+        revocations: RevocationStore | None = None,  # a shared store: logout() revokes there
         on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
         clock: Callable[[], float] = time.time,  # injectable for tests
         cache_size: int = 4096,  # verified tokens kept: ~2 KiB each, 10 KiB at most
@@ -124,6 +127,7 @@ class Settings:
             "user_not_before", user_not_before, "(claims) -> a timestamp, or None"
         )
         self.on_error = _hook("on_error", on_error, "(reason) -> None")
+        self.revocations = _store(revocations)
         _expect(callable(clock), "clock is a function returning the time, like time.time")
         self.clock = clock
         _expect(
@@ -134,12 +138,81 @@ class Settings:
             raise ValueError("jwtcookie: cache_size cannot be negative (0 turns the cache off).")
         self.cache_size = cache_size
 
+    def codec(
+        self, *, clock: Callable[[], float] | None = None, cache_size: int | None = None
+    ) -> TokenCodec:
+        """A codec that signs and reads tokens as these settings say (the middleware's own)."""
+        return TokenCodec(
+            self.keyring,
+            max_age=self.max_age,
+            leeway=self.leeway,
+            issuer=self.issuer,
+            audience=self.audience,
+            renew_after=self.renew_after,
+            max_session_age=self.max_session_age,
+            clock=self.clock if clock is None else clock,
+            cache_size=self.cache_size if cache_size is None else cache_size,
+        )
+
     def async_hooks(self) -> list[str]:
         """The names of the hooks that are ``async def`` (only an ASGI app can await them)."""
         return [name for name in HOOKS if _is_async(getattr(self, name))]
 
+    def describe(self) -> str:
+        """The effective configuration in one line, for the start-up log (no secret in it)."""
+        key = self.keyring.signing_key or self.keyring.keys()[0]
+        signs = "signs and verifies" if self.keyring.signing_key else "verifies only"
+        attributes = ["HttpOnly", f"SameSite={self.samesite}", f"Path={self.path}"]
+        if self.secure:
+            attributes.append("Secure")
+        if self.domain is not None:
+            attributes.append(f"Domain={self.domain}")
+        if self.partitioned:
+            attributes.append("Partitioned")
+        renewal = "off"
+        if self.renew_after is not None:
+            renewal = f"when less than {span(self.max_age * (1 - self.renew_after))} is left"
+        parts = [
+            f"cookie {self.cookie_name} ({'; '.join(attributes)})",
+            f"{key.algorithm} key that {signs}",
+            f"tokens live {span(self.max_age)}, renewed {renewal}",
+            f"cross-site protection {'on' if self.cross_site_protection else 'OFF'}",
+        ]
+        if self.trusted_origins:
+            parts.append(f"trusted origins {list(self.trusted_origins)}")
+        if self.protected_paths:
+            parts.append(f"protected paths {list(self.protected_paths)}")
+        hooks = [name for name in HOOKS if getattr(self, name) is not None]
+        if hooks:
+            parts.append(f"hooks {', '.join(hooks)}")
+        if self.revocations is not None:
+            parts.append(f"revocations in a {type(self.revocations).__name__}")
+        for flag in ("bearer", "double_submit"):
+            if getattr(self, flag):
+                parts.append(f"{flag} on")
+        if self.max_session_age is not None:
+            parts.append(f"sessions capped at {span(self.max_session_age)}")
+        return "; ".join(parts)
+
     def __repr__(self) -> str:
-        return f"Settings(cookie_name={self.cookie_name!r}, secure={self.secure!r}, ...)"
+        return f"Settings({self.describe()})"
+
+
+class RevocationStore(Protocol):
+    """What ``revocations=`` takes (``jwtcookie.redis.RedisRevocations`` is one).
+
+    Its lookups run on every request, so they must be local and quick (no network call);
+    ``revoke_session`` runs when ``logout()`` is called, and ``revoke_session_async``, when it
+    has one, instead of it under ASGI.
+    """
+
+    @property
+    def stale(self) -> bool:
+        """True while the store cannot vouch for its answers (fail closed)."""
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool: ...
+    def user_not_before(self, claims: Mapping[str, Any]) -> float | None: ...
+    def revoke_session(self, session_id: str) -> object: ...
 
 
 def keyring_of(secret: str | bytes | None, keys: Keyring | None, algorithm: str) -> Keyring:
@@ -257,6 +330,23 @@ def _path_prefixes(prefixes: Iterable[str]) -> tuple[str, ...]:
                 f"'/{path.lstrip('/')}', not {path!r}."
             )
     return paths
+
+
+def _store(store: Any) -> RevocationStore | None:
+    if store is None:
+        return None
+    missing = [
+        name
+        for name in ("is_revoked", "user_not_before", "revoke_session")
+        if not callable(getattr(store, name, None))
+    ] + ([] if hasattr(store, "stale") else ["stale"])
+    if missing:
+        raise TypeError(
+            f"jwtcookie: revocations= takes a revocation store such as "
+            f"jwtcookie.redis.RedisRevocations(...); a {type(store).__name__} has no "
+            f"{', '.join(missing)}."
+        )
+    return store  # type: ignore[no-any-return]
 
 
 def _hook(name: str, hook: Any, shape: str) -> Any:

@@ -16,7 +16,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 
@@ -190,11 +190,9 @@ class TokenCodec:
         keys = self.keys  # one keyring and its cache for the whole check (rotation swaps both)
         verified = keys.verified.get(token)
         if verified is None:
-            if len(token) > MAX_TOKEN_LENGTH:
-                return Reason.INVALID
             outcome = self._decode(token, keys.keyring)
             if not isinstance(outcome, Verified):
-                return outcome
+                return outcome.reason
             verified = outcome
             if len(token) <= MAX_CACHED_TOKEN_LENGTH:
                 _bounded_put(keys.verified, token, verified, self.cache_size)
@@ -205,6 +203,46 @@ class TokenCodec:
             return Reason.INVALID
         return verified
 
+    def diagnose(self, token: str) -> Verified | Refused:
+        """What :meth:`verify` says, with the precise cause of a refusal (for logs and the CLI).
+
+        Slower than ``verify`` (no cache); the cause never quotes the token or its signature.
+        """
+        outcome = self._decode(token, self.keys.keyring)
+        if not isinstance(outcome, Verified):
+            return outcome
+        now = self.clock()
+        claims = outcome.claims
+        if now >= outcome.expires_at:
+            if outcome.expires_at < float(claims["exp"]):
+                started = _ago(now - float(claims["auth_time"]))
+                return Refused(
+                    Reason.EXPIRED,
+                    f"the session began {started} ago, past max_session_age "
+                    f"({span(self.max_session_age or 0)}): log in again",
+                )
+            return Refused(Reason.EXPIRED, f"expired {_ago(now - outcome.expires_at)} ago")
+        if now < outcome.not_before:
+            ahead = span(outcome.not_before + self.leeway - now)
+            return Refused(
+                Reason.INVALID,
+                f"not valid yet: its iat/nbf is {ahead} ahead of this clock, more than "
+                f"leeway ({self.leeway:g} s); are the two servers' clocks in step?",
+            )
+        return outcome
+
+    def fetchable_kid(self, token: str) -> str | None:
+        """The ``kid`` a refused token names, when the keyring can fetch keys (a JWKS URL)
+        and does not hold that one yet: after fetching, the token is worth a second look."""
+        keyring = self.keys.keyring
+        if not hasattr(keyring, "refresh_for") or TOKEN_SHAPE.fullmatch(token) is None:
+            return None
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except HOSTILE_INPUT:
+            return None
+        return kid if isinstance(kid, str) and keyring.find(kid) is None else None
+
     def should_renew(self, verified: Verified) -> bool:
         # A verify-only keyring (public keys) cannot sign: the issuing service renews.
         return self.clock() > verified.renew_at and self.keys.keyring.signing_key is not None
@@ -213,67 +251,111 @@ class TokenCodec:
         """Use ``keyring`` from now on; what was verified or renewed under the old one is gone."""
         self.keys = KeyedCaches(keyring)
 
-    def _decode(self, token: str, keyring: Keyring) -> Verified | Reason:
+    def _decode(self, token: str, keyring: Keyring) -> Verified | Refused:
+        if len(token) > MAX_TOKEN_LENGTH:
+            return _invalid(f"it is {len(token)} characters, over {MAX_TOKEN_LENGTH}")
         if TOKEN_SHAPE.fullmatch(token) is None:
-            return Reason.INVALID
+            return _invalid("it is not a compact JWT (three unpadded base64url segments)")
+        key = None
         try:
             key = _key_for(token, keyring)
             if key is None:
-                return Reason.INVALID
+                return _invalid("its header names no key (kid) this keyring holds")
             claims = read_claims(self._jws, token, key.verify_with, key.algorithm)
-        except HOSTILE_INPUT:  # what a malformed or forged token can make PyJWT and json raise
-            return Reason.INVALID
-        if not self._claims_acceptable(claims):
-            return Reason.INVALID
+        except jwt.InvalidSignatureError:
+            return _invalid("bad signature: signed with another key, or altered")
+        except jwt.InvalidAlgorithmError:
+            pinned = key.algorithm if key is not None else "own"
+            return _invalid(f"signed with another algorithm than the key's {pinned}")
+        except HOSTILE_INPUT as error:  # what a malformed or forged token makes PyJWT/json raise
+            return _invalid(f"malformed ({type(error).__name__})")
+        problem = self._claims_problem(claims)
+        if problem is not None:
+            return _invalid(problem)
         return self._limits(claims)
 
-    def _claims_acceptable(self, claims: Any) -> bool:
+    def _claims_problem(self, claims: Any) -> str | None:
         """PyJWT's claim rules, less the time claims (``_limits`` reads those)."""
-        if not isinstance(claims, dict) or "exp" not in claims or "iat" not in claims:
-            return False
+        if not isinstance(claims, dict):
+            return "its payload is not a JSON object"
+        for name in ("exp", "iat"):
+            if name not in claims:
+                return f"it has no {name} claim, which every token here needs"
         if self.issuer is not None and claims.get("iss") != self.issuer:
-            return False  # exact match: "https://a.example" is not "https://a.example.evil"
+            # Exact match: "https://a.example" is not "https://a.example.evil".
+            return f"its iss is not the configured issuer {self.issuer!r}"
         for name in ("sub", "jti"):
             if name in claims and not isinstance(claims[name], str):
-                return False
+                return f"its {name} is not a string"
         audience = claims.get("aud")
         if self.audience is None:
-            return not audience  # a token meant for some audience is not meant for us
+            if audience:  # a token meant for some audience is not meant for us
+                return "it names an audience (aud), and no audience= is configured here"
+            return None
         if isinstance(audience, str):
             audience = [audience]
-        return (
+        if not (
             isinstance(audience, list)
             and all(isinstance(item, str) for item in audience)
             and self.audience in audience
-        )
-
-    def _limits(self, claims: dict[str, Any]) -> Verified | Reason:
-        issued, expires = claims["iat"], claims["exp"]  # PyJWT made sure both are present
-        not_before, auth_time = claims.get("nbf"), claims.get("auth_time")
-        if not (
-            _is_timestamp(issued)
-            and _is_timestamp(expires)
-            and (not_before is None or _is_timestamp(not_before))
-            and (auth_time is None or _is_timestamp(auth_time))
         ):
-            return Reason.INVALID
+            return f"its aud does not name the configured audience {self.audience!r}"
+        return None
+
+    def _limits(self, claims: dict[str, Any]) -> Verified | Refused:
+        issued, expires = claims["iat"], claims["exp"]
+        not_before, auth_time = claims.get("nbf"), claims.get("auth_time")
+        for name, value in (("iat", issued), ("exp", expires)):
+            if not _is_timestamp(value):
+                return _invalid(f"its {name} is not a number of seconds")
+        for name, value in (("nbf", not_before), ("auth_time", auth_time)):
+            if value is not None and not _is_timestamp(value):
+                return _invalid(f"its {name} is not a number of seconds")
         issued, expires = float(issued), float(expires)
         lifetime = expires - issued
-        if lifetime <= 0 or lifetime > self.max_age + self.leeway:
-            return Reason.INVALID  # we never issue such a token; a longer one is someone else's
+        if lifetime <= 0:
+            return _invalid("its exp is not after its iat")
+        if lifetime > self.max_age + self.leeway:
+            # We never issue such a token: a longer-lived one is someone else's.
+            return _invalid(
+                f"it lives {span(lifetime)} (exp - iat), longer than max_age "
+                f"({span(self.max_age)}): it was not issued with these settings"
+            )
         expires_at = expires  # never extended: leeway is for an issuer's clock, not a grace
         not_before = max(issued, float(not_before or issued)) - self.leeway
         if self.max_session_age is not None:
             if auth_time is None:
-                return Reason.INVALID  # the cap needs to know when the session began
-            cap = float(auth_time) + self.max_session_age
-            expires_at = min(expires_at, cap)
+                return _invalid("it has no auth_time, which max_session_age needs")
+            expires_at = min(expires_at, float(auth_time) + self.max_session_age)
         renew_at = math.inf
         if self.renew_after is not None:
             # Renew once less than (1 - renew_after) of max_age is left (3.5 of 7 days), as
             # the contract says; a shorter-lived token from elsewhere is renewed at once.
             renew_at = expires - self.max_age * (1 - self.renew_after)
         return Verified(MappingProxyType(claims), expires_at, not_before, renew_at)
+
+
+class Refused(NamedTuple):
+    """Why a token is refused: the request's reason, and a sentence for the logs."""
+
+    reason: Reason
+    detail: str  # never quotes the token, its signature or its claims' values
+
+
+def _invalid(detail: str) -> Refused:
+    return Refused(Reason.INVALID, detail)
+
+
+def span(seconds: float) -> str:
+    """A duration a person reads at a glance: ``3 days``, ``5 hours``, ``40 s``."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{round(seconds / size, 1):g} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _ago(seconds: float) -> str:
+    return span(max(seconds, 0))
 
 
 def _key_for(token: str, keyring: Keyring) -> Key | None:

@@ -27,6 +27,9 @@ class Reason(str, Enum):
     INVALID = "invalid"  # tampered, malformed, wrong algorithm or key, wrong iss/aud
     REVOKED = "revoked"  # is_revoked() said so, or issued before the user's not-before time
     REJECTED = "rejected"  # load_user() returned None
+    # Could not be checked now (the revocation store is stale, or the issuer's new key is not
+    # fetched yet): anonymous for this request, and the cookie is kept.
+    UNAVAILABLE = "unavailable"
 
     def __str__(self) -> str:
         return self.value

@@ -37,6 +37,9 @@ class WSGIMiddleware(JWTCookieMiddleware, interface="wsgi"):
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             outgoing = auth.seal()
+            revoking = policy.revoking(outgoing)
+            if revoking is not None:  # a logout with a revocation store: revoke it first
+                revoking.hook(revoking.argument)
             if outgoing is not None:
                 headers = policy.respond(outgoing, headers)
             return start_response(status, headers, exc_info)

@@ -1,15 +1,16 @@
-"""Shared fixtures: a secret, a movable clock, and the core apps driven in both modes."""
+"""The fixtures every test file shares: the flavour a test runs in, and a movable clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.core_apps import SECRET, Clock
+from tests.harness import MODES, Clock
 
 
-@pytest.fixture
-def secret() -> str:
-    return SECRET
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Each test that takes `mode` runs once through WSGI and once through ASGI."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture

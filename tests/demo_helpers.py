@@ -1,76 +1,52 @@
-"""Helpers for the demo tests: one client interface over both demos, tokens, real servers.
+"""Helpers for the demo tests: either demo behind one client, and how to start one for real.
 
-The demo tests talk to `demos/flask_demo` through Flask's test client and to
+The contract tests talk to `demos/flask_demo` through Flask's test client and to
 `demos/starlette_demo` through Starlette's TestClient, both wrapped in `DemoClient` so one
-scenario runs against each. Neither client keeps cookies: a test passes the token it means
-to send, so what is sent is always visible in the test.
+test runs against each. Neither client keeps cookies: a test passes the token it means to
+send, so what is sent is always visible in the test. The demos take `harness.SECRET`.
 """
 
 from __future__ import annotations
 
 import importlib
 import json as jsonlib
-import os
-import subprocess
+import secrets
 import sys
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-import jwt
 import pytest
 from starlette.testclient import TestClient  # on httpx2 (the test extra), so no warning
 
-from tests.running_server import free_port
+from tests.harness import SECRET, Reply, parse_set_cookie
+from tests.scenarios import LOGIN_ATTRIBUTES
+from tests.servers import Command, server_env
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ("flask_demo", "starlette_demo")
-SECRET = "demo-tests-" + "0123456789abcdef" * 4  # 75 bytes: long enough even for HS512
-WEEK = 7 * 24 * 3600
-DAY = 24 * 3600
-# Every wait in these tests stops here at the latest.
-SERVER_START_SECONDS = 30.0
+PASSWORD = "correct horse"  # 13 bytes: within the 8-72 the contract allows
 
 
-@dataclass
-class Reply:
-    """A response from either test client, reduced to what the contract talks about."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        values = [value for key, value in self.headers if key.lower() == name.lower()]
-        return values[0] if values else None
-
+class DemoReply(Reply):
+    @property
     def json(self) -> Any:
-        assert (self.header("content-type") or "").startswith("application/json"), self
+        """The body as JSON; asserts the response says it is JSON."""
+        assert self.header("content-type")[0].startswith("application/json"), self
         return jsonlib.loads(self.body)
 
-    def set_cookies(self) -> list[str]:
-        return [value for key, value in self.headers if key.lower() == "set-cookie"]
 
-    def access_token_cookies(self) -> list[str]:
-        return [value for value in self.set_cookies() if value.startswith("access_token=")]
-
-    def access_token(self) -> str:
-        """The token this response stores; fails unless it sets exactly one."""
-        cookies = self.access_token_cookies()
-        assert len(cookies) == 1, cookies
-        token = cookies[0].split(";")[0].removeprefix("access_token=")
-        assert token, cookies[0]
-        return token
+def stored_token(reply: Reply) -> str:
+    """The token of the one Set-Cookie that stores access_token, its attributes checked."""
+    (cookie,) = reply.set_cookies("access_token")
+    _, token, attributes = parse_set_cookie(cookie)
+    assert token, cookie
+    assert attributes == LOGIN_ATTRIBUTES, cookie
+    return token
 
 
-def cookie_attributes(set_cookie: str) -> set[str]:
-    """`...; Max-Age=604800; HttpOnly; SameSite=Lax` as {"max-age=604800", "httponly",
-    "samesite=lax"}: attribute names and these values are case-insensitive."""
-    return {part.strip().lower() for part in set_cookie.split(";")[1:]}
+def unique_username() -> str:
+    """3-20 ASCII letters or digits, different on every call and every run."""
+    return "u" + secrets.token_hex(6)
 
 
 class DemoClient:
@@ -98,7 +74,7 @@ class DemoClient:
         content_type: str | None = None,
         token: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Reply:
+    ) -> DemoReply:
         sent = dict(headers or {})
         if json is not None:
             body = jsonlib.dumps(json).encode()
@@ -110,22 +86,23 @@ class DemoClient:
         if self.name == "flask_demo":
             response = self._flask.open(path, method=method, data=body or b"", headers=sent)
             with response:  # closes file-backed bodies (the static page)
-                return Reply(response.status_code, response.headers.to_wsgi_list(), response.data)
+                headers_sent = response.headers.to_wsgi_list()
+                return DemoReply(response.status_code, headers_sent, response.data)
         reply = self._starlette.request(method, path, content=body, headers=sent)
         self._starlette.cookies.clear()  # keep each request independent of the last
-        return Reply(reply.status_code, reply.headers.multi_items(), reply.content)
+        return DemoReply(reply.status_code, reply.headers.multi_items(), reply.content)
 
-    def post(self, path: str, **options: Any) -> Reply:
+    def post(self, path: str, **options: Any) -> DemoReply:
         return self.request("POST", path, **options)
 
-    def get(self, path: str, **options: Any) -> Reply:
+    def get(self, path: str, **options: Any) -> DemoReply:
         return self.request("GET", path, **options)
 
-    def register(self, username: str, password: str, **options: Any) -> Reply:
+    def register(self, username: str, password: str, **options: Any) -> DemoReply:
         credentials = {"username": username, "password": password}
         return self.post("/api/auth/register", json=credentials, **options)
 
-    def login(self, username: str, password: str, **options: Any) -> Reply:
+    def login(self, username: str, password: str, **options: Any) -> DemoReply:
         credentials = {"username": username, "password": password}
         return self.post("/api/auth/login", json=credentials, **options)
 
@@ -153,100 +130,19 @@ def make_demo(
     return DemoClient(name, app, db_path)
 
 
-def make_token(
-    claims: Mapping[str, Any],
-    *,
-    issued_at: float | None = None,
-    lifetime: int = WEEK,
-    secret: str | bytes = SECRET,
-    algorithm: str = "HS256",
-) -> str:
-    """A token made with PyJWT alone, as Node's jsonwebtoken makes one (`expiresIn: '7d'`)."""
-    iat = int(time.time() if issued_at is None else issued_at)
-    payload = {**claims, "iat": iat, "exp": iat + lifetime}
-    key = secret.encode() if isinstance(secret, str) else secret
-    return jwt.encode(payload, key, algorithm=algorithm)
-
-
-def decode_token(token: str, *, secret: str = SECRET) -> dict[str, Any]:
-    """The claims of a token, verified HS256 with the UTF-8 bytes of `secret`."""
-    claims: dict[str, Any] = jwt.decode(token, secret.encode(), algorithms=["HS256"])
-    return claims
-
-
 # ----------------------------------------------------------------------------- real servers
 
 
-@dataclass
-class Server:
-    name: str
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+def demo_command(demo: str) -> Command:
+    """`python -m demos.<demo>`: the demo's own entry point, which reads HOST and PORT."""
+    return lambda port: [sys.executable, "-m", f"demos.{demo}"]
 
 
-def demo_env(**overrides: str | None) -> dict[str, str]:
-    """The environment for a demo process: ours, plus overrides (None removes a variable).
-    HOST, PORT and TRUSTED_PROXY are never inherited: a test sets them when it means to."""
-    inherited = os.environ.items()
-    env = {key: value for key, value in inherited if key not in {"HOST", "PORT", "TRUSTED_PROXY"}}
-    env["PYTHONUNBUFFERED"] = "1"
-    for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """End a process we started: politely, then for sure; never waits unbounded."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def wait_until_serving(server: Server) -> None:
-    """Poll until the server answers any HTTP response; fail with its log otherwise."""
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(f"{server.name} exited early:\n{server.log()}")
-        try:
-            httpx.get(server.base_url + "/api/auth/check", timeout=1.0)
-        except httpx.TransportError:
-            time.sleep(0.1)
-        else:
-            return
-    raise AssertionError(
-        f"{server.name} did not answer in {SERVER_START_SECONDS} s:\n{server.log()}"
-    )
-
-
-@contextmanager
-def running_demo(name: str, log_dir: Path, **env: str | None) -> Iterator[Server]:
-    """`python -m demos.<name>` on a free 127.0.0.1 port; always stopped on exit."""
-    port = free_port()
-    log_path = log_dir / f"{name}-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"demos.{name}"],
-            cwd=REPO_ROOT,
-            env=demo_env(HOST="127.0.0.1", PORT=str(port), **env),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(name, f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        wait_until_serving(server)
-        yield server
-    finally:
-        stop(process)
+def demo_env(db_path: Path, **overrides: str | None) -> dict[str, str]:
+    """A demo process's environment: `harness.SECRET`, its database, plain-http cookies."""
+    settings: dict[str, str | None] = {
+        "JWT_SECRET": SECRET,
+        "DEMO_DB": str(db_path),
+        "COOKIE_SECURE": "0",
+    }
+    return server_env(**{**settings, **overrides})

@@ -1,4 +1,8 @@
-"""The core test apps wrapped for real servers (secret from JWT_SECRET, plain-http cookies)."""
+"""The apps the real-server tests serve (import strings for uvicorn, hypercorn, waitress...).
+
+`asgi` and `wsgi`: the bare apps of tests/harness.py, wrapped as tests/scenarios.py says.
+`routed`: a real router behind `protected_paths`, for the servers' --root-path tests.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from jwtcookie import JWTCookieMiddleware, secret_from_env
-from tests.core_apps import asgi_app, wsgi_app
+from jwtcookie import JWTCookieMiddleware
+from tests.harness import SECRET, bare_app
+from tests.scenarios import OPTIONS
 
-asgi = JWTCookieMiddleware(asgi_app, secret=secret_from_env(), secure=False)
-wsgi = JWTCookieMiddleware(wsgi_app, secret=secret_from_env(), secure=False)
+asgi = JWTCookieMiddleware(bare_app("asgi"), **OPTIONS)
+wsgi = JWTCookieMiddleware(bare_app("wsgi"), **OPTIONS)
 
 
-async def _private(request: Request) -> JSONResponse:
+async def private(request: Request) -> JSONResponse:
     return JSONResponse({"handler": "private", "user": request.user.identity})
 
 
-async def _public(request: Request) -> JSONResponse:
+async def public(request: Request) -> JSONResponse:
     return JSONResponse({"handler": "public", "user": request.user.identity})
 
 
-# A real router behind `protected_paths`: the servers' --root-path tests run this one.
+def routed_starlette() -> Starlette:
+    return Starlette(routes=[Route("/api/private", private), Route("/public", public)])
+
+
 routed = JWTCookieMiddleware(
-    Starlette(routes=[Route("/api/private", _private), Route("/public", _public)]),
-    secret=secret_from_env(),
-    secure=False,
-    protected_paths=["/api"],
+    routed_starlette(), secret=SECRET, secure=False, protected_paths=["/api"]
 )

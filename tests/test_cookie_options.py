@@ -9,18 +9,7 @@ from typing import Any
 import pytest
 
 from jwtcookie import JWTCookieMiddleware
-from tests.security_apps import MALLORY, MODES, SECRET, Site, make_apps, token
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
-
-
-def attributes(set_cookie: str) -> dict[str, str]:
-    """The attributes of one Set-Cookie value, names lower-cased (flags map to '')."""
-    parts = [part.strip() for part in set_cookie.split(";")[1:]]
-    return {name.lower(): value for name, _, value in (p.partition("=") for p in parts)}
+from tests.harness import MALLORY, SECRET, Site, bare_app, make_token, parse_set_cookie
 
 
 def all_cookie_writes(site: Site, name: str) -> list[str]:
@@ -33,7 +22,7 @@ def all_cookie_writes(site: Site, name: str) -> list[str]:
 
 
 def construct(**options: Any) -> Any:
-    return JWTCookieMiddleware(make_apps()[0], secret=SECRET, **options)
+    return JWTCookieMiddleware(bare_app("wsgi"), secret=SECRET, **options)
 
 
 def test_host_prefix_mode(mode: str) -> None:
@@ -42,7 +31,7 @@ def test_host_prefix_mode(mode: str) -> None:
     reply = site.request(cookie=f"__Host-access_token={value}")
     assert reply.authenticated_as == "1"
     for written in all_cookie_writes(site, "__Host-access_token"):
-        found = attributes(written)
+        found = parse_set_cookie(written)[2]
         assert "secure" in found
         assert found["path"] == "/"
         assert "domain" not in found
@@ -74,7 +63,7 @@ def test_partitioned_flag_on_every_cookie_write(mode: str) -> None:
     site = Site(mode, partitioned=True, secure=True, samesite="None")
     for written in all_cookie_writes(site, site.cookie_name):
         assert written.count("Partitioned") == 1, written
-        assert "secure" in attributes(written)
+        assert "secure" in parse_set_cookie(written)[2]
 
 
 def test_partitioned_needs_secure() -> None:
@@ -93,8 +82,8 @@ def test_samesite_none_requires_secure() -> None:
 def test_samesite_none_with_secure_is_written(mode: str) -> None:
     site = Site(mode, samesite="None", secure=True)
     for written in all_cookie_writes(site, site.cookie_name):
-        assert attributes(written)["samesite"] == "None"
-        assert "secure" in attributes(written)
+        assert parse_set_cookie(written)[2]["samesite"] == "None"
+        assert "secure" in parse_set_cookie(written)[2]
 
 
 @pytest.mark.parametrize("samesite", ["", "lax ", "Relaxed"])
@@ -107,7 +96,7 @@ def test_domain_and_path_match_on_set_and_delete(mode: str) -> None:
     """A delete with another Domain or Path would leave the browser's cookie in place."""
     site = Site(mode, domain="example.com", path="/app", samesite="Strict", secure=True)
     writes = all_cookie_writes(site, site.cookie_name)
-    login, logout, bad = (attributes(written) for written in writes)
+    login, logout, bad = (parse_set_cookie(written)[2] for written in writes)
     for found in (login, logout, bad):
         assert found["domain"] == "example.com"
         assert found["path"] == "/app"
@@ -133,8 +122,8 @@ def test_path_must_be_absolute() -> None:
 
 def test_custom_cookie_name_reads_only_that_cookie(mode: str) -> None:
     site = Site(mode, cookie_name="session")
-    assert site.request(cookie=f"session={token()}").authenticated_as == "1"
-    assert site.request(cookie=f"access_token={token()}").seen["auth"] is False
+    assert site.request(cookie=f"session={make_token()}").authenticated_as == "1"
+    assert site.request(cookie=f"access_token={make_token()}").seen["auth"] is False
 
 
 # -- the default name: __Host- whenever it can be ------------------------------------------------
@@ -167,7 +156,7 @@ def test_a_tossed_cookie_cannot_log_in_a_victim_who_has_none(mode: str) -> None:
     host-only cookie.
     """
     site = Site(mode, secure=True)
-    planted = token(MALLORY, issued=time.time() - 4 * 24 * 3600)
+    planted = make_token(MALLORY, issued=time.time() - 4 * 24 * 3600)
     reply = site.request(cookie=f"access_token={planted}")
     assert reply.seen["auth"] is False
     assert reply.set_cookies(site.cookie_name) == []
@@ -176,7 +165,7 @@ def test_a_tossed_cookie_cannot_log_in_a_victim_who_has_none(mode: str) -> None:
 def test_without_the_host_prefix_a_tossed_cookie_logs_in_a_victim_who_has_none(mode: str) -> None:
     """What SECURITY.md warns of for `cookie_name="access_token"` (the demos' choice)."""
     site = Site(mode, secure=True, cookie_name="access_token")
-    assert site.request(cookie=f"access_token={token(MALLORY)}").authenticated_as == "666"
+    assert site.request(cookie=f"access_token={make_token(MALLORY)}").authenticated_as == "666"
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,12 @@
-"""Websocket handshakes, async on_error hooks and non-canonical token spellings."""
+"""Websocket handshakes and async on_error hooks."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-import pytest
-
 from jwtcookie import JWTCookieMiddleware
-from tests.core_apps import COOKIE, SECRET, make_token, request, seen, wrap
+from tests.harness import SECRET, Site, make_token
 
 
 def handshake(middleware: Any, headers: dict[str, str], path: str = "/ws") -> list[Any]:
@@ -38,8 +36,8 @@ async def accepting_app(scope: Any, receive: Any, send: Any) -> None:
 
 
 def test_cross_site_websocket_handshake_is_closed_before_the_app_runs() -> None:
-    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET)
-    cookie = f"{COOKIE}={make_token()}"
+    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET, secure=False)
+    cookie = f"access_token={make_token()}"
     refused = handshake(
         middleware, {"Host": "testserver", "Origin": "http://evil.example", "Cookie": cookie}
     )
@@ -47,8 +45,8 @@ def test_cross_site_websocket_handshake_is_closed_before_the_app_runs() -> None:
 
 
 def test_same_origin_websocket_handshake_reaches_the_app_with_the_user() -> None:
-    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET)
-    cookie = f"{COOKIE}={make_token()}"
+    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET, secure=False)
+    cookie = f"access_token={make_token()}"
     sent = handshake(
         middleware, {"Host": "testserver", "Origin": "http://testserver", "Cookie": cookie}
     )
@@ -56,11 +54,13 @@ def test_same_origin_websocket_handshake_reaches_the_app_with_the_user() -> None
 
 
 def test_anonymous_websocket_to_a_protected_path_is_closed_with_1008() -> None:
-    middleware = JWTCookieMiddleware(accepting_app, secret=SECRET, protected_paths=["/ws"])
+    middleware = JWTCookieMiddleware(
+        accepting_app, secret=SECRET, secure=False, protected_paths=["/ws"]
+    )
     assert handshake(middleware, {"Host": "testserver"}) == [
         {"type": "websocket.close", "code": 1008}
     ]
-    cookie = f"{COOKIE}={make_token()}"
+    cookie = f"access_token={make_token()}"
     assert (
         handshake(middleware, {"Host": "testserver", "Cookie": cookie})[0]["type"]
         == "websocket.accept"
@@ -74,25 +74,5 @@ def test_async_on_error_hook_is_awaited_on_asgi() -> None:
         await asyncio.sleep(0)
         heard.append(str(reason))
 
-    app = wrap("asgi", on_error=on_error)
-    request("asgi", app, cookie=f"{COOKIE}=junk")
+    Site("asgi", on_error=on_error).request(cookie="access_token=junk")
     assert heard == ["invalid"]
-
-
-def _padded(token: str) -> list[str]:
-    head, body, signature = token.split(".")
-    padding = "=" * (-len(signature) % 4) or "=="
-    return [
-        f"{head}.{body}.{signature}{padding}",
-        f"{head}.{body}.{signature}===",
-        f"{head}=.{body}.{signature}",
-    ]
-
-
-@pytest.mark.parametrize("mode", ["wsgi", "asgi"])
-def test_padded_spellings_of_a_valid_token_are_refused(mode: str) -> None:
-    token = make_token()
-    app = wrap(mode)
-    assert seen(request(mode, app, cookie=f"{COOKIE}={token}"))["authenticated"] is True
-    for spelling in _padded(token):
-        assert seen(request(mode, app, cookie=f'{COOKIE}="{spelling}"'))["reason"] == "invalid"

@@ -15,7 +15,10 @@ from starlette.applications import Starlette
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.asgi import ASGIMiddleware
 from jwtcookie.wsgi import WSGIMiddleware
-from tests.core_apps import COOKIE, DAY, SECRET, asgi_app, make_token, request, seen, wrap, wsgi_app
+from tests.harness import DAY, SECRET, Site, bare_app, make_token
+
+wsgi_app = bare_app("wsgi")
+asgi_app = bare_app("asgi")
 
 
 async def async_function(scope: Any, receive: Any, send: Any) -> None:
@@ -109,20 +112,20 @@ def test_a_class_is_refused_with_a_clear_message() -> None:
 def test_override_serves_a_decorated_coroutine_function_as_asgi() -> None:
     hidden = hides_its_coroutine(async_function)
     assert type(JWTCookieMiddleware(hidden, secret=SECRET)) is WSGIMiddleware
-    middleware = JWTCookieMiddleware(hidden, secret=SECRET, interface="asgi")
-    assert type(middleware) is ASGIMiddleware
-    assert seen(request("asgi", middleware, cookie=f"{COOKIE}={make_token()}"))["identity"] == "42"
+    site = Site("asgi", app=hidden, interface="asgi")
+    assert type(site.middleware) is ASGIMiddleware
+    assert site.request(cookie=f"access_token={make_token()}").authenticated_as == "1"
 
 
 def test_override_serves_a_sync_call_returning_a_coroutine_as_asgi() -> None:
-    middleware = JWTCookieMiddleware(SyncCallReturningCoroutine(), secret=SECRET, interface="asgi")
-    assert seen(request("asgi", middleware))["reason"] == "missing"
+    site = Site("asgi", app=SyncCallReturningCoroutine(), interface="asgi")
+    assert site.request().seen["reason"] == "missing"
 
 
 def test_wsgi_flavour_names_the_override_when_the_app_returns_an_awaitable() -> None:
-    middleware = JWTCookieMiddleware(SyncCallReturningCoroutine(), secret=SECRET)
+    site = Site("wsgi", app=SyncCallReturningCoroutine())
     with pytest.raises(TypeError, match="interface='asgi'"):
-        request("wsgi", middleware)
+        site.request()
 
 
 def test_unknown_interface_is_refused() -> None:
@@ -157,10 +160,10 @@ def test_websocket_scope_gets_the_user_and_no_cookie() -> None:
     scope = {
         "type": "websocket",
         "path": "/ws",
-        "headers": [(b"cookie", f"{COOKIE}={make_token()}".encode())],
+        "headers": [(b"cookie", f"access_token={make_token()}".encode())],
     }
-    asyncio.run(JWTCookieMiddleware(app, secret=SECRET)(scope, None, send))  # type: ignore[arg-type]
-    assert captured["user"].identity == "42"
+    asyncio.run(JWTCookieMiddleware(app, secret=SECRET, secure=False)(scope, None, send))  # type: ignore[arg-type]
+    assert captured["user"].identity == "1"
     assert "authenticated" in captured["auth"].scopes
     assert sent == [{"type": "websocket.close", "code": 1000}]
 
@@ -202,8 +205,8 @@ async def one_shot_headers_app(scope: dict[str, Any], receive: Any, send: Any) -
 def test_asgi_one_shot_response_headers_are_all_kept_beside_ours(cookie: str) -> None:
     """Before the fix, the renewal check read the iterable up and the app's headers were lost."""
     values = {"old": make_token(issued=time.time() - 4 * DAY), "forged": "x", "fresh": make_token()}
-    sent = f"{COOKIE}={values[cookie]}" if cookie in values else None
-    reply = request("asgi", wrap("asgi", one_shot_headers_app), cookie=sent)
+    sent = f"access_token={values[cookie]}" if cookie in values else None
+    reply = Site("asgi", app=one_shot_headers_app).request(cookie=sent)
     names = [name for name, _ in reply.headers]
     assert names[:3] == ["content-type", "content-security-policy", "x-frame-options"]
-    assert len(reply.our_cookies()) == (1 if cookie in ("old", "forged") else 0)
+    assert len(reply.set_cookies("access_token")) == (1 if cookie in ("old", "forged") else 0)

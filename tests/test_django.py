@@ -15,16 +15,12 @@ from typing import Any
 
 import django
 import httpx
-import jwt
 import pytest
 from django.conf import settings
 from werkzeug.test import Client
 
 from jwtcookie import JWTCookieMiddleware
-
-SECRET = "django-tests-" + "s" * 40
-USER = {"_id": "3", "username": "guido"}
-DAY = 24 * 3600
+from tests.harness import ALICE, DAY, SECRET, claims_of, make_token, parse_set_cookie
 
 if not settings.configured:
     settings.configure(
@@ -38,12 +34,12 @@ if not settings.configured:
     )
     django.setup()
 
-from django.core.asgi import get_asgi_application  # noqa: E402 - needs the settings above
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpRequest, HttpResponse, JsonResponse  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
 
-from jwtcookie.contrib.django import current_user, get_auth, login_required  # noqa: E402
+from jwtcookie.contrib.django import current_user, get_auth, login_required
 
 
 def me(request: HttpRequest) -> JsonResponse:
@@ -73,7 +69,7 @@ def where(request: HttpRequest) -> JsonResponse:
 
 
 def login(request: HttpRequest) -> JsonResponse:
-    get_auth(request).login(USER)
+    get_auth(request).login(ALICE)
     return JsonResponse({"ok": True})
 
 
@@ -140,11 +136,6 @@ def send(request: pytest.FixtureRequest) -> Send:
     return wsgi_sender() if request.param == "wsgi" else asgi_sender()
 
 
-def token(age: float = 0) -> str:
-    issued = int(time.time() - age)
-    return jwt.encode({**USER, "iat": issued, "exp": issued + 7 * DAY}, SECRET, algorithm="HS256")
-
-
 def test_django_handlers_are_detected_as_what_they_are() -> None:
     wsgi = JWTCookieMiddleware(get_wsgi_application(), secret=SECRET)
     asgi = JWTCookieMiddleware(get_asgi_application(), secret=SECRET)
@@ -157,13 +148,13 @@ def test_current_user_is_anonymous_without_a_cookie(send: Send) -> None:
 
 
 def test_current_user_carries_the_token_claims(send: Send) -> None:
-    assert send("GET", "/me", token()).json() == {"authenticated": True, "name": "guido"}
+    assert send("GET", "/me", make_token()).json() == {"authenticated": True, "name": "alice"}
 
 
 def test_wsgi_puts_the_user_in_meta_and_asgi_in_the_scope(
     send: Send, request: pytest.FixtureRequest
 ) -> None:
-    found = send("GET", "/where", token()).json()
+    found = send("GET", "/where", make_token()).json()
     mode = request.node.callspec.params["send"]
     assert found == {"meta": mode == "wsgi", "scope": mode == "asgi"}
 
@@ -177,28 +168,27 @@ def test_login_required_answers_401_json_when_anonymous(send: Send, url: str) ->
 
 @pytest.mark.parametrize("url", ["/private", "/async-private"])
 def test_login_required_lets_a_logged_in_user_through(send: Send, url: str) -> None:
-    assert send("GET", url, token()).json() == {"id": "3"}
+    assert send("GET", url, make_token()).json() == {"id": "1"}
 
 
 def test_login_from_a_view_sets_the_cookie(send: Send) -> None:
     (set_cookie,) = send("POST", "/login").set_cookies
-    value = set_cookie.split(";")[0].removeprefix("access_token=")
-    assert jwt.decode(value, SECRET, algorithms=["HS256"])["username"] == "guido"
+    assert claims_of(parse_set_cookie(set_cookie)[1])["username"] == "alice"
 
 
 def test_logout_from_a_view_deletes_the_cookie_and_is_not_renewed(send: Send) -> None:
-    reply = send("POST", "/logout", token(age=5 * DAY))
+    reply = send("POST", "/logout", make_token(issued=time.time() - 5 * DAY))
     assert reply.status == 204
     (set_cookie,) = reply.set_cookies
     assert set_cookie.startswith("access_token=;")
 
 
 def test_an_old_token_is_renewed_on_a_django_response(send: Send) -> None:
-    (set_cookie,) = send("GET", "/me", token(age=4 * DAY)).set_cookies
+    (set_cookie,) = send("GET", "/me", make_token(issued=time.time() - 4 * DAY)).set_cookies
     assert set_cookie.startswith("access_token=ey")
 
 
 def test_a_tampered_token_is_anonymous_and_its_cookie_deleted(send: Send) -> None:
-    reply = send("GET", "/me", token()[:-4] + "AAAA")
+    reply = send("GET", "/me", make_token()[:-4] + "AAAA")
     assert reply.json() == {"authenticated": False, "name": ""}
     assert reply.set_cookies[0].startswith("access_token=;")

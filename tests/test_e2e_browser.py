@@ -8,36 +8,27 @@ same site as the demos (Chromium sends SameSite=Lax cookies to it) but another o
 which the contract refuses (`Sec-Fetch-Site: same-site`).
 
 Skipped, with the reason, when the playwright package or /usr/bin/chromium is missing
-(`.ci/run` installs both); the server tests in test_e2e_servers.py run regardless.
+(`.ci/run` installs both); the server tests in test_demo_servers.py run regardless.
 """
 
 from __future__ import annotations
 
+import html
 import os
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.e2e_helpers import (
-    ARTIFACTS,
-    COOKIE,
-    COOKIE_ATTRIBUTES,
-    DAY,
-    PASSWORD,
-    WEEK,
-    OtherOrigin,
-    Server,
-    decode_token,
-    demo_command,
-    demo_env,
-    make_token,
-    parse_set_cookie,
-    running_server,
-    unique_username,
-)
+from tests.demo_helpers import DEMOS, PASSWORD, demo_command, demo_env, unique_username
+from tests.harness import DAY, WEEK, claims_of, make_token, parse_set_cookie
+from tests.scenarios import LOGIN_ATTRIBUTES
+from tests.servers import ARTIFACTS, LOOPBACK, STOP_SECONDS, Server, running_server
 
 if os.environ.get("JWTCOOKIE_REQUIRE_BROWSER") == "1":
     import playwright.sync_api as sync_api  # CI installed it: missing is a failure there
@@ -62,7 +53,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 15_000  # every Playwright wait and expectation ends here at the latest
-DEMOS = ["flask_demo", "starlette_demo"]
+COOKIE = "access_token"
 expect = sync_api.expect
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -132,6 +123,53 @@ def page(context: BrowserContext) -> Page:
 # ----------------------------------------------------------------------------- helpers
 
 
+class OtherOrigin:
+    """A tiny site on its own 127.0.0.1 port whose page POSTs a form to `?target=`.
+
+    Same host, other port: the same *site* as the demo (Chromium sends the SameSite=Lax
+    cookie) but another *origin* (`Sec-Fetch-Site: same-site`), which the contract refuses.
+    """
+
+    PAGE = (
+        "<!doctype html><title>elsewhere</title>"
+        '<form id="attack" method="post" action="{target}">'
+        '<button id="attack-submit" type="submit">Win a prize</button></form>'
+    )
+
+    def __init__(self) -> None:
+        page = self.PAGE
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                target = parse_qs(urlsplit(self.path).query).get("target", ["/"])[0]
+                body = page.format(target=html.escape(target)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep pytest's output quiet
+
+        self.httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port: int = self.httpd.server_address[1]
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def page_url(self, target: str, *, host: str = LOOPBACK) -> str:
+        return f"http://{host}:{self.port}/?{urlencode({'target': target})}"
+
+    def __enter__(self) -> OtherOrigin:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(timeout=STOP_SECONDS)
+
+
 def browser_cookie(context: BrowserContext, server: Server) -> dict[str, Any] | None:
     """The access_token cookie the browser would send to `server`, if any (at most one)."""
     cookies = [cookie for cookie in context.cookies(server.url) if cookie["name"] == COOKIE]
@@ -139,15 +177,16 @@ def browser_cookie(context: BrowserContext, server: Server) -> dict[str, Any] | 
     return dict(cookies[0]) if cookies else None
 
 
-def assert_contract_cookie(cookie: dict[str, Any] | None, *, expires_near: float) -> None:
-    """What the browser stored: host-only on 127.0.0.1, HttpOnly, Lax, ~`expires_near`."""
+def assert_contract_cookie(cookie: dict[str, Any] | None, *, set_after: float) -> None:
+    """What the browser stored: host-only on 127.0.0.1, HttpOnly, Lax, for a week from when
+    it was set (after `set_after`, before now)."""
     assert cookie is not None, "the browser holds no access_token cookie"
     assert cookie["httpOnly"] is True, cookie
     assert cookie["sameSite"] == "Lax", cookie
     assert cookie["secure"] is False, cookie  # COOKIE_SECURE=0 on plain http
     assert cookie["path"] == "/", cookie
     assert cookie["domain"] == "127.0.0.1", cookie
-    assert abs(cookie["expires"] - expires_near) < 120, (cookie, expires_near)
+    assert int(set_after) + WEEK <= cookie["expires"] <= time.time() + WEEK + 1, cookie
 
 
 def assert_sent_attributes(set_cookie: str | None) -> str:
@@ -160,7 +199,7 @@ def assert_sent_attributes(set_cookie: str | None) -> str:
     ours = [line for line in set_cookie.split("\n") if line.startswith(COOKIE + "=")]
     assert len(ours) == 1, set_cookie
     _, token, attributes = parse_set_cookie(ours[0])
-    assert attributes == COOKIE_ATTRIBUTES, ours[0]
+    assert attributes == LOGIN_ATTRIBUTES, ours[0]
     return token
 
 
@@ -203,13 +242,13 @@ def register_through_form(page: Page, server: Server, username: str) -> str:
 def test_register_through_the_form_stores_an_httponly_lax_cookie_scripts_cannot_read(
     demo: Server, context: BrowserContext, page: Page
 ) -> None:
-    username = unique_username()
+    username, before = unique_username(), time.time()
     set_cookie = register_through_form(page, demo, username)
     token = assert_sent_attributes(set_cookie)
-    assert decode_token(token)["username"] == username
+    assert claims_of(token)["username"] == username
 
     cookie = browser_cookie(context, demo)
-    assert_contract_cookie(cookie, expires_near=time.time() + WEEK)
+    assert_contract_cookie(cookie, set_after=before)
     assert cookie is not None
     assert cookie["value"] == token
 
@@ -232,9 +271,10 @@ def test_login_through_the_form_then_logout_removes_the_cookie(
     expect_anonymous(page)
     assert browser_cookie(context, demo) is None
 
+    before = time.time()
     set_cookie = submit_credentials(page, "login", "/api/auth/login", username)
     token = assert_sent_attributes(set_cookie)
-    assert_contract_cookie(browser_cookie(context, demo), expires_near=time.time() + WEEK)
+    assert_contract_cookie(browser_cookie(context, demo), set_after=before)
     page.reload()  # a new page load sends the cookie and is recognised
     expect_logged_in(page, username)
 
@@ -245,7 +285,7 @@ def test_login_through_the_form_then_logout_removes_the_cookie(
     assert browser_cookie(context, demo) is None
     page.reload()
     expect_anonymous(page)
-    assert decode_token(token)["username"] == username
+    assert claims_of(token)["username"] == username
 
 
 # ----------------------------------------------------------------------------- renewal
@@ -257,7 +297,7 @@ def test_a_near_expiry_cookie_in_the_browser_is_renewed_for_a_week(
 ) -> None:
     username = unique_username()
     claims = {"_id": f"renew-{how}", "username": username}
-    old = make_token(claims, issued_at=time.time() - 5 * DAY)  # 2 days left of 7
+    old = make_token(claims, issued=time.time() - 5 * DAY)  # 2 days left of 7
     old_expiry = time.time() + 2 * DAY
     if how == "fetch":  # the page is loaded before the cookie exists: only fetch sends it
         page.goto(demo.url + "/")
@@ -276,6 +316,7 @@ def test_a_near_expiry_cookie_in_the_browser_is_renewed_for_a_week(
     )
     assert browser_cookie(context, demo) is not None
 
+    before = time.time()
     if how == "page-load":
         page.goto(demo.url + "/")
         expect_logged_in(page, username)
@@ -286,9 +327,9 @@ def test_a_near_expiry_cookie_in_the_browser_is_renewed_for_a_week(
     renewed = browser_cookie(context, demo)
     assert renewed is not None
     assert renewed["value"] != old, "the near-expiry cookie was not renewed"
-    assert_contract_cookie(renewed, expires_near=time.time() + WEEK)
+    assert_contract_cookie(renewed, set_after=before)
     assert renewed["expires"] > old_expiry + 4 * DAY
-    fresh = decode_token(renewed["value"])
+    fresh = claims_of(renewed["value"])
     assert (fresh["_id"], fresh["username"]) == (claims["_id"], username)
     assert fresh["exp"] - fresh["iat"] == WEEK
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import time
 import warnings
@@ -9,31 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-import jwt
 import pytest
 from fastapi import Depends, FastAPI, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.contrib.fastapi import Auth, CurrentUser, RequiredUser, current_user, require_user
-from tests.running_server import free_port, running
+from tests.harness import ALICE, DAY, SECRET, claims_of, make_token, parse_set_cookie
+from tests.servers import LOOPBACK, Server, running_server
 
 with warnings.catch_warnings():
     # Starlette >= 1.10 warns at import when its TestClient runs on httpx instead of httpx2;
     # both work. A category filter would name a class older Starlette lacks, so filter by text.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
-
-SECRET = "fastapi-tests-" + "s" * 40
-USER = {"_id": "5", "username": "linus"}
-DAY = 24 * 3600
-
-
-def token(age: float = 0) -> str:
-    issued = int(time.time() - age)
-    claims = {**USER, "iat": issued, "exp": issued + 7 * DAY}
-    return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 def cookie(value: str) -> dict[str, str]:
@@ -57,7 +47,7 @@ def make_app() -> FastAPI:
 
     @app.post("/login")
     def login(auth: Auth) -> dict[str, Any]:
-        auth.login(USER)
+        auth.login(ALICE)
         return {"ok": True}
 
     @app.post("/logout", status_code=204)
@@ -86,9 +76,9 @@ def test_current_user_dependency_is_anonymous_without_a_cookie(client: TestClien
 
 
 def test_current_user_dependency_reads_the_token(client: TestClient) -> None:
-    assert client.get("/me", headers=cookie(token())).json() == {
+    assert client.get("/me", headers=cookie(make_token())).json() == {
         "authenticated": True,
-        "name": "linus",
+        "name": "alice",
     }
 
 
@@ -99,41 +89,46 @@ def test_require_user_answers_401_when_anonymous(client: TestClient) -> None:
 
 
 def test_require_user_answers_401_for_an_expired_token(client: TestClient) -> None:
-    response = client.get("/private", headers=cookie(token(age=8 * DAY)))
+    response = client.get("/private", headers=cookie(make_token(issued=time.time() - 8 * DAY)))
     assert response.status_code == 401
     assert response.headers["set-cookie"].startswith("access_token=;")  # bad cookie deleted
 
 
 def test_require_user_gives_the_user_and_its_own_claims(client: TestClient) -> None:
-    assert client.get("/private", headers=cookie(token())).json() == {"id": "5", "claims": USER}
+    assert client.get("/private", headers=cookie(make_token())).json() == {
+        "id": "1",
+        "claims": ALICE,
+    }
 
 
 def test_annotated_shortcuts_resolve_to_the_same_user(client: TestClient) -> None:
-    assert client.get("/annotated", headers=cookie(token())).json() == {"id": "5", "same": True}
+    assert client.get("/annotated", headers=cookie(make_token())).json() == {
+        "id": "1",
+        "same": True,
+    }
 
 
 def test_login_through_the_auth_dependency_sets_the_cookie(client: TestClient) -> None:
     set_cookie = client.post("/login").headers["set-cookie"]
-    value = set_cookie.split(";")[0].removeprefix("access_token=")
-    assert jwt.decode(value, SECRET, algorithms=["HS256"])["_id"] == "5"
+    assert claims_of(parse_set_cookie(set_cookie)[1])["_id"] == "1"
 
 
 def test_logout_through_the_auth_dependency_deletes_the_cookie(client: TestClient) -> None:
-    response = client.post("/logout", headers=cookie(token(age=5 * DAY)))
+    response = client.post("/logout", headers=cookie(make_token(issued=time.time() - 5 * DAY)))
     assert response.status_code == 204
     assert response.headers.get_list("set-cookie") == [response.headers["set-cookie"]]
     assert response.headers["set-cookie"].startswith("access_token=;")
 
 
 def test_an_old_token_is_renewed_on_a_fastapi_response(client: TestClient) -> None:
-    response = client.get("/private", headers=cookie(token(age=4 * DAY)))
+    response = client.get("/private", headers=cookie(make_token(issued=time.time() - 4 * DAY)))
     assert response.status_code == 200
     assert response.headers["set-cookie"].startswith("access_token=ey")
 
 
 def test_require_user_in_a_websocket_route_accepts_a_logged_in_user(client: TestClient) -> None:
-    with client.websocket_connect("/ws", headers=cookie(token())) as websocket:
-        assert websocket.receive_json() == {"name": "linus"}
+    with client.websocket_connect("/ws", headers=cookie(make_token())) as websocket:
+        assert websocket.receive_json() == {"name": "alice"}
 
 
 def test_require_user_closes_an_anonymous_websocket_with_1008(client: TestClient) -> None:
@@ -163,20 +158,27 @@ app = JWTCookieMiddleware(api, secret=%r, secure=False)
 
 
 @pytest.fixture
-def uvicorn_url(tmp_path: Path) -> Iterator[str]:
+def uvicorn_server(tmp_path: Path) -> Iterator[Server]:
     (tmp_path / "fastapi_jwt_app.py").write_text(textwrap.dedent(APP_SOURCE % SECRET))
-    port = free_port()
-    args = ["-m", "uvicorn", "--app-dir", str(tmp_path), "--host", "127.0.0.1"]
-    args += ["--port", str(port), "--log-level", "warning"]
-    args += ["fastapi_jwt_app:app"]  # default --interface auto decides from the class
-    with running(args, port) as url:
-        yield url
+    with running_server(
+        "fastapi-uvicorn",
+        lambda port: [
+            sys.executable, "-m", "uvicorn", "--app-dir", str(tmp_path),
+            "--host", LOOPBACK, "--port", str(port), "--log-level", "warning",
+            "fastapi_jwt_app:app",  # the default --interface auto decides from the class
+        ],
+    ) as server:  # fmt: skip
+        yield server
 
 
 @pytest.mark.e2e
-def test_fastapi_app_wrapped_by_the_middleware_runs_under_real_uvicorn(uvicorn_url: str) -> None:
-    with httpx.Client(base_url=uvicorn_url, timeout=10) as http:
-        assert http.get("/private").status_code == 401
-        response = http.get("/private", headers=cookie(token(age=4 * DAY)))
-    assert response.json() == {"name": "linus"}
-    assert response.headers["set-cookie"].startswith("access_token=ey")
+def test_fastapi_app_wrapped_by_the_middleware_runs_under_real_uvicorn(
+    uvicorn_server: Server,
+) -> None:
+    assert uvicorn_server.request("/private").status == 401
+    response = uvicorn_server.request(
+        "/private", cookie=f"access_token={make_token(issued=time.time() - 4 * DAY)}"
+    )
+    assert response.json == {"name": "alice"}
+    (set_cookie,) = response.set_cookies("access_token")
+    assert parse_set_cookie(set_cookie)[1].startswith("ey")

@@ -1,28 +1,20 @@
-"""Flask through jwtcookie.contrib.flask: current_user(), @login_required, login and logout."""
+"""Flask through jwtcookie.contrib.flask: the extension, current_user, @login_required, login
+and logout, the way Flask users write them."""
 
 from __future__ import annotations
 
-import time
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import flask
-import jwt
 import pytest
 
-from jwtcookie import JWTCookieMiddleware
-from jwtcookie.contrib.flask import current_user, get_auth, login_required
-
-SECRET = "flask-tests-" + "s" * 40
-USER = {"_id": "7", "username": "ada"}
-DAY = 24 * 3600
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
+import jwtcookie
+from jwtcookie import JWTCookieMiddleware, Settings
+from jwtcookie.contrib.flask import JWTCookie, current_user, get_auth, login_required
+from tests.harness import ALICE, DAY, SECRET, Clock, claims_of, make_token, parse_set_cookie
 
 
 def make_app(clock: Clock) -> flask.Flask:
@@ -30,23 +22,32 @@ def make_app(clock: Clock) -> flask.Flask:
 
     @app.get("/me")
     def me() -> Any:
-        user = current_user()
-        return {"authenticated": user.is_authenticated, "name": user.display_name}
+        return {"authenticated": current_user.is_authenticated, "name": current_user.display_name}
 
     @app.get("/private")
     @login_required
     def private() -> Any:
-        return {"id": current_user().identity}
+        return {"id": current_user.identity}
+
+    @app.get("/private-with-parentheses")
+    @login_required()  # Flask-JWT-Extended's habit: @jwt_required()
+    def private_with_parentheses() -> Any:
+        return {"id": current_user.identity}
 
     @app.get("/async-private")
     @login_required
     async def async_private() -> Any:
-        return {"id": current_user().identity}
+        return {"id": current_user.identity}
+
+    @app.get("/page")
+    def page() -> str:
+        template = "{% if current_user.is_authenticated %}Hi {{ current_user.display_name }}"
+        return flask.render_template_string(template + "{% else %}Log in{% endif %}")
 
     @app.post("/login")
     def login() -> Any:
-        get_auth().login(USER)
-        return {"ok": True}
+        get_auth().login(ALICE)
+        return {"ok": True, "now": current_user.identity}  # the new login, at once
 
     @app.post("/logout")
     def logout() -> Any:
@@ -57,26 +58,14 @@ def make_app(clock: Clock) -> flask.Flask:
     def reason() -> Any:
         return {"reason": str(get_auth().reason), "g": sorted(vars(flask.g))}
 
-    app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, secret=SECRET, secure=False, clock=clock
-    )
+    JWTCookie(app, secret=SECRET, secure=False, clock=clock)
     return app
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
 def client(clock: Clock) -> flask.testing.FlaskClient:
     # The client keeps no cookie jar: each test sends the cookie it means to, visibly.
     return make_app(clock).test_client(use_cookies=False)
-
-
-def token(clock: Clock, age: float = 0) -> str:
-    issued = int(clock.now - age)
-    return jwt.encode({**USER, "iat": issued, "exp": issued + 7 * DAY}, SECRET, algorithm="HS256")
 
 
 def cookie(value: str) -> dict[str, str]:
@@ -91,8 +80,8 @@ def test_current_user_is_anonymous_without_a_cookie(client: flask.testing.FlaskC
 def test_current_user_carries_the_token_claims(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/me", headers=cookie(token(clock)))
-    assert response.json == {"authenticated": True, "name": "ada"}
+    response = client.get("/me", headers=cookie(make_token(issued=clock.now)))
+    assert response.json == {"authenticated": True, "name": "alice"}
 
 
 def test_login_required_answers_401_json_when_anonymous(
@@ -106,7 +95,7 @@ def test_login_required_answers_401_json_when_anonymous(
 def test_login_required_answers_401_for_a_tampered_token(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/private", headers=cookie(token(clock)[:-3] + "AAA"))
+    response = client.get("/private", headers=cookie(make_token(issued=clock.now)[:-3] + "AAA"))
     assert response.status_code == 401
     assert "access_token=;" in response.headers["Set-Cookie"]  # the bad cookie is deleted
 
@@ -114,31 +103,31 @@ def test_login_required_answers_401_for_a_tampered_token(
 def test_login_required_lets_a_logged_in_user_through(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/private", headers=cookie(token(clock)))
+    response = client.get("/private", headers=cookie(make_token(issued=clock.now)))
     assert response.status_code == 200
-    assert response.json == {"id": "7"}
+    assert response.json == {"id": "1"}
 
 
 def test_login_required_wraps_an_async_view(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
     assert client.get("/async-private").status_code == 401
-    response = client.get("/async-private", headers=cookie(token(clock)))
-    assert response.json == {"id": "7"}
+    response = client.get("/async-private", headers=cookie(make_token(issued=clock.now)))
+    assert response.json == {"id": "1"}
 
 
 def test_login_from_a_view_sets_the_cookie(client: flask.testing.FlaskClient) -> None:
     response = client.post("/login")
     set_cookie = response.headers["Set-Cookie"]
-    value = set_cookie.split(";")[0].removeprefix("access_token=")
-    assert jwt.decode(value, SECRET, algorithms=["HS256"])["username"] == "ada"
-    assert "HttpOnly" in set_cookie
+    _, value, attributes = parse_set_cookie(set_cookie)
+    assert claims_of(value)["username"] == "alice"
+    assert "httponly" in attributes
 
 
 def test_logout_from_a_view_deletes_the_cookie_and_is_not_renewed(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.post("/logout", headers=cookie(token(clock, age=5 * DAY)))
+    response = client.post("/logout", headers=cookie(make_token(issued=clock.now - 5 * DAY)))
     assert response.status_code == 204
     (set_cookie,) = response.headers.getlist("Set-Cookie")  # the deletion, and no renewal
     assert set_cookie.startswith("access_token=;")
@@ -148,22 +137,66 @@ def test_logout_from_a_view_deletes_the_cookie_and_is_not_renewed(
 def test_an_old_token_is_renewed_on_a_flask_response(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    response = client.get("/me", headers=cookie(token(clock, age=4 * DAY)))
-    assert response.json == {"authenticated": True, "name": "ada"}
+    response = client.get("/me", headers=cookie(make_token(issued=clock.now - 4 * DAY)))
+    assert response.json == {"authenticated": True, "name": "alice"}
     assert response.headers["Set-Cookie"].startswith("access_token=ey")
 
 
 def test_reason_is_readable_and_flask_g_stays_untouched(
     client: flask.testing.FlaskClient, clock: Clock
 ) -> None:
-    expired = token(clock, age=8 * DAY)
+    expired = make_token(issued=clock.now - 8 * DAY)
     assert client.get("/reason", headers=cookie(expired)).json == {"reason": "expired", "g": []}
 
 
 def test_get_auth_names_the_fix_when_the_app_is_not_wrapped() -> None:
     app = flask.Flask(__name__)
-    with app.test_request_context("/"), pytest.raises(LookupError, match="JWTCookieMiddleware"):
-        current_user()
+    with app.test_request_context("/"), pytest.raises(LookupError, match=r"app\.wsgi_app = "):
+        _ = current_user.is_authenticated
+
+
+def test_login_required_with_parentheses_works_as_without(
+    client: flask.testing.FlaskClient, clock: Clock
+) -> None:
+    """Before, @login_required() raised a TypeError at import."""
+    assert client.get("/private-with-parentheses").status_code == 401
+    response = client.get("/private-with-parentheses", headers=cookie(make_token()))
+    assert response.json == {"id": "1"}
+
+
+def test_templates_see_current_user(client: flask.testing.FlaskClient) -> None:
+    assert client.get("/page").text == "Log in"
+    assert client.get("/page", headers=cookie(make_token())).text == "Hi alice"
+
+
+def test_the_rest_of_the_request_sees_a_login_at_once(client: flask.testing.FlaskClient) -> None:
+    """Before, current_user stayed anonymous until the next request."""
+    assert client.post("/login").json == {"ok": True, "now": "1"}
+
+
+def test_one_get_auth_for_the_request_with_or_without_it(clock: Clock) -> None:
+    app = make_app(clock)
+    seen: dict[str, Any] = {}
+
+    @app.get("/same")
+    def same() -> Any:
+        seen["ok"] = get_auth() is get_auth(flask.request) is jwtcookie.get_auth(flask.request)
+        return {}
+
+    app.test_client(use_cookies=False).get("/same", headers=cookie(make_token()))
+    assert seen == {"ok": True}
+
+
+def test_the_extension_checks_its_options_and_is_found_on_the_app() -> None:
+    with pytest.raises(TypeError, match="protected_paths takes a list"):
+        JWTCookie(flask.Flask(__name__), secret=SECRET, protected_paths="/api")
+    app = flask.Flask(__name__)
+    extension = JWTCookie(settings=Settings(secret=SECRET))
+    extension.init_app(app)  # the application-factory spelling
+    assert app.extensions["jwtcookie"] is extension
+    assert isinstance(app.wsgi_app, JWTCookieMiddleware)
+    token = extension.issue({"sub": "api-client"})
+    assert claims_of(token)["sub"] == "api-client"
 
 
 def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:
@@ -174,7 +207,7 @@ def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:
     old_app.config["JWT_SECRET_KEY"] = SECRET
     JWTManager(old_app)
     with old_app.app_context():
-        old_token = create_access_token(identity="7", additional_claims={"username": "ada"})
+        old_token = create_access_token(identity="1", additional_claims={"username": "alice"})
 
     app = flask.Flask(__name__)
 
@@ -194,9 +227,26 @@ def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:
 def test_a_flask_jwt_extended_access_token_is_accepted_during_a_migration() -> None:
     """docs/migrating-from-flask-jwt-extended.md: same secret and cookie name, no logout."""
     seen = flask_jwt_extended_token_seen_by_jwtcookie()
-    assert seen["sub"] == "7"
-    assert seen["name"] == "ada"
+    assert seen["sub"] == "1"
+    assert seen["name"] == "alice"
 
 
 def test_the_identity_of_a_flask_jwt_extended_token_is_its_sub() -> None:
-    assert flask_jwt_extended_token_seen_by_jwtcookie()["id"] == "7"
+    assert flask_jwt_extended_token_seen_by_jwtcookie()["id"] == "1"
+
+
+def test_the_documented_setup_passes_mypy_strict(tmp_path: Path) -> None:
+    """Before, the documented `app.wsgi_app = JWTCookieMiddleware(...)` failed mypy
+    (method-assign); docs/flask.md's first snippet, checked as a user's module."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "flask.md").read_text()
+    snippet = page.split("```python\n", 1)[1].split("```", 1)[0]
+    module = tmp_path / "flask_app.py"
+    module.write_text(snippet)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", str(module)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -17,17 +17,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
+from jwtcookie import JWTCookieMiddleware
 from jwtcookie.policy import MAX_DUPLICATE_COOKIES
-from tests.security_apps import (
+from tests.harness import (
     ALICE,
     MALLORY,
     MODES,
+    SECRET,
     WEEK,
     Reply,
     Site,
     assert_anonymous,
-    make_apps,
-    token,
+    bare_app,
+    make_token,
 )
 
 with warnings.catch_warnings():
@@ -37,32 +39,20 @@ with warnings.catch_warnings():
 ATTACKER_SECRET = "attacker-" + "k" * 60
 
 
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
-
-
 def cookies(*values: str, name: str = "access_token") -> str:
     return "; ".join(f"{name}={value}" for value in values)
 
 
 def test_the_drivers_agree_with_real_test_clients() -> None:
     """The direct drivers below see what werkzeug's and Starlette's clients see."""
-    wsgi_app, asgi_app = make_apps()
-    from jwtcookie import JWTCookieMiddleware
-    from tests.security_apps import SECRET
-
-    good = token()
-    wsgi = Client(JWTCookieMiddleware(wsgi_app, secret=SECRET, secure=False), use_cookies=False)
-    reply = wsgi.get("/", headers={"Cookie": cookies("junk", good)})
-    assert reply.status_code == 200
-    assert reply.json["id"] == "1"
-    client = TestClient(JWTCookieMiddleware(asgi_app, secret=SECRET, secure=False))  # no `with`
-    reply2 = client.get("/", headers={"Cookie": cookies("junk", good)})
-    assert reply2.status_code == 200
-    assert reply2.json()["id"] == "1"
-    reply3 = client.get("/", headers={"Cookie": cookies(token(MALLORY), good)})
-    assert reply3.json()["auth"] is False
+    good, theirs = make_token(), make_token(MALLORY)
+    wsgi = Client(
+        JWTCookieMiddleware(bare_app("wsgi"), secret=SECRET, secure=False), use_cookies=False
+    )
+    assert wsgi.get("/", headers={"Cookie": cookies("junk", good)}).json["id"] == "1"
+    asgi = TestClient(Site("asgi").middleware)  # no `with`: no lifespan
+    assert asgi.get("/", headers={"Cookie": cookies("junk", good)}).json()["id"] == "1"
+    assert asgi.get("/", headers={"Cookie": cookies(theirs, good)}).json()["auth"] is False
 
 
 # -- duplicates -------------------------------------------------------------------------------
@@ -70,13 +60,13 @@ def test_the_drivers_agree_with_real_test_clients() -> None:
 
 @pytest.mark.parametrize("forged_first", [True, False])
 def test_forged_duplicate_never_shadows_a_valid_cookie(mode: str, forged_first: bool) -> None:
-    good = token()
+    good = make_token()
     for forged in (
-        token(MALLORY, ATTACKER_SECRET),
-        token({**ALICE, "role": "admin"}, ATTACKER_SECRET),
+        make_token(MALLORY, ATTACKER_SECRET),
+        make_token({**ALICE, "role": "admin"}, ATTACKER_SECRET),
         "garbage",
         "",
-        token(MALLORY, issued=0),
+        make_token(MALLORY, issued=0),
     ):
         order = (forged, good) if forged_first else (good, forged)
         reply = Site(mode).request(cookie=cookies(*order))
@@ -90,7 +80,11 @@ def test_valid_duplicates_naming_different_users_are_anonymous(
     mode: str, mallory_first: bool
 ) -> None:
     """A planted cookie for the attacker's own account never logs the victim in as him."""
-    pair = (token(MALLORY), token()) if mallory_first else (token(), token(MALLORY))
+    pair = (
+        (make_token(MALLORY), make_token())
+        if mallory_first
+        else (make_token(), make_token(MALLORY))
+    )
     assert_anonymous(Site(mode).request(cookie=cookies(*pair)))
 
 
@@ -100,16 +94,20 @@ def test_more_than_four_duplicates_are_anonymous(mode: str) -> None:
     Before the fix only the first four were read, so four of mallory's tokens followed by
     alice's logged alice's browser in as mallory.
     """
-    planted = [token(MALLORY)] * 4
-    assert_anonymous(Site(mode).request(cookie=cookies(*planted, token())))
-    assert_anonymous(Site(mode).request(cookie=cookies(*(["junk"] * 4), token(), token())))
+    planted = [make_token(MALLORY)] * 4
+    assert_anonymous(Site(mode).request(cookie=cookies(*planted, make_token())))
+    assert_anonymous(
+        Site(mode).request(cookie=cookies(*(["junk"] * 4), make_token(), make_token()))
+    )
 
 
-@pytest.mark.parametrize("planted", [["junk"] * 5, [token(MALLORY)]], ids=["many", "other-user"])
+@pytest.mark.parametrize(
+    "planted", [["junk"] * 5, [make_token(MALLORY)]], ids=["many", "other-user"]
+)
 def test_planted_duplicates_do_not_delete_the_users_cookie(mode: str, planted: list[str]) -> None:
     """Cookies tossed by a sibling subdomain make the request anonymous, but the response
     must not delete the real (host-only) cookie: that would log the user out for good."""
-    reply = Site(mode).request(cookie=cookies(*planted, token()))
+    reply = Site(mode).request(cookie=cookies(*planted, make_token()))
     assert_anonymous(reply)
     assert reply.cookie() is None
 
@@ -122,14 +120,16 @@ QUOTE_PLANTED = 'access_token={planted}; a="; access_token={real}; z="'
 
 def test_a_planted_quote_never_hides_the_users_cookie(mode: str) -> None:
     """Before the fix only the planted garbage was seen: anonymous, and the real cookie deleted."""
-    reply = Site(mode).request(cookie=QUOTE_PLANTED.format(planted="junk", real=token()))
+    reply = Site(mode).request(cookie=QUOTE_PLANTED.format(planted="junk", real=make_token()))
     assert reply.authenticated_as == "1"
     assert reply.cookie() is None, "the real cookie is neither deleted nor overwritten"
 
 
 def test_a_planted_quote_never_turns_a_duplicate_into_a_login(mode: str) -> None:
     """Before the fix the victim's browser was logged in as mallory (login CSRF)."""
-    reply = Site(mode).request(cookie=QUOTE_PLANTED.format(planted=token(MALLORY), real=token()))
+    reply = Site(mode).request(
+        cookie=QUOTE_PLANTED.format(planted=make_token(MALLORY), real=make_token())
+    )
     assert_anonymous(reply)
     assert reply.cookie() is None
 
@@ -137,24 +137,24 @@ def test_a_planted_quote_never_turns_a_duplicate_into_a_login(mode: str) -> None
 def test_a_planted_quote_never_hides_a_host_prefixed_cookie(mode: str) -> None:
     """A `__Host-` cookie cannot be planted, but quotes around it used to hide it (denial)."""
     site = Site(mode, cookie_name="__Host-access_token", secure=True)
-    header = f'a="; __Host-access_token={token()}; z="'
+    header = f'a="; __Host-access_token={make_token()}; z="'
     assert site.request(cookie=header).authenticated_as == "1"
 
 
 def test_up_to_four_duplicates_are_read(mode: str) -> None:
-    reply = Site(mode).request(cookie=cookies("a", "b", "c", token()))
+    reply = Site(mode).request(cookie=cookies("a", "b", "c", make_token()))
     assert reply.authenticated_as == "1"
 
 
 def test_duplicates_of_the_same_user_use_the_first_valid_one(mode: str) -> None:
-    older, newer = token(issued=1_000), token()  # `older` expired long ago
-    reply = Site(mode).request(cookie=cookies(older, token({**ALICE, "n": 2}), newer))
+    older, newer = make_token(issued=1_000), make_token()  # `older` expired long ago
+    reply = Site(mode).request(cookie=cookies(older, make_token({**ALICE, "n": 2}), newer))
     assert reply.seen["claims"]["n"] == 2  # the first *valid* one
 
 
 def test_duplicates_without_an_identity_must_agree_on_every_claim(mode: str) -> None:
     """Tokens without ``_id``/``sub`` all have identity ''; that alone is no proof of one user."""
-    theirs, ours = token({"email": "m@evil.example"}), token({"email": "a@example.com"})
+    theirs, ours = make_token({"email": "m@evil.example"}), make_token({"email": "a@example.com"})
     assert_anonymous(Site(mode).request(cookie=cookies(theirs, ours)))
     reply = Site(mode).request(cookie=cookies(ours, ours))
     assert reply.seen["auth"] is True
@@ -162,16 +162,18 @@ def test_duplicates_without_an_identity_must_agree_on_every_claim(mode: str) -> 
 
 def test_duplicates_identified_by_sub_must_agree_on_sub(mode: str) -> None:
     """Tokens from an OAuth-style issuer name the user in ``sub`` alone."""
-    theirs, ours = token({"sub": "mallory"}), token({"sub": "alice"})
+    theirs, ours = make_token({"sub": "mallory"}), make_token({"sub": "alice"})
     assert_anonymous(Site(mode).request(cookie=cookies(theirs, ours)))
     assert Site(mode).request(cookie=cookies(ours, ours)).seen["auth"] is True
 
 
 def test_duplicates_across_several_cookie_headers_follow_the_same_rule(mode: str) -> None:
     site = Site(mode)
-    reply = site.request(cookie=cookies(token(MALLORY)), headers=[("cookie", cookies(token()))])
+    reply = site.request(
+        cookie=cookies(make_token(MALLORY)), headers=[("cookie", cookies(make_token()))]
+    )
     assert_anonymous(reply)
-    reply = site.request(cookie=cookies("junk"), headers=[("cookie", cookies(token()))])
+    reply = site.request(cookie=cookies("junk"), headers=[("cookie", cookies(make_token()))])
     assert reply.authenticated_as == "1"
 
 
@@ -187,24 +189,24 @@ def test_oversized_cookie_is_refused(mode: str, size: int) -> None:
 
 def test_oversized_cookie_header_never_crashes(mode: str) -> None:
     junk = "; ".join(f"c{i}={'x' * 200}" for i in range(5_000))  # about 1 MB
-    reply = Site(mode).request(cookie=f"{junk}; access_token={token()}")
+    reply = Site(mode).request(cookie=f"{junk}; access_token={make_token()}")
     assert reply.authenticated_as == "1"
     assert_anonymous(Site(mode).request(cookie=junk + "; access_token=" + "B" * 1_000_000))
 
 
 def test_many_cookies_never_crash(mode: str) -> None:
     many = "; ".join(f"k{i}=v{i}" for i in range(10_000))
-    assert Site(mode).request(cookie=f"{many}; access_token={token()}").authenticated_as == "1"
+    assert Site(mode).request(cookie=f"{many}; access_token={make_token()}").authenticated_as == "1"
     assert_anonymous(Site(mode).request(cookie=many))
 
 
 def test_thousands_of_access_token_cookies_are_anonymous(mode: str) -> None:
-    assert_anonymous(Site(mode).request(cookie=cookies(*([token()] * 5_000))))
+    assert_anonymous(Site(mode).request(cookie=cookies(*([make_token()] * 5_000))))
 
 
 def test_many_cookie_headers_never_crash(mode: str) -> None:
     extra = [("cookie", f"n{i}=v") for i in range(2_000)]
-    reply = Site(mode).request(cookie=cookies(token()), headers=extra)
+    reply = Site(mode).request(cookie=cookies(make_token()), headers=extra)
     assert reply.authenticated_as == "1"
 
 
@@ -250,12 +252,12 @@ def test_odd_cookie_syntax_control_and_non_ascii_bytes_are_anonymous(
 
 def test_quoted_valid_token_never_crashes(mode: str) -> None:
     """werkzeug unquotes a quoted value; a quoted good token is still that token."""
-    reply = Site(mode).request(cookie=f'access_token="{token()}"')
+    reply = Site(mode).request(cookie=f'access_token="{make_token()}"')
     assert reply.status == 200
 
 
 def test_control_and_non_ascii_bytes_around_a_valid_token(mode: str) -> None:
-    good = token()
+    good = make_token()
     for header in (
         f"x=\x00; access_token={good}".encode("latin-1"),
         f"x=\xff\xfe; access_token={good}".encode("latin-1"),
@@ -280,7 +282,7 @@ def test_control_and_non_ascii_bytes_in_other_headers_never_crash(
     """Either the request goes on or it is refused with the documented 403; never a 5xx."""
     for options in ({}, {"bearer": True}, {"double_submit": True}):
         site = Site(mode, **options)
-        reply = site.request(method=method, cookie=cookies(token()), headers=[(name, value)])
+        reply = site.request(method=method, cookie=cookies(make_token()), headers=[(name, value)])
         assert reply.status in (200, 403), reply
         if reply.status == 403:
             assert method == "POST"
@@ -310,8 +312,8 @@ def test_a_forged_bearer_token_does_not_log_in_even_beside_a_valid_cookie(mode: 
     """Bearer wins when on; a forged one makes the request anonymous, it never falls back."""
     site = Site(mode, bearer=True)
     reply = site.request(
-        cookie=cookies(token()),
-        headers=[("authorization", f"Bearer {token(MALLORY, ATTACKER_SECRET)}")],
+        cookie=cookies(make_token()),
+        headers=[("authorization", f"Bearer {make_token(MALLORY, ATTACKER_SECRET)}")],
     )
     assert_anonymous(reply)
 
@@ -320,8 +322,8 @@ def test_a_forged_bearer_token_does_not_log_in_even_beside_a_valid_cookie(mode: 
 
 SITES = {mode: Site(mode) for mode in MODES}
 GUARDED = {mode: Site(mode, bearer=True, double_submit=True) for mode in MODES}
-GOOD = token(life=WEEK)
-THEIRS = token(MALLORY)
+GOOD = make_token(life=WEEK)
+THEIRS = make_token(MALLORY)
 FAST = settings(max_examples=200, deadline=None)
 
 pieces = st.one_of(
@@ -339,7 +341,7 @@ pieces = st.one_of(
             ",",
             GOOD,
             THEIRS,
-            token(MALLORY, ATTACKER_SECRET),
+            make_token(MALLORY, ATTACKER_SECRET),
             "csrf_token=",
             "\x00",
             "é",
@@ -412,9 +414,6 @@ def test_asgi_websocket_with_hostile_cookie_gets_anonymous_user() -> None:
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         seen.append(scope["user"])
-
-    from jwtcookie import JWTCookieMiddleware
-    from tests.security_apps import SECRET
 
     middleware = JWTCookieMiddleware(app, secret=SECRET)
     scope = {"type": "websocket", "path": "/", "headers": [(b"cookie", b"access_token=\xff.\x00")]}

@@ -12,7 +12,6 @@ from typing import Any
 
 import flask
 import httpx
-import jwt
 from a2wsgi import ASGIMiddleware
 from asgiref.wsgi import WsgiToAsgi
 from starlette.applications import Starlette
@@ -23,15 +22,9 @@ from werkzeug.test import Client
 
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.contrib.flask import current_user
+from tests.harness import DAY, SECRET, make_token
 
-SECRET = "bridge-tests-" + "s" * 40
-USER = {"_id": "11", "username": "barbara"}
-DAY = 24 * 3600
-
-
-def token(age: float = 0) -> str:
-    issued = int(time.time() - age)
-    return jwt.encode({**USER, "iat": issued, "exp": issued + 7 * DAY}, SECRET, algorithm="HS256")
+OLD = make_token(issued=time.time() - 4 * DAY)  # due for renewal
 
 
 async def me(request: Request) -> JSONResponse:
@@ -47,9 +40,9 @@ def test_asgi_app_served_over_wsgi_through_a2wsgi_sees_the_user_and_renews() -> 
     wsgi_app: Any = ASGIMiddleware(JWTCookieMiddleware(starlette_app, secret=SECRET, secure=False))
     client = Client(wsgi_app, use_cookies=False)
 
-    response = client.get("/me", headers={"Cookie": f"access_token={token(age=4 * DAY)}"})
+    response = client.get("/me", headers={"Cookie": f"access_token={OLD}"})
 
-    assert response.json == {"name": "barbara"}
+    assert response.json == {"name": "alice"}
     (set_cookie,) = response.headers.getlist("Set-Cookie")
     assert set_cookie.startswith("access_token=ey")
     cross_site = client.post("/change", headers={"Origin": "https://evil.example"})
@@ -63,17 +56,17 @@ def test_wsgi_app_served_over_asgi_through_asgiref_sees_the_user_and_renews() ->
 
     @flask_app.get("/me")
     def flask_me() -> Any:
-        return {"name": current_user().display_name}
+        return {"name": current_user.display_name}
 
     asgi_app = WsgiToAsgi(JWTCookieMiddleware(flask_app, secret=SECRET, secure=False))
 
     async def fetch() -> httpx.Response:
         transport = httpx.ASGITransport(app=asgi_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            return await http.get("/me", headers={"cookie": f"access_token={token(age=4 * DAY)}"})
+            return await http.get("/me", headers={"cookie": f"access_token={OLD}"})
 
     response = asyncio.run(fetch())
 
-    assert response.json() == {"name": "barbara"}
+    assert response.json() == {"name": "alice"}
     (set_cookie,) = response.headers.get_list("set-cookie")
     assert set_cookie.startswith("access_token=ey")

@@ -9,6 +9,7 @@ checks that an anonymous request never reaches a handler the option protects.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -20,30 +21,18 @@ from flask import Flask
 from flask import request as flask_request
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.testclient import TestClient
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
 from jwtcookie import JWTCookieMiddleware, get_auth
-from tests.core_apps import SECRET, make_token
-from tests.running_server import free_port, running
+from tests.harness import SECRET, make_token
+from tests.server_apps import routed_starlette
+from tests.servers import LOOPBACK, running_server
 
 REFUSED = {"error": "authentication required"}
 OPTIONS: dict[str, Any] = {"secret": SECRET, "secure": False, "protected_paths": ["/api"]}
-
-
-async def private(request: Request) -> JSONResponse:
-    return JSONResponse({"handler": "private", "user": request.user.identity})
-
-
-async def public(request: Request) -> JSONResponse:
-    return JSONResponse({"handler": "public", "user": request.user.identity})
-
-
-def routed_starlette() -> Starlette:
-    return Starlette(routes=[Route("/api/private", private), Route("/public", public)])
 
 
 def logged_in() -> dict[str, str]:
@@ -61,7 +50,7 @@ def assert_guarded(get: Get, prefix: str) -> None:
     assert get(f"{prefix}/api/private") == (401, REFUSED)
     assert get(f"{prefix}/public") == (200, {"handler": "public", "user": ""})
     allowed = get(f"{prefix}/api/private", headers=logged_in())
-    assert allowed == (200, {"handler": "private", "user": "42"})
+    assert allowed == (200, {"handler": "private", "user": "1"})
 
 
 def http_get(client: httpx.Client | TestClient) -> Get:
@@ -137,12 +126,12 @@ def test_a_wsgi_app_under_a_script_name_is_guarded_on_path_info() -> None:
 # strip the prefix the app sees it too.
 SERVERS = {
     "uvicorn --root-path": lambda port: [
-        "-m", "uvicorn", "tests.server_apps:routed", "--host", "127.0.0.1", "--port", str(port),
-        "--root-path", "/app",
+        sys.executable, "-m", "uvicorn", "tests.server_apps:routed",
+        "--host", LOOPBACK, "--port", str(port), "--root-path", "/app",
     ],
     "hypercorn --root-path": lambda port: [
-        "-m", "hypercorn", "tests.server_apps:routed", "--bind", f"127.0.0.1:{port}",
-        "--root-path", "/app",
+        sys.executable, "-m", "hypercorn", "tests.server_apps:routed",
+        "--bind", f"{LOOPBACK}:{port}", "--root-path", "/app",
     ],
 }  # fmt: skip
 
@@ -150,10 +139,9 @@ SERVERS = {
 @pytest.mark.e2e
 @pytest.mark.parametrize("server", sorted(SERVERS))
 def test_a_server_root_path_is_guarded_on_the_apps_own_routes(server: str) -> None:
-    port = free_port()
     with (
-        running(SERVERS[server](port), port, {"JWT_SECRET": SECRET}) as url,
-        httpx.Client(base_url=url, timeout=10) as client,
+        running_server(server.replace(" --", "-"), SERVERS[server]) as started,
+        httpx.Client(base_url=started.url, timeout=10) as client,
     ):
         for prefix in PREFIXES[server]:
             assert_guarded(http_get(client), prefix)

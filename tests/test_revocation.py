@@ -7,34 +7,19 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-import jwt
 import pytest
 
-from jwtcookie import JWTCookieMiddleware
-from tests.security_apps import (
+from tests.harness import (
     ALICE,
     DAY,
     MALLORY,
-    MODES,
-    SECRET,
     Clock,
     Site,
     act,
     assert_anonymous,
-    make_apps,
-    token,
+    claims_of,
+    make_token,
 )
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
-
-
-def claims_of(value: str) -> dict[str, Any]:
-    """The claims as signed (time checks off: the tests' clock is not PyJWT's)."""
-    times = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
-    return jwt.decode(value, SECRET, algorithms=["HS256"], options=times)  # type: ignore[no-any-return]
 
 
 def send(site: Site, value: str, path: str = "/", method: str = "GET") -> Any:
@@ -44,8 +29,7 @@ def send(site: Site, value: str, path: str = "/", method: str = "GET") -> Any:
 # -- jti --------------------------------------------------------------------------------------
 
 
-def test_every_token_has_a_unique_jti(mode: str) -> None:
-    clock = Clock()
+def test_every_token_has_a_unique_jti(mode: str, clock: Clock) -> None:
     site = Site(mode, clock=clock)
     logins = [site.login() for _ in range(50)]
     issued = site.middleware.issue(ALICE)
@@ -79,8 +63,7 @@ def test_is_revoked_refuses_a_token(mode: str) -> None:
     assert heard[0]["_id"] == "1"
 
 
-def test_is_revoked_runs_before_renewing(mode: str) -> None:
-    clock = Clock()
+def test_is_revoked_runs_before_renewing(mode: str, clock: Clock) -> None:
     revoked: set[str] = set()
     site = Site(mode, clock=clock, is_revoked=lambda claims: claims["jti"] in revoked)
     value = site.login()
@@ -120,8 +103,7 @@ def test_async_is_revoked_is_awaited_on_asgi() -> None:
     assert_anonymous(send(site, value))
 
 
-def test_async_user_not_before_is_awaited_on_asgi() -> None:
-    clock = Clock()
+def test_async_user_not_before_is_awaited_on_asgi(clock: Clock) -> None:
     since: dict[str, float] = {}
 
     async def user_not_before(claims: Mapping[str, Any]) -> float | None:
@@ -146,18 +128,16 @@ async def async_hook(claims: Mapping[str, Any]) -> bool:
 @pytest.mark.parametrize("hook", ["is_revoked", "user_not_before", "load_user"])
 @pytest.mark.parametrize("function", [async_hook, AsyncCallable()], ids=["def", "object"])
 def test_wsgi_refuses_async_hooks_at_construction(hook: str, function: Any) -> None:
-    wsgi_app, asgi_app = make_apps()
     with pytest.raises(TypeError, match="cannot await an `async def` hook"):
-        JWTCookieMiddleware(wsgi_app, secret=SECRET, **{hook: function})
-    JWTCookieMiddleware(asgi_app, secret=SECRET, **{hook: function})  # fine on ASGI
+        Site("wsgi", **{hook: function})
+    Site("asgi", **{hook: function})  # fine on ASGI
 
 
 # -- log out everywhere -----------------------------------------------------------------------
 
 
-def test_log_out_everywhere_with_user_not_before(mode: str) -> None:
+def test_log_out_everywhere_with_user_not_before(mode: str, clock: Clock) -> None:
     """The app stores one timestamp per user; tokens issued before it are refused."""
-    clock = Clock()
     logged_out_at: dict[str, float] = {}  # e.g. a column on the users table
 
     def user_not_before(claims: Mapping[str, Any]) -> float | None:
@@ -176,8 +156,7 @@ def test_log_out_everywhere_with_user_not_before(mode: str) -> None:
     assert send(site, site.login()).authenticated_as == "1", "a new login works"
 
 
-def test_user_not_before_is_checked_before_renewing(mode: str) -> None:
-    clock = Clock()
+def test_user_not_before_is_checked_before_renewing(mode: str, clock: Clock) -> None:
     since: dict[str, float] = {}
     site = Site(mode, clock=clock, user_not_before=lambda claims: since.get(claims["_id"]))
     value = site.login()
@@ -186,9 +165,8 @@ def test_user_not_before_is_checked_before_renewing(mode: str) -> None:
     assert send(site, value).cookie() == ""
 
 
-def test_user_not_before_may_be_a_datetime(mode: str) -> None:
+def test_user_not_before_may_be_a_datetime(mode: str, clock: Clock) -> None:
     """A timestamp the app already stores is often a datetime column."""
-    clock = Clock()
     since: dict[str, datetime] = {}
     site = Site(mode, clock=clock, user_not_before=lambda claims: since.get(claims["_id"]))
     value = site.login()
@@ -199,10 +177,9 @@ def test_user_not_before_may_be_a_datetime(mode: str) -> None:
     assert send(site, site.login()).authenticated_as == "1"
 
 
-def test_user_not_before_counts_whole_seconds(mode: str) -> None:
+def test_user_not_before_counts_whole_seconds(mode: str, clock: Clock) -> None:
     """A token from the same second as the cut-off is kept: a re-login right after a
     password change must not be refused (iat has one-second resolution)."""
-    clock = Clock()
     since: dict[str, float] = {}
     site = Site(mode, clock=clock, user_not_before=lambda claims: since.get(claims["_id"]))
     clock.advance(0.3)
@@ -214,8 +191,9 @@ def test_user_not_before_counts_whole_seconds(mode: str) -> None:
 # -- sessions: one sid per login, carried over by every renewal ------------------------------
 
 
-def test_each_login_starts_a_session_that_every_renewal_carries_over(mode: str) -> None:
-    clock = Clock()
+def test_each_login_starts_a_session_that_every_renewal_carries_over(
+    mode: str, clock: Clock
+) -> None:
     site = Site(mode, clock=clock)
     first, second = site.login(), site.login()
     assert claims_of(first)["sid"] != claims_of(second)["sid"]
@@ -233,19 +211,19 @@ def test_each_login_starts_a_session_that_every_renewal_carries_over(mode: str) 
     assert len({claims_of(value)["jti"] for value in chain}) == len(chain)
 
 
-def test_a_token_from_elsewhere_gets_a_session_at_its_first_renewal(mode: str) -> None:
-    clock = Clock()
+def test_a_token_from_elsewhere_gets_a_session_at_its_first_renewal(
+    mode: str, clock: Clock
+) -> None:
     site = Site(mode, clock=clock)
     clock.advance(4 * DAY)
-    renewed = send(site, token(issued=clock() - 4 * DAY)).cookie()
+    renewed = send(site, make_token(issued=clock() - 4 * DAY)).cookie()
     assert renewed
     assert isinstance(claims_of(renewed)["sid"], str)
 
 
-def test_logout_revokes_the_session_so_an_earlier_copy_is_refused(mode: str) -> None:
+def test_logout_revokes_the_session_so_an_earlier_copy_is_refused(mode: str, clock: Clock) -> None:
     """The README's pattern. Revoking the jti at logout left a copy taken before the last
     renewal valid, and renewed (every renewal minted a new jti)."""
-    clock = Clock()
     revoked: set[str] = set()  # in production: a shared store with a TTL of max_age
 
     def action(path: str, auth: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.security_apps import DAY, MODES, Clock, Reply, Site, act, token
+from tests.harness import DAY, Clock, Reply, Site, act, make_token
 
 CACHE_HEADERS = {
     "public": [("Cache-Control", "public, max-age=600")],
@@ -27,11 +27,6 @@ ALREADY_PRIVATE = {
     "private": [("Cache-Control", "private, max-age=600")],
     "no-store": [("Cache-Control", "no-store")],
 }
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
 
 
 def cached_action(path: str, auth: Any) -> list[tuple[str, str]]:
@@ -67,7 +62,7 @@ def replies_carrying_our_cookie(mode: str, cache: str) -> dict[str, Reply]:
         "logout": site.request(f"/logout/{cache}", method="POST", cookie=f"access_token={value}"),
         "bad cookie": site.request(f"/page/{cache}", cookie="access_token=forged"),
         "expired": site.request(
-            f"/page/{cache}", cookie=f"access_token={token(issued=clock() - 8 * DAY)}"
+            f"/page/{cache}", cookie=f"access_token={make_token(issued=clock() - 8 * DAY)}"
         ),
     }
     for reply in replies.values():

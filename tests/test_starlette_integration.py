@@ -7,7 +7,6 @@ import time
 import warnings
 from typing import Any
 
-import jwt
 import pytest
 from starlette.applications import Starlette
 from starlette.authentication import requires
@@ -20,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from jwtcookie import JWTCookieMiddleware, get_auth
 from jwtcookie.contrib.starlette import login_required
+from tests.harness import ALICE, DAY, SECRET, make_token
 
 with warnings.catch_warnings():
     # Starlette >= 1.10 warns at import when its TestClient runs on httpx instead of httpx2;
@@ -27,15 +27,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-SECRET = "starlette-tests-" + "s" * 40
-USER = {"_id": "9", "username": "grace", "scope": "admin"}
-DAY = 24 * 3600
-
-
-def token(age: float = 0, **extra: Any) -> str:
-    issued = int(time.time() - age)
-    claims = {**USER, "iat": issued, "exp": issued + 7 * DAY, **extra}
-    return jwt.encode(claims, SECRET, algorithm="HS256")
+GRACE = {**ALICE, "scope": "admin"}  # the scope claim names Starlette's extra scopes
+GOOD = make_token(GRACE)
 
 
 def cookie(value: str) -> dict[str, str]:
@@ -140,8 +133,8 @@ def test_request_user_is_anonymous_without_a_cookie(client: TestClient) -> None:
 
 
 def test_request_user_and_auth_come_from_the_token(client: TestClient) -> None:
-    body = client.get("/me", headers=cookie(token())).json()
-    assert body == {"authenticated": True, "name": "grace", "scopes": ["authenticated", "admin"]}
+    body = client.get("/me", headers=cookie(GOOD)).json()
+    assert body == {"authenticated": True, "name": "alice", "scopes": ["authenticated", "admin"]}
 
 
 def test_requires_authenticated_refuses_an_anonymous_request_with_403(client: TestClient) -> None:
@@ -149,12 +142,14 @@ def test_requires_authenticated_refuses_an_anonymous_request_with_403(client: Te
 
 
 def test_requires_authenticated_lets_a_logged_in_user_through(client: TestClient) -> None:
-    assert client.get("/requires", headers=cookie(token())).json() == {"id": "9"}
+    assert client.get("/requires", headers=cookie(GOOD)).json() == {"id": "1"}
 
 
 def test_requires_reads_extra_scopes_from_the_scope_claim(client: TestClient) -> None:
-    assert client.get("/admin", headers=cookie(token())).status_code == 200
-    assert client.get("/admin", headers=cookie(token(scope="reader"))).status_code == 403
+    assert client.get("/admin", headers=cookie(GOOD)).status_code == 200
+    assert (
+        client.get("/admin", headers=cookie(make_token(GRACE, scope="reader"))).status_code == 403
+    )
 
 
 @pytest.mark.parametrize("path", ["/private", "/sync-private", "/endpoint"])
@@ -166,11 +161,11 @@ def test_login_required_answers_401_json_when_anonymous(client: TestClient, path
 
 @pytest.mark.parametrize("path", ["/private", "/sync-private", "/endpoint"])
 def test_login_required_lets_a_logged_in_user_through(client: TestClient, path: str) -> None:
-    assert client.get(path, headers=cookie(token())).json() == {"id": "9"}
+    assert client.get(path, headers=cookie(GOOD)).json() == {"id": "1"}
 
 
 def test_an_old_token_is_renewed_and_a_logout_is_not(client: TestClient) -> None:
-    old = token(age=4 * DAY)
+    old = make_token(GRACE, issued=time.time() - 4 * DAY)
     renewed = client.get("/me", headers=cookie(old)).headers.get_list("set-cookie")
     assert len(renewed) == 1
     assert renewed[0].startswith("access_token=ey")
@@ -181,8 +176,8 @@ def test_an_old_token_is_renewed_and_a_logout_is_not(client: TestClient) -> None
 
 
 def test_websocket_endpoint_sees_the_logged_in_user(client: TestClient) -> None:
-    with client.websocket_connect("/ws", headers=cookie(token())) as websocket:
-        assert websocket.receive_json() == {"authenticated": True, "name": "grace"}
+    with client.websocket_connect("/ws", headers=cookie(GOOD)) as websocket:
+        assert websocket.receive_json() == {"authenticated": True, "name": "alice"}
 
 
 def test_websocket_endpoint_sees_an_anonymous_user_without_a_cookie(client: TestClient) -> None:
@@ -191,7 +186,9 @@ def test_websocket_endpoint_sees_an_anonymous_user_without_a_cookie(client: Test
 
 
 def test_websocket_with_an_expired_token_is_anonymous(client: TestClient) -> None:
-    with client.websocket_connect("/ws", headers=cookie(token(age=8 * DAY))) as websocket:
+    with client.websocket_connect(
+        "/ws", headers=cookie(make_token(GRACE, issued=time.time() - 8 * DAY))
+    ) as websocket:
         assert websocket.receive_json() == {"authenticated": False, "name": ""}
 
 
@@ -202,8 +199,8 @@ def test_requires_closes_an_anonymous_websocket_before_accepting_it(client: Test
 
 
 def test_requires_accepts_a_logged_in_websocket(client: TestClient) -> None:
-    with client.websocket_connect("/ws-requires", headers=cookie(token())) as websocket:
-        assert websocket.receive_json() == {"name": "grace"}
+    with client.websocket_connect("/ws-requires", headers=cookie(GOOD)) as websocket:
+        assert websocket.receive_json() == {"name": "alice"}
 
 
 def test_login_required_closes_an_anonymous_websocket_with_1008(client: TestClient) -> None:
@@ -217,8 +214,8 @@ def test_login_required_closes_an_anonymous_websocket_with_1008(client: TestClie
 
 
 def test_login_required_accepts_a_logged_in_websocket(client: TestClient) -> None:
-    with client.websocket_connect("/ws-login-required", headers=cookie(token())) as websocket:
-        assert websocket.receive_json() == {"name": "grace"}
+    with client.websocket_connect("/ws-login-required", headers=cookie(GOOD)) as websocket:
+        assert websocket.receive_json() == {"name": "alice"}
 
 
 def test_login_required_refuses_an_endpoint_without_a_connection_argument() -> None:

@@ -1,50 +1,100 @@
-"""FastAPI dependencies: ``user = Depends(current_user)`` and ``user = Depends(require_user)``.
+"""FastAPI: the login cookie as an OpenAPI security scheme, and typed dependencies.
 
-Wrap the application once (``app = JWTCookieMiddleware(FastAPI(...), ...)``, or
-``app.add_middleware(JWTCookieMiddleware, ...)``); these dependencies read what the
-middleware put in the ASGI scope. They take an ``HTTPConnection``, so they work in
-HTTP routes and in WebSocket routes alike.
+Wrap the application once (``app.add_middleware(JWTCookieMiddleware, settings=settings)``);
+these dependencies read what the middleware put in the scope, so they work in HTTP and
+WebSocket routes alike, and they list the cookie in the OpenAPI document (the padlock in
+``/docs``):
+
+    @app.get("/me")
+    def me(user: RequiredUser): ...          # 401 with WWW-Authenticate unless logged in
+
+    @app.post("/login")
+    def login(auth: Auth): auth.login({...})  # the response sets the cookie
+
+``Auth``, ``CurrentUser`` and ``RequiredUser`` name the default cookie
+(``__Host-access_token``). With another ``cookie_name``, make the scheme from your settings:
+``scheme = JWTCookie(settings)`` and depend on ``scheme``, ``scheme.current_user`` or
+``scheme.required_user``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, WebSocketException, status
+from fastapi import Depends, HTTPException, Security, WebSocketException, status
+from fastapi.openapi.models import APIKey, APIKeyIn
+from fastapi.security.base import SecurityBase
 from starlette.requests import HTTPConnection
 
-from jwtcookie import access, auth
+from jwtcookie import access
+from jwtcookie import auth as auth_module
+from jwtcookie.settings import Settings, default_cookie_name
+from jwtcookie.users import AnonymousUser, TokenUser
 
 AUTHENTICATION_REQUIRED = "authentication required"
+DESCRIPTION = (
+    "The login cookie that jwtcookie sets at login (HttpOnly: a browser sends it, page "
+    "scripts cannot read it). Other clients may send the same token in it."
+)
 
 
-def get_auth(connection: HTTPConnection) -> auth.Auth:
-    """The request's :class:`~jwtcookie.Auth`, for ``login``/``logout`` in a route."""
+class JWTCookie(SecurityBase):
+    """The login cookie as a security scheme; as a dependency it gives the request's Auth."""
+
+    def __init__(self, settings: Settings | None = None, *, scheme_name: str = "jwtcookie") -> None:
+        self.cookie_name = (
+            settings.cookie_name
+            if settings is not None
+            else default_cookie_name(secure=True, path="/", domain=None)
+        )
+        self.model = APIKey(
+            **{"in": APIKeyIn.cookie},  # type: ignore[arg-type]  # `in` is a keyword: by name
+            name=self.cookie_name,
+            description=DESCRIPTION,
+        )
+        self.scheme_name = scheme_name
+        scheme = self
+
+        def current_user(auth: auth_module.Auth = Security(scheme)) -> TokenUser | AnonymousUser:
+            """The user, anonymous or not: check ``user.is_authenticated``."""
+            return auth.user  # type: ignore[no-any-return]
+
+        def required_user(
+            connection: HTTPConnection, auth: auth_module.Auth = Security(scheme)
+        ) -> TokenUser:
+            """The logged-in user; else 401 (HTTP) or closing with 1008 (WebSocket)."""
+            if auth.is_authenticated:
+                return auth.user  # type: ignore[no-any-return]
+            if connection.scope["type"] == "websocket":
+                raise WebSocketException(
+                    code=status.WS_1008_POLICY_VIOLATION, reason=AUTHENTICATION_REQUIRED
+                )
+            raise HTTPException(
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                detail=AUTHENTICATION_REQUIRED,
+                # RFC 9110 asks a 401 to name a challenge; cookies have no standard one.
+                headers={"WWW-Authenticate": f'Cookie name="{scheme.cookie_name}"'},
+            )
+
+        self.current_user = current_user
+        self.required_user = required_user
+
+    async def __call__(self, connection: HTTPConnection) -> auth_module.Auth:
+        return access.get_auth(connection.scope)
+
+
+jwt_cookie = JWTCookie()  # the default cookie name; JWTCookie(settings) for another one
+
+
+def get_auth(connection: HTTPConnection) -> auth_module.Auth:
+    """The request's :class:`~jwtcookie.Auth` (no scheme in OpenAPI: prefer ``Auth``)."""
     return access.get_auth(connection.scope)
 
 
-def current_user(connection: HTTPConnection) -> Any:
-    """The request's user; its ``is_authenticated`` is false when nobody is logged in."""
-    return access.get_auth(connection.scope).user
+current_user = jwt_cookie.current_user
+require_user = jwt_cookie.required_user
 
-
-def require_user(connection: HTTPConnection) -> Any:
-    """The logged-in user, or 401 ``{"detail": "authentication required"}``.
-
-    In a WebSocket route an anonymous connection is closed with 1008 (policy violation)
-    instead; before ``accept()`` the server turns that into a 403 handshake response.
-    """
-    user = access.get_auth(connection.scope).user
-    if user.is_authenticated:
-        return user
-    if connection.scope["type"] == "websocket":
-        raise WebSocketException(
-            code=status.WS_1008_POLICY_VIOLATION, reason=AUTHENTICATION_REQUIRED
-        )
-    raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail=AUTHENTICATION_REQUIRED)
-
-
-# Annotated shortcuts: `def route(user: CurrentUser)` reads like the type it is.
-Auth = Annotated[auth.Auth, Depends(get_auth)]
-CurrentUser = Annotated[Any, Depends(current_user)]
-RequiredUser = Annotated[Any, Depends(require_user)]
+# Annotated shortcuts: `def route(user: RequiredUser)` reads like the type it is.
+Auth = Annotated[auth_module.Auth, Security(jwt_cookie)]
+CurrentUser = Annotated[TokenUser | AnonymousUser, Depends(current_user)]
+RequiredUser = Annotated[TokenUser, Depends(require_user)]

@@ -1,0 +1,905 @@
+"""Revocation shared through a real Redis and copied into every process's memory.
+
+The store (``jwtcookie.redis.RedisRevocations``) runs against a real ``redis-server`` started
+on 127.0.0.1 by these tests (never a fake), through the real middleware in both flavours, and
+across processes: a peer process runs its own store. Waits are bounded polls; no test asserts
+a duration (the benchmark measures those).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import itertools
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+from wsgiref.validate import validator
+
+import pytest
+
+from jwtcookie import JWTCookieMiddleware, get_auth
+from jwtcookie.revocations import BUCKET_SECONDS, SESSION, USER, Replica
+from tests import redis_server as redis_helpers
+from tests.redis_server import (
+    ROOT,
+    Peer,
+    RedisServer,
+    peer,
+    redis_cluster,
+    redis_sentinel,
+    redis_server,
+    serving,
+    wait_until,
+)
+
+redis = pytest.importorskip("redis", reason="pip install 'jwtcookie[redis]' for these tests")
+from jwtcookie.redis import FAR_FUTURE, RedisRevocations  # noqa: E402  # needs redis-py
+
+SECRET = "redis-test-secret-" + "x" * 40
+DAY = 24 * 3600
+WEEK = 7 * DAY
+MODES = ("wsgi", "asgi")
+e2e = pytest.mark.e2e  # each of these starts a real redis-server
+
+
+class Clock:
+    """Wall time the tests move by hand, starting now (PyJWT and Redis agree on it)."""
+
+    def __init__(self, offset: float = 0) -> None:
+        self.now = float(int(time.time() + offset))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+# -- fixtures: a real redis-server, and a peer process ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One server for the tests that never stop it (each uses its own ids)."""
+    redis_helpers.require_redis_server()
+    with redis_server(tmp_path_factory.mktemp("redis-shared")) as server:
+        yield server
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A server of the test's own, to stop and restart."""
+    redis_helpers.require_redis_server()
+    with redis_server(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def other_process(shared_server: RedisServer) -> Iterator[Peer]:
+    with peer(shared_server.url) as running:
+        yield running
+
+
+@pytest.fixture
+def stores() -> Iterator[Callable[..., RedisRevocations]]:
+    """Make stores that are always closed."""
+    made: list[RedisRevocations] = []
+
+    def make(url: str, **options: Any) -> RedisRevocations:
+        store = RedisRevocations(url, **options)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param  # type: ignore[no-any-return]
+
+
+# -- a five-line WSGI app and a ten-line ASGI app behind the real middleware ---------------------
+
+
+def _act(auth: Any, path: str) -> None:
+    if path.startswith("/login/"):
+        auth.login({"_id": path.removeprefix("/login/"), "username": "someone"})
+    elif path == "/logout":
+        auth.logout()
+
+
+def _describe(auth: Any) -> bytes:
+    return json.dumps(
+        {"identity": auth.user.identity, "reason": str(auth.reason), "sid": auth.session_id}
+    ).encode()
+
+
+def wsgi_app(store: RedisRevocations) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        auth = get_auth(environ)
+        if environ["PATH_INFO"] == "/logout" and auth.session_id:
+            store.revoke_session(auth.session_id)  # every copy of this login, everywhere
+        _act(auth, environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [_describe(auth)]
+
+    return validator(app)
+
+
+def asgi_app(store: RedisRevocations) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        auth = get_auth(scope)
+        if scope["path"] == "/logout" and auth.session_id:
+            await store.revoke_session_async(auth.session_id)  # never blocks the event loop
+        _act(auth, scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": _describe(auth)})
+
+    return app
+
+
+@dataclass
+class Reply:
+    identity: str
+    reason: str
+    sid: str | None
+    cookie: str | None  # the access_token the response sets; "" when it deletes it
+
+
+def _set_cookie(values: list[str]) -> str | None:
+    for value in values:
+        name, _, rest = value.partition("=")
+        if name == "access_token":
+            return rest.split(";", 1)[0]
+    return None
+
+
+class Site:
+    """One app behind JWTCookieMiddleware, with the store's hooks, driven in-process."""
+
+    def __init__(self, mode: str, store: RedisRevocations, clock: Clock) -> None:
+        self.mode = mode
+        self.store = store
+        app = wsgi_app(store) if mode == "wsgi" else asgi_app(store)
+        self.middleware = JWTCookieMiddleware(
+            app, secret=SECRET, secure=False, clock=clock, **store.hooks()
+        )
+        self.loop = asyncio.new_event_loop() if mode == "asgi" else None
+
+    def request(self, path: str, cookie: str | None = None, method: str = "GET") -> Reply:
+        if self.loop is None:
+            body, cookies = self._wsgi(path, cookie, method)
+        else:
+            body, cookies = self.loop.run_until_complete(self._asgi(path, cookie, method))
+        seen = json.loads(body)
+        return Reply(seen["identity"], seen["reason"], seen["sid"], _set_cookie(cookies))
+
+    def login(self, user: str) -> str:
+        token = self.request(f"/login/{user}", method="POST").cookie
+        assert token
+        return token
+
+    def _wsgi(self, path: str, cookie: str | None, method: str) -> tuple[bytes, list[str]]:
+        environ: dict[str, Any] = {
+            "PATH_INFO": path,
+            "REQUEST_METHOD": method,
+            "QUERY_STRING": "",
+            "SCRIPT_NAME": "",
+        }
+        setup_testing_defaults(environ)
+        if cookie is not None:
+            environ["HTTP_COOKIE"] = f"access_token={cookie}"
+        headers: list[tuple[str, str]] = []
+
+        def start_response(status: str, sent: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.extend(sent)
+            return lambda data: None
+
+        result = validator(self.middleware)(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            result.close()
+        return body, [value for name, value in headers if name.lower() == "set-cookie"]
+
+    async def _asgi(self, path: str, cookie: str | None, method: str) -> tuple[bytes, list[str]]:
+        headers = [(b"host", b"testserver")]
+        if cookie is not None:
+            headers.append((b"cookie", f"access_token={cookie}".encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await self.middleware(scope, receive, send)
+        start = next(message for message in sent if message["type"] == "http.response.start")
+        cookies = [value.decode() for name, value in start["headers"] if name == b"set-cookie"]
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return body, cookies
+
+    def close(self) -> None:
+        if self.loop is not None:
+            self.loop.run_until_complete(self.store.aclose())  # its redis.asyncio client too
+            self.loop.close()
+
+
+@pytest.fixture
+def sites() -> Iterator[Callable[[str, RedisRevocations, Clock], Site]]:
+    made: list[Site] = []
+
+    def make(mode: str, store: RedisRevocations, clock: Clock) -> Site:
+        site = Site(mode, store, clock)
+        made.append(site)
+        return site
+
+    yield make
+    for site in made:
+        site.close()
+
+
+def assert_refused(reply: Reply) -> None:
+    assert (reply.identity, reply.reason) == ("", "revoked")
+    assert reply.cookie == "", "the refused cookie is deleted"
+
+
+# -- through the middleware, revoked from another process -------------------------------------
+
+
+@e2e
+def test_a_session_revoked_in_another_process_refuses_every_copy_of_its_cookie(
+    mode: str, shared_server: RedisServer, other_process: Peer, stores: Any, sites: Any
+) -> None:
+    clock = Clock()
+    store = stores(shared_server.url, clock=clock)
+    site = sites(mode, store, clock)
+    user = unique("alice")
+    before_renewal = site.login(user)
+    clock.advance(4 * DAY)  # past half of max_age: the next request renews the cookie
+    renewal = site.request("/", before_renewal)
+    assert renewal.identity == user
+    assert renewal.cookie
+    assert renewal.cookie != before_renewal
+    other_device = site.login(user)
+    sid = renewal.sid
+    assert sid
+    assert sid != site.request("/", other_device).sid
+
+    assert other_process.ask("revoke_session", sid) is True
+    wait_until(lambda: store.is_revoked({"sid": sid}), "the revocation to reach this process")
+
+    assert_refused(site.request("/", renewal.cookie))
+    assert_refused(site.request("/", before_renewal))
+    assert site.request("/", other_device).identity == user, "another login of the same user"
+
+
+@e2e
+def test_log_out_everywhere_refuses_all_of_a_users_sessions_and_no_one_elses(
+    mode: str, shared_server: RedisServer, other_process: Peer, stores: Any, sites: Any
+) -> None:
+    clock = Clock(offset=-5)  # logins a few seconds before the peer's "now"
+    store = stores(shared_server.url, clock=clock)
+    site = sites(mode, store, clock)
+    user, bystander = unique("alice"), unique("bob")
+    phone, laptop, theirs = site.login(user), site.login(user), site.login(bystander)
+
+    assert other_process.ask("revoke_user", user) is True
+    wait_until(lambda: store.user_not_before({"_id": user}), "the not-before to arrive")
+
+    assert_refused(site.request("/", phone))
+    assert_refused(site.request("/", laptop))
+    assert site.request("/", theirs).identity == bystander
+    clock.advance(10)  # a login after "log out everywhere"
+    fresh = site.login(user)
+    assert site.request("/", fresh).identity == user
+
+
+@e2e
+def test_logout_revokes_the_session_in_every_process(
+    mode: str, shared_server: RedisServer, other_process: Peer, stores: Any, sites: Any
+) -> None:
+    clock = Clock()
+    store = stores(shared_server.url, clock=clock)
+    site = sites(mode, store, clock)
+    copy = site.login(unique("carol"))
+    sid = site.request("/", copy).sid
+    logout = site.request("/logout", copy, method="POST")
+    assert logout.cookie == "", "logout deletes the cookie"
+
+    assert_refused(site.request("/", copy))  # at once in the process that revoked it
+    assert other_process.ask("wait_revoked", sid, 10) is not None
+    later = stores(shared_server.url, clock=clock)  # a worker that starts afterwards loads it
+    assert_refused(sites(mode, later, clock).request("/", copy))
+
+
+# -- across processes -----------------------------------------------------------------------
+
+
+@e2e
+def test_revocations_reach_another_process_both_ways(
+    shared_server: RedisServer, other_process: Peer, stores: Any
+) -> None:
+    store = stores(shared_server.url)
+    assert store.start()
+    mine = [unique("mine") for _ in range(20)]
+    theirs = [unique("theirs") for _ in range(20)]
+    for sid in mine:
+        assert other_process.ask("is_revoked", sid) is False
+        assert store.revoke_session(sid) is True
+        assert other_process.ask("wait_revoked", sid, 10) is not None
+    for sid in theirs:
+        assert other_process.ask("revoke_session", sid) is True
+        wait_until(lambda sid=sid: store.is_revoked({"sid": sid}), f"{sid} to arrive")
+
+
+@e2e
+@pytest.mark.parametrize("fork", ["os.fork", "libc fork", "os.fork, never used before"])
+def test_a_pre_fork_worker_follows_redis_on_its_own(shared_server: RedisServer, fork: str) -> None:
+    """gunicorn's model: the store starts in the parent, the forked child follows by itself.
+
+    ``libc fork`` forks from C without Python's at-fork handlers, as uWSGI does without
+    ``lazy-apps``: a real pid check every few hundred lookups catches it. ``never used
+    before``: gunicorn ``--preload``, where the master imports the app and serves nothing.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", FORK_SCRIPT, shared_server.url, unique("fork"), fork],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "child_knew_what_the_parent_had": True,
+        "child_follower_is_its_own": True,
+        "child_heard_the_parent": True,
+        "parent_heard_the_child": True,
+    }
+
+
+FORK_SCRIPT = """
+import json, os, sys, time, warnings
+from jwtcookie.redis import RedisRevocations
+
+url, tag, how = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def wait(store, sid):
+    deadline = time.monotonic() + 10
+    while not store.is_revoked({"sid": sid}):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+store = RedisRevocations(url)
+store.revoke_session(tag + "-before")
+if how != "os.fork, never used before":
+    store.is_revoked({"sid": "anything"})  # starts it; the next real pid check is lookups away
+parent_thread = store._follower.thread
+report_read, report_write = os.pipe()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # fork with a thread running: on purpose
+    if how.startswith("os.fork"):
+        child = os.fork()
+    else:
+        import ctypes
+        child = ctypes.CDLL(None, use_errno=True).fork()
+if child == 0:
+    seen = {"child_knew_what_the_parent_had": store.is_revoked({"sid": tag + "-before"})}
+    seen["child_heard_the_parent"] = wait(store, tag + "-parent")
+    seen["child_follower_is_its_own"] = store._follower.thread is not parent_thread
+    store.revoke_session(tag + "-child")
+    store.close()
+    os.write(report_write, json.dumps(seen).encode())
+    os._exit(0)
+os.close(report_write)
+store.revoke_session(tag + "-parent")
+seen = {"parent_heard_the_child": wait(store, tag + "-child")}
+with os.fdopen(report_read) as report:
+    seen.update(json.loads(report.read() or "{}"))
+os.waitpid(child, 0)
+store.close()
+print(json.dumps(seen, sort_keys=True))
+"""
+
+
+@e2e
+def test_every_uvicorn_worker_refuses_a_session_logged_out_on_one_of_them(
+    shared_server: RedisServer,
+) -> None:
+    """``uvicorn --workers 2``: spawned workers, each following Redis with its own store."""
+    port = redis_helpers.free_port()
+    command = [
+        *("-m", "uvicorn", "tests.redis_server:served_app", "--factory", "--workers", "2"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+    ]
+    environment = {"JWTCOOKIE_TEST_REDIS_URL": shared_server.url}
+    with serving(command, port, environment) as base:
+        user = unique("erin")
+        login = _http(f"{base}/login/{user}")
+        cookie = login["cookie"]
+        pids: set[int] = set()
+
+        def both_workers_answer() -> bool:  # each request on a fresh connection
+            seen = _http(f"{base}/", cookie)
+            assert seen["identity"] == user
+            pids.add(seen["pid"])
+            return len(pids) == 2
+
+        wait_until(both_workers_answer, "the second worker to start and answer")
+        assert _http(f"{base}/logout", cookie)["cookie"] == ""
+
+        refused: set[int] = set()
+
+        def every_worker_refuses() -> bool:
+            seen = _http(f"{base}/", cookie)
+            if seen["reason"] != "revoked":
+                refused.clear()  # a worker has not heard yet: start counting again
+                return False
+            refused.add(seen["pid"])
+            return refused == pids
+
+        wait_until(every_worker_refuses, "both workers to refuse the copy")
+
+
+def _http(url: str, cookie: str | None = None) -> dict[str, Any]:
+    """One request on a fresh connection (so the workers share them); its JSON and cookie."""
+    address = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(address.netloc, timeout=10)
+    try:
+        headers = {} if cookie is None else {"Cookie": f"access_token={cookie}"}
+        connection.request("GET", address.path, headers=headers)
+        response = connection.getresponse()
+        seen: dict[str, Any] = json.loads(response.read())
+        seen["cookie"] = _set_cookie(response.headers.get_all("Set-Cookie") or [])
+    finally:
+        connection.close()
+    return seen
+
+
+# -- Redis down, restarted, emptied -----------------------------------------------------------
+
+
+@e2e
+def test_while_redis_is_down_the_last_state_serves_and_new_revocations_follow_on_restart(
+    server: RedisServer, stores: Any
+) -> None:
+    revoking, other = stores(server.url), stores(server.url)
+    assert revoking.start()
+    assert other.start()
+    assert revoking.revoke_session("before") is True
+    wait_until(lambda: other.is_revoked({"sid": "before"}), "the first revocation")
+
+    server.stop()
+    wait_until(lambda: not revoking.synced and not other.synced, "both to notice")
+    assert other.is_revoked({"sid": "before"}), "the last known state still refuses"
+    assert not other.is_revoked({"sid": "anyone"}), "fail open: the rest are served"
+    assert revoking.revoke_session("during") is False, "Redis did not confirm it"
+    assert revoking.is_revoked({"sid": "during"}), "the revoking process refuses it at once"
+    assert not other.is_revoked({"sid": "during"})
+
+    server.start()
+    wait_until(lambda: other.is_revoked({"sid": "during"}), "the revocation made while down")
+    late = stores(server.url)
+    assert late.start()
+    assert late.is_revoked({"sid": "before"})
+    assert late.is_revoked({"sid": "during"})
+
+
+@e2e
+def test_a_process_that_only_revokes_still_delivers_what_it_revoked_while_redis_was_down(
+    server: RedisServer, stores: Any
+) -> None:
+    admin = stores(server.url)  # never started: it revokes, it does not look up
+    server.stop()
+    assert admin.revoke_user("mallory") is False
+    server.start()
+    raw = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        wait_until(lambda: raw.exists("jwtcookie:u:mallory"), "the retry once Redis is back")
+    finally:
+        raw.close()
+
+
+@e2e
+def test_max_staleness_refuses_every_token_once_stale_and_recovers_after_restart(
+    mode: str, server: RedisServer, stores: Any, sites: Any
+) -> None:
+    clock = Clock()
+    store = stores(server.url, clock=clock, max_staleness=0.5, timeout=0.5)
+    site = sites(mode, store, clock)
+    cookie = site.login("dave")
+    assert site.request("/", cookie).identity == "dave"
+    confirmed = store._follower.confirmed_at
+    wait_until(lambda: store._follower.confirmed_at > confirmed, "a heartbeat to confirm it")
+    assert store.is_revoked({"sid": "never-revoked"}) is False, "a healthy copy is never stale"
+
+    server.stop()
+    wait_until(lambda: store.is_revoked({"sid": "never-revoked"}), "the copy to turn stale")
+    assert store.user_not_before({"_id": "dave"}) == FAR_FUTURE
+    assert_refused(site.request("/", cookie))
+
+    server.start()
+    wait_until(lambda: not store.is_revoked({"sid": "never-revoked"}), "the resync")
+    assert store.user_not_before({"_id": "dave"}) is None
+    assert site.request("/", cookie).identity == "dave"
+
+
+def test_before_its_first_sync_a_store_fails_open_or_closed_as_configured(stores: Any) -> None:
+    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"  # nothing listens there
+    open_store = stores(nowhere, timeout=0.2)
+    closed_store = stores(nowhere, timeout=0.2, max_staleness=1)
+    assert open_store.start() is False
+    assert closed_store.start() is False
+    assert open_store.is_revoked({"sid": "x"}) is False
+    assert open_store.user_not_before({"_id": "x"}) is None
+    assert closed_store.is_revoked({"sid": "x"}) is True
+    assert closed_store.user_not_before({"_id": "x"}) == FAR_FUTURE
+
+
+@e2e
+def test_a_restart_that_lost_every_key_is_healed_from_the_workers_copies(
+    server: RedisServer, stores: Any
+) -> None:
+    one, two = stores(server.url), stores(server.url)
+    assert one.start()
+    assert two.start()
+    assert one.revoke_session("lost-session") is True
+    assert two.revoke_user("lost-user") is True
+    wait_until(lambda: one.user_not_before({"_id": "lost-user"}), "the not-before")
+    wait_until(lambda: two.is_revoked({"sid": "lost-session"}), "the session")
+
+    server.restart()  # no persistence: Redis comes back empty
+    raw = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        keys = ("jwtcookie:s:lost-session", "jwtcookie:u:lost-user")
+        wait_until(lambda: raw.exists(*keys) == 2, "the workers to write their copies back")
+        for key in keys:
+            assert 0 < raw.pttl(key) <= (WEEK + 10) * 1000, "no longer than a token it refuses"
+    finally:
+        raw.close()
+    fresh = stores(server.url)
+    assert fresh.start()
+    assert fresh.is_revoked({"sid": "lost-session"})
+    assert fresh.user_not_before({"_id": "lost-user"}) is not None
+
+
+@e2e
+def test_a_flushall_without_a_disconnect_is_noticed_and_healed(
+    server: RedisServer, stores: Any
+) -> None:
+    one = stores(server.url)
+    assert one.start()
+    assert one.revoke_session("flushed") is True
+    raw = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        raw.flushall()
+        wait_until(lambda: raw.exists("jwtcookie:s:flushed"), "the follower to write it back")
+    finally:
+        raw.close()
+
+
+# -- many machines: Sentinel and Cluster through connect= ---------------------------------------
+
+
+@e2e
+def test_through_sentinel_a_failover_is_followed_and_loses_nothing(
+    tmp_path: Path, stores: Any
+) -> None:
+    redis_helpers.require_redis_server()
+    from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+    from redis.sentinel import Sentinel
+
+    with redis_sentinel(tmp_path) as (master, replica, sentinel):
+        hosts = [("127.0.0.1", sentinel.port)]
+
+        def connect(options: dict[str, Any]) -> Any:
+            return Sentinel(hosts, socket_timeout=1).master_for("mymaster", **options)
+
+        discovering: list[Any] = []
+
+        def connect_async(options: dict[str, Any]) -> Any:
+            discovering.append(AsyncSentinel(hosts, socket_timeout=1))
+            return discovering[-1].master_for("mymaster", **options)
+
+        revoking = RedisRevocations(connect=connect, connect_async=connect_async)
+        following = RedisRevocations(connect=connect)
+        try:
+            assert revoking.start()
+            assert following.start()
+            assert revoking.revoke_session("before-failover") is True
+            assert asyncio.run(_revoke_then_close(revoking, "async-before", discovering))
+            wait_until(lambda: following.is_revoked({"sid": "async-before"}), "both to arrive")
+            raw = redis.Redis(host="127.0.0.1", port=replica.port)
+            try:
+                wait_until(lambda: raw.exists("jwtcookie:s:async-before"), "the replica to copy")
+            finally:
+                raw.close()
+
+            master.stop()  # Sentinel promotes the replica
+            wait_until(lambda: not following.synced, "the follower to notice")
+            wait_until(lambda: following.synced, "the follower to find the new master", 30)
+            assert revoking.revoke_session("after-failover") is True
+            wait_until(lambda: following.is_revoked({"sid": "after-failover"}), "a new one")
+            assert following.is_revoked({"sid": "before-failover"})
+        finally:
+            revoking.close()
+            following.close()
+
+
+async def _revoke_then_close(store: RedisRevocations, sid: str, sentinels: list[Any]) -> bool:
+    revoked = await store.revoke_session_async(sid)
+    await store._close_async_client()  # this loop's client only: the store goes on
+    for sentinel in sentinels:  # and the clients that asked Sentinel for the master
+        for client in sentinel.sentinels:
+            await client.aclose()
+    return bool(revoked)
+
+
+@e2e
+def test_through_redis_cluster_revocations_spread_load_and_heal(
+    tmp_path: Path, stores: Any
+) -> None:
+    redis_helpers.require_redis_server()
+    from redis.cluster import RedisCluster
+
+    with redis_cluster(tmp_path) as nodes:
+
+        def connect(options: dict[str, Any]) -> Any:
+            return RedisCluster(host="127.0.0.1", port=nodes[0].port, **options)
+
+        revoking = RedisRevocations(connect=connect)
+        following = RedisRevocations(connect=connect)
+        raw = RedisCluster(host="127.0.0.1", port=nodes[0].port)
+        try:
+            assert revoking.start()
+            assert following.start()
+            for number in range(30):
+                assert revoking.revoke_session(f"c-{number}") is True
+                assert revoking.revoke_user(f"u-{number}") is True
+            for number in range(30):
+                wait_until(lambda n=number: following.is_revoked({"sid": f"c-{n}"}), "sessions")
+                wait_until(lambda n=number: following.user_not_before({"_id": f"u-{n}"}), "users")
+            sizes = [node.redis_connection.dbsize() for node in raw.get_primaries()]
+            assert all(size > 1 for size in sizes), "entries spread over every node"
+            late = RedisRevocations(connect=connect)
+            try:
+                assert late.start()
+                assert len(late) == 60, "a full load scans every node"
+            finally:
+                late.close()
+            raw.flushall(target_nodes=RedisCluster.ALL_NODES)
+            wait_until(lambda: raw.exists("jwtcookie:s:c-0", "jwtcookie:u:u-29") == 2, "healing")
+        finally:
+            raw.close()
+            revoking.close()
+            following.close()
+
+
+# -- how long entries live --------------------------------------------------------------------
+
+
+@e2e
+def test_redis_keeps_each_entry_as_long_as_a_token_it_could_refuse(
+    shared_server: RedisServer, stores: Any
+) -> None:
+    clock = Clock()
+    prefix = unique("ttl")
+    store = stores(shared_server.url, clock=clock, prefix=prefix)
+    raw = redis.Redis.from_url(shared_server.url, decode_responses=True)
+    try:
+        assert store.revoke_session("now") is True
+        assert WEEK * 1000 < raw.pttl(f"{prefix}:s:now") <= (WEEK + 10) * 1000
+        assert store.revoke_user("past", at=clock() - 6 * DAY) is True
+        assert DAY * 1000 < raw.pttl(f"{prefix}:u:past") <= (DAY + 10) * 1000
+        assert store.revoke_user("ancient", at=clock() - 8 * DAY) is True
+        assert not raw.exists(f"{prefix}:u:ancient"), "every token it could refuse has expired"
+        assert store.user_not_before({"_id": "ancient"}) is None
+        assert store.revoke_user("past", at=clock() - 7 * DAY) is True
+        kept = float(raw.get(f"{prefix}:u:past"))
+        assert kept == clock() - 6 * DAY, "a not-before never goes back"
+    finally:
+        raw.close()
+
+
+@e2e
+def test_redis_drops_an_entry_when_its_time_is_up(shared_server: RedisServer, stores: Any) -> None:
+    prefix = unique("short")
+    store = stores(shared_server.url, max_age=1, leeway=0, prefix=prefix)
+    raw = redis.Redis.from_url(shared_server.url, decode_responses=True)
+    try:
+        key = f"{prefix}:s:brief"
+        assert store.revoke_session("brief") is True
+        assert 0 < raw.pttl(key) <= 1000
+        wait_until(lambda: not raw.exists(key), "Redis to expire the key", timeout=10)
+    finally:
+        raw.close()
+
+
+def test_local_entries_are_forgotten_once_no_token_can_need_them(stores: Any) -> None:
+    clock = Clock()
+    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"
+    store = stores(nowhere, clock=clock, timeout=0.2)
+    assert store.revoke_session("gone-soon") is False  # no Redis: kept locally all the same
+    assert store.is_revoked({"sid": "gone-soon"})
+    assert len(store) == 1
+    clock.advance(WEEK)
+    assert store.forget_expired() == 0, "a token of it may still live for the leeway"
+    clock.advance(10 + BUCKET_SECONDS)
+    assert store.forget_expired() == 1
+    assert len(store) == 0
+
+
+def test_a_flood_of_revocations_is_bounded_by_expiry() -> None:
+    clock = Clock()
+    replica = Replica(WEEK + 10, clock)
+    for number in range(100_000):
+        replica.add(SESSION, f"flood-{number}", clock())
+        if number % 10_000 == 0:
+            clock.advance(60)  # spread over a few minutes, as a real flood would be
+    assert len(replica) == 100_000
+    clock.advance(WEEK + 10 - 300)
+    assert replica.forget_expired() < 100_000, "only what has expired"
+    clock.advance(300 + BUCKET_SECONDS)
+    replica.forget_expired()
+    assert sys.getsizeof(replica.sessions) < 1024, "the emptied table was given back"
+    assert len(replica) == 0
+    assert not replica._buckets
+    assert not replica._bucket_heap
+
+
+def test_lookups_from_many_threads_never_miss_a_revocation_while_expired_ones_go(
+    stores: Any,
+) -> None:
+    """Forgetting swaps in a compacted table; a reader sees the old one or the new, never a gap."""
+    clock = Clock()
+    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"
+    store = stores(nowhere, clock=clock, timeout=0.2)
+    store.start(wait=False)
+    lifetime = WEEK + 10
+    kept = [f"kept-{number}" for number in range(500)]
+    missed: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            missed.extend(sid for sid in kept if not store.is_revoked({"sid": sid}))
+
+    for cycle in range(5):
+        for number in range(5000):
+            store._replica.add(SESSION, f"flood-{cycle}-{number}", clock())
+        clock.advance(lifetime - 100)
+        for sid in kept:
+            store._replica.add(SESSION, sid, clock())
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        clock.advance(100 + BUCKET_SECONDS)
+        assert store.forget_expired() >= 5000
+        done.set()
+        for reader in readers:
+            reader.join(timeout=10)
+        done.clear()
+    assert missed == []
+    assert len(store) == len(kept)
+
+
+# -- the local copy's rules -------------------------------------------------------------------
+
+
+def test_merging_revocations_in_any_order_gives_the_same_copy() -> None:
+    clock = Clock()
+    entries = [
+        (kind, f"id-{number % 5}", clock() - random.Random(number).randint(0, 1000))
+        for number in range(30)
+        for kind in (SESSION, USER)
+    ]
+    copies = []
+    for seed in range(5):
+        replica = Replica(WEEK, clock)
+        shuffled = entries * 2  # repeats change nothing either
+        random.Random(seed).shuffle(shuffled)
+        for kind, ident, at in shuffled:
+            replica.add(kind, ident, at)
+        copies.append((dict(replica.sessions), dict(replica.users)))
+    assert all(copy == copies[0] for copy in copies)
+    latest = max(at for kind, ident, at in entries if (kind, ident) == (SESSION, "id-0"))
+    assert copies[0][0]["id-0"] == latest
+
+
+def test_a_later_revocation_of_the_same_id_outlives_the_earlier_ones_bucket() -> None:
+    clock = Clock()
+    replica = Replica(1000, clock)
+    replica.add(SESSION, "again", clock())
+    clock.advance(900)
+    replica.add(SESSION, "again", clock())
+    clock.advance(200 + BUCKET_SECONDS)
+    assert replica.forget_expired() == 0
+    assert replica.sessions == {"again": clock() - 200 - BUCKET_SECONDS}
+    assert list(itertools.islice(replica.entries(), 2)) == [(SESSION, "again", clock() - 260)]
+
+
+# -- the hooks and the API --------------------------------------------------------------------
+
+
+def test_hooks_read_sid_and_the_user_id_as_the_middleware_does(stores: Any) -> None:
+    nowhere = f"redis://127.0.0.1:{redis_helpers.free_port()}/0"
+    store = stores(nowhere, timeout=0.2)
+    store.start(wait=False)
+    store.revoke_session("s-1")
+    store.revoke_user(42)
+    store.revoke_user("by-sub")
+    assert store.is_revoked({"sid": "s-1"}) is True
+    assert store.is_revoked({"sid": ["s-1"]}) is False, "a sid that is no string is no session"
+    assert store.is_revoked({}) is False
+    assert store.user_not_before({"_id": 42}) is not None, "_id as the token has it, any type"
+    assert store.user_not_before({"sub": "by-sub"}) is not None
+    assert store.user_not_before({"_id": "someone", "sub": "by-sub"}) is None, "_id wins"
+    assert store.user_not_before({}) is None
+    assert set(store.hooks()) == {"is_revoked", "user_not_before"}
+
+
+def test_misuse_is_refused_with_what_to_do() -> None:
+    with pytest.raises(ValueError, match="url"):
+        RedisRevocations()
+    with pytest.raises(ValueError, match="not both"):
+        RedisRevocations("redis://127.0.0.1:1/0", connect=lambda options: None)
+    with pytest.raises(ValueError, match="max_staleness"):
+        RedisRevocations("redis://127.0.0.1:1/0", max_staleness=0)
+    with pytest.raises(ValueError, match="prefix"):
+        RedisRevocations("redis://127.0.0.1:1/0", prefix="a*")
+    store = RedisRevocations("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(TypeError, match="session_id"):
+            store.revoke_session(None)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="_id"):
+            store.revoke_user(None)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="timestamp"):
+            store.revoke_user("u", at=float("nan"))
+    finally:
+        store.close()
+
+
+def test_a_missing_redis_server_skips_or_fails_as_ci_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redis_helpers, "REDIS_SERVER", Path("/nonexistent/redis-server"))
+    monkeypatch.setattr(redis_helpers, "REQUIRED", False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y redis-server"):
+        redis_helpers.require_redis_server()
+    monkeypatch.setattr(redis_helpers, "REQUIRED", True)
+    with pytest.raises(pytest.fail.Exception, match="redis-server is not installed"):
+        redis_helpers.require_redis_server()
