@@ -30,14 +30,13 @@ from django.http import HttpResponse  # type: ignore[import-untyped, unused-igno
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped, unused-ignore]
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
-from jwtcookie.auth import ENVIRON_AUTH, ENVIRON_USER, LOGOUT, SCOPE_AUTH, Auth, Login, Logout
+from jwtcookie.auth import ENVIRON_AUTH, ENVIRON_USER, SCOPE_AUTH, Auth, Login, Logout, Outgoing
 from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
 from jwtcookie.origin import normalise_origin
-from jwtcookie.policy import Hearing, Policy, Refusal
+from jwtcookie.policy import Call, Hearing, Policy, Refusal
 from jwtcookie.request import RequestView
-from jwtcookie.settings import HOOKS, Settings
 
 
 class JWTCookieMiddleware:
@@ -67,7 +66,6 @@ class JWTCookieMiddleware:
         self._trusted: frozenset[str] | None = None
         if settings.cross_site_protection:
             self._trusted = frozenset(filter(None, map(normalise_origin, settings.trusted_origins)))
-        self._hooks = _hooks_for(settings, async_mode=self.async_mode)
 
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
@@ -81,12 +79,17 @@ class JWTCookieMiddleware:
         if isinstance(outcome, Hearing):  # the app's hooks have a say: call each in turn
             call = outcome.next_call()
             while call is not None:
-                call = outcome.answer(self._hooks[id(call.hook)](call.argument))
+                call = outcome.answer(_run(call))
             outcome = self._policy.decide(outcome)
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
-        return self._leave(who, self.get_response(request))
+        response = self.get_response(request)
+        outgoing = self._outgoing(who)
+        revoking = self._policy.revoking(outgoing)
+        if revoking is not None:  # a logout with a revocation store: revoke it first
+            _run(revoking)
+        return self._leave(who, outgoing, response)
 
     async def __acall__(self, request: Any) -> Any:
         view = request_view(request)
@@ -98,12 +101,17 @@ class JWTCookieMiddleware:
         if isinstance(outcome, Hearing):  # each hook awaited; plain ones run in a thread
             call = outcome.next_call()
             while call is not None:
-                call = outcome.answer(await self._hooks[id(call.hook)](call.argument))
+                call = outcome.answer(await _arun(call))
             outcome = self._policy.decide(outcome)
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
-        return self._leave(who, await self.get_response(request))
+        response = await self.get_response(request)
+        outgoing = self._outgoing(who)
+        revoking = self._policy.revoking(outgoing)
+        if revoking is not None:
+            await _arun(revoking)
+        return self._leave(who, outgoing, response)
 
     def _enter(self, request: Any, view: RequestView, auth: Auth) -> RequestUser:
         """Put the Auth and a lazy ``request.user`` in the request; vouch to Django's CSRF."""
@@ -129,10 +137,16 @@ class JWTCookieMiddleware:
             request.auser = who.auser
         return who
 
-    def _leave(self, who: RequestUser, response: Any) -> Any:
+    @staticmethod
+    def _outgoing(who: RequestUser) -> Outgoing:
+        """What the response must carry, once the view has run."""
         outgoing = who.auth.seal()
         if who.gone and type(outgoing) is not Login and type(outgoing) is not Logout:
-            outgoing = LOGOUT  # its user was deleted or deactivated: the cookie goes too
+            # Its user was deleted or deactivated: the cookie goes too, as after a logout.
+            outgoing = Logout(who.auth.claims.get("sid"))
+        return outgoing
+
+    def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
         if outgoing is not None:
             own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
             values = self._policy.set_cookie_values(outgoing, own)
@@ -240,14 +254,22 @@ def _outer_auth(request: Any) -> Auth | None:
     return found if isinstance(found, Auth) else None
 
 
-def _hooks_for(settings: Settings, *, async_mode: bool) -> dict[int, Callable[[Any], Any]]:
-    """Each hook (by id, as the policy hands it back) made callable in this mode."""
-    hooks = [getattr(settings, name) for name in HOOKS if getattr(settings, name) is not None]
-    asynchronous = {id(getattr(settings, name)) for name in settings.async_hooks()}
-    adapted: dict[int, Callable[[Any], Any]] = {}
-    for hook in hooks:
-        if async_mode:
-            adapted[id(hook)] = hook if id(hook) in asynchronous else sync_to_async(hook)
-        else:
-            adapted[id(hook)] = async_to_sync(hook) if id(hook) in asynchronous else hook
-    return adapted
+def _run(call: Call) -> Any:
+    """Call a hook in sync mode; an ``async def`` one runs through ``async_to_sync``."""
+    if _is_async(call.hook):
+        return async_to_sync(call.hook)(call.argument)
+    return call.hook(call.argument)
+
+
+async def _arun(call: Call) -> Any:
+    """Call a hook in async mode: its async twin or an ``async def`` one is awaited; a plain
+    one (which may use the ORM) runs in a thread through ``sync_to_async``, never in the loop."""
+    if call.async_hook is not None:
+        return await call.async_hook(call.argument)
+    if _is_async(call.hook):
+        return await call.hook(call.argument)
+    return await sync_to_async(call.hook)(call.argument)
+
+
+def _is_async(hook: Any) -> bool:
+    return iscoroutinefunction(hook) or iscoroutinefunction(type(hook).__call__)
