@@ -386,6 +386,22 @@ def test_an_async_hook_runs_under_wsgi_too(mode: str) -> None:
         assert revoked.json()["authenticated"] is False
 
 
+def test_logout_revokes_the_session_in_a_revocation_store(mode: str) -> None:
+    """A copy of the cookie taken before the logout is refused too; under ASGI the store's
+    async revoke runs, in the loop."""
+    from tests.django_project.hooks import MemoryRevocations
+
+    store = MemoryRevocations()
+    with override_settings(JWTCOOKIE=jwtcookie(revocations=store)):
+        browser = Browser(mode)
+        login = browser.post("/login-claims", {"sub": "9", "username": "tim"}, headers=SAME_ORIGIN)
+        copy = login.cookies[COOKIE].value
+        browser.post("/logout", headers=SAME_ORIGIN)
+        assert store.sessions == {jwt.decode(copy, SECRET, algorithms=["HS256"])["sid"]}
+        assert store.calls == ["revoke_session" if mode == "wsgi" else "revoke_session_async"]
+        assert browser.login_with(copy).get("/me").json()["authenticated"] is False
+
+
 # -- tests: force_login ---------------------------------------------------------------------------
 
 

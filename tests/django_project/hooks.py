@@ -24,3 +24,27 @@ def load_user(claims: Mapping[str, Any]) -> Any:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(pk=claims.get("sub")).first()
+
+
+class MemoryRevocations:
+    """A revocation store (``revocations=``) in a set, recording which revoke ran."""
+
+    stale = False
+
+    def __init__(self) -> None:
+        self.sessions: set[str] = set()
+        self.calls: list[str] = []
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool:
+        return claims.get("sid") in self.sessions
+
+    def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
+        return None
+
+    def revoke_session(self, session_id: str) -> None:
+        self.calls.append("revoke_session")
+        self.sessions.add(session_id)
+
+    async def revoke_session_async(self, session_id: str) -> None:
+        self.calls.append("revoke_session_async")
+        self.sessions.add(session_id)
