@@ -1,0 +1,137 @@
+"""``login(request, user)`` and ``logout(request)``, Django's own spelling, for the JWT cookie.
+
+``login`` signs a token for a ``User`` (``sub`` is its primary key, ``username`` its
+``get_username()``) or for claims you choose, and the response sets the cookie; like
+``django.contrib.auth.login`` it rotates the CSRF token, sets ``request.user`` and sends
+``user_logged_in`` for a ``User`` (so ``last_login`` is kept). ``logout`` deletes the cookie,
+ends a Django session login too if the request has one, and sends ``user_logged_out``; the
+app config connects that signal back, so Django's own logout (the admin's, ``LogoutView``)
+deletes the cookie as well. ``force_login`` logs a test client in without a password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import SESSION_KEY  # type: ignore[import-untyped, unused-ignore]
+from django.contrib.auth import logout as django_logout  # type: ignore[import-untyped, unused-ignore]
+from django.contrib.auth.signals import (  # type: ignore[import-untyped, unused-ignore]
+    user_logged_in,
+    user_logged_out,
+)
+from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped, unused-ignore]
+from django.middleware.csrf import rotate_token  # type: ignore[import-untyped, unused-ignore]
+from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
+
+from jwtcookie import access
+from jwtcookie.auth import Auth
+from jwtcookie.contrib.django.config import Problem, configuration
+from jwtcookie.contrib.django.users import (
+    AGAIN,
+    ATTRIBUTE,
+    DjangoTokenUser,
+    RequestUser,
+    anonymous_user,
+)
+from jwtcookie.policy import Policy
+
+
+def user_claims(user: Any) -> dict[str, Any]:
+    """The claims ``login`` signs for a user object: ``sub`` (its pk) and ``username``."""
+    return {"sub": str(user.pk), "username": user.get_username()}
+
+
+def login(request: Any, user_or_claims: Any) -> str:
+    """Log ``request`` in as a ``User`` (or as the given claims); the response sets the cookie.
+
+    Returns the token, for a client that wants it in the body too.
+    """
+    auth = _auth(request)
+    is_user = not isinstance(user_or_claims, Mapping)
+    token = auth.login(user_claims(user_or_claims) if is_user else user_or_claims)
+    rotate_token(request)  # as django.contrib.auth.login does: no CSRF token from before
+    who = getattr(request, ATTRIBUTE, None)
+    if isinstance(who, RequestUser):
+        who.settle(user_or_claims if is_user else AGAIN)  # claims: worked out again from them
+        request.user = SimpleLazyObject(who.user)
+        request.auser = who.auser
+    else:
+        request.user = user_or_claims if is_user else DjangoTokenUser(auth.claims)
+    if is_user:
+        user_logged_in.send(sender=type(user_or_claims), request=request, user=user_or_claims)
+    return token
+
+
+def logout(request: Any) -> None:
+    """Log ``request`` out: the response deletes the cookie; a session login ends too."""
+    auth = _auth(request)
+    user = getattr(request, "user", None)
+    auth.logout()
+    session = getattr(request, "session", None)
+    if session is not None and SESSION_KEY in session:
+        django_logout(request)  # flushes the session, sends user_logged_out
+    else:
+        if not getattr(user, "is_authenticated", False):
+            user = None
+        sender = type(user) if user is not None else None
+        user_logged_out.send(sender=sender, request=request, user=user)
+    request.user = anonymous_user()
+    request.auser = _anonymous_auser
+
+
+async def alogin(request: Any, user_or_claims: Any) -> str:
+    """:func:`login` for async views (``user_logged_in`` receivers may write to the database)."""
+    token: str = await sync_to_async(login)(request, user_or_claims)
+    return token
+
+
+async def alogout(request: Any) -> None:
+    """:func:`logout` for async views (ending a session login writes to the database)."""
+    await sync_to_async(logout)(request)
+
+
+def force_login(client: Any, user_or_claims: Any) -> str:
+    """Log a ``django.test.Client`` (or ``AsyncClient``, DRF's ``APIClient``) in: its cookie
+    jar gets the cookie(s) ``login`` would set, signed with ``settings.JWTCOOKIE``.
+
+    Like ``Client.force_login``, no password round trip; ``client.logout()`` forgets it.
+    Returns the token.
+    """
+    try:
+        policy = Policy(configuration().settings)
+    except Problem as problem:
+        raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
+    is_user = not isinstance(user_or_claims, Mapping)
+    signed = policy.sign_in(user_claims(user_or_claims) if is_user else user_or_claims)
+    for header in policy.set_cookie_values(signed, ()):
+        name, _, rest = header.partition("=")
+        client.cookies[name] = rest.split(";", 1)[0]
+    return signed.token
+
+
+def end_token_login(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    """``user_logged_out`` receiver: Django's own logout deletes the JWT cookie too."""
+    if request is None:
+        return
+    try:
+        auth = access.get_auth(request)
+    except LookupError:
+        return  # a request jwtcookie never saw, such as the test client's logout()
+    if auth.is_authenticated:
+        auth.logout()
+
+
+async def _anonymous_auser() -> Any:
+    return anonymous_user()
+
+
+def _auth(request: Any) -> Auth:
+    try:
+        return access.get_auth(request)
+    except LookupError:
+        raise ImproperlyConfigured(
+            "jwtcookie: this request did not pass through "
+            "jwtcookie.contrib.django.JWTCookieMiddleware; add it to settings.MIDDLEWARE."
+        ) from None

@@ -1,0 +1,275 @@
+"""``JWTCookieMiddleware`` for ``settings.MIDDLEWARE``: the core's policy, inside Django.
+
+It asks :class:`jwtcookie.policy.Policy` about each request, as the core middleware does:
+a refusal (a cross-site POST, an anonymous request to a protected path) is answered at once;
+otherwise the request gets its :class:`~jwtcookie.Auth` (``get_auth(request)``), a lazy
+``request.user`` and ``request.auser()``, and the response gets the cookies the core would
+send, with the same attributes, and is kept out of shared caches.
+
+Sync and async capable: Django builds it in the mode of the handler around it, so it never
+costs a thread under ASGI. The app's hooks are called in that mode: under ASGI a plain
+``def`` hook runs in a thread (``sync_to_async``), so it may use the ORM; under WSGI an
+``async def`` hook runs through ``async_to_sync``.
+
+A request the browser itself marks as coming from this very origin (``Sec-Fetch-Site:
+same-origin``), or that comes from one of ``trusted_origins``, is one Django's
+``CsrfViewMiddleware`` need not check again: the middleware says so the way Django's own
+check does (``request.csrf_processing_done``). Every other request is checked by Django as
+usual. docs/django.md explains why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Iterable
+from http.cookies import Morsel
+from typing import Any
+
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped, unused-ignore]
+from django.http import HttpResponse  # type: ignore[import-untyped, unused-ignore]
+from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped, unused-ignore]
+from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
+
+from jwtcookie.auth import ENVIRON_AUTH, ENVIRON_USER, SCOPE_AUTH, Auth, Login, Logout, Outgoing
+from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie.contrib.django.config import Problem, configuration
+from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
+from jwtcookie.origin import normalise_origin
+from jwtcookie.policy import Call, Hearing, Policy, Refusal
+from jwtcookie.request import RequestView
+
+
+class JWTCookieMiddleware:
+    """Login from the JWT cookie for a Django project, configured by ``settings.JWTCOOKIE``.
+
+    Put it right after ``django.contrib.auth.middleware.AuthenticationMiddleware`` (or
+    anywhere, without it): a valid token's user then wins over the session's.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)  # Django then awaits __call__, which hands to __acall__
+        try:
+            config = configuration()
+        except Problem as problem:
+            raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
+        settings = config.settings
+        self._policy = Policy(settings)
+        self._user_model = config.user_model
+        self._bearer = settings.bearer
+        # Origins whose requests need no second CSRF check; None: the core checks none.
+        self._trusted: frozenset[str] | None = None
+        if settings.cross_site_protection:
+            self._trusted = frozenset(filter(None, map(normalise_origin, settings.trusted_origins)))
+
+    def __call__(self, request: Any) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        view = request_view(request)
+        outer = _outer_auth(request)
+        if outer is not None:  # the project also wraps its WSGI app: that one sends the cookies
+            self._enter(request, view, outer)
+            return self.get_response(request)
+        outcome = self._policy.admit(view)
+        if isinstance(outcome, Hearing):  # the app's hooks have a say: call each in turn
+            call = outcome.next_call()
+            while call is not None:
+                call = outcome.answer(_run(call))
+            outcome = self._policy.decide(outcome)
+        if isinstance(outcome, Refusal):
+            return refusal_response(outcome)
+        who = self._enter(request, view, outcome)
+        response = self.get_response(request)
+        outgoing = self._outgoing(who)
+        revoking = self._policy.revoking(outgoing)
+        if revoking is not None:  # a logout with a revocation store: revoke it first
+            _run(revoking)
+        return self._leave(who, outgoing, response)
+
+    async def __acall__(self, request: Any) -> Any:
+        view = request_view(request)
+        outer = _outer_auth(request)
+        if outer is not None:
+            self._enter(request, view, outer)
+            return await self.get_response(request)
+        outcome = self._policy.admit(view)
+        if isinstance(outcome, Hearing):  # each hook awaited; plain ones run in a thread
+            call = outcome.next_call()
+            while call is not None:
+                call = outcome.answer(await _arun(call))
+            outcome = self._policy.decide(outcome)
+        if isinstance(outcome, Refusal):
+            return refusal_response(outcome)
+        who = self._enter(request, view, outcome)
+        response = await self.get_response(request)
+        outgoing = self._outgoing(who)
+        revoking = self._policy.revoking(outgoing)
+        if revoking is not None:
+            await _arun(revoking)
+        return self._leave(who, outgoing, response)
+
+    def _enter(self, request: Any, view: RequestView, auth: Auth) -> RequestUser:
+        """Put the Auth and a lazy ``request.user`` in the request; vouch to Django's CSRF."""
+        request.META[ENVIRON_AUTH] = auth
+        request.META[ENVIRON_USER] = auth.user
+        vouched = self._vouches(view)
+        if vouched:
+            request.csrf_processing_done = True  # as CsrfViewMiddleware marks what it accepted
+        previous = getattr(request, "user", None)  # the session's lazy user, not worked out
+        who = RequestUser(
+            auth,
+            user_model=self._user_model,
+            from_cookie=self._from_cookie(view),
+            vouched=vouched,
+            bearer=self._bearer,
+            previous=previous,
+            previous_auser=getattr(request, "auser", None),
+        )
+        setattr(request, ATTRIBUTE, who)
+        if auth.is_authenticated or previous is None:
+            request.user = SimpleLazyObject(who.user)
+        if auth.is_authenticated or not hasattr(request, "auser"):  # Django < 5.0 sets none
+            request.auser = who.auser
+        return who
+
+    @staticmethod
+    def _outgoing(who: RequestUser) -> Outgoing:
+        """What the response must carry, once the view has run."""
+        outgoing = who.auth.seal()
+        if who.gone and type(outgoing) is not Login and type(outgoing) is not Logout:
+            # Its user was deleted or deactivated: the cookie goes too, as after a logout.
+            outgoing = Logout(who.auth.claims.get("sid"))
+        return outgoing
+
+    def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
+        if outgoing is not None:
+            own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
+            values = self._policy.set_cookie_values(outgoing, own)
+            if values:
+                add_cookies(response, values)
+                _keep_private(response)
+        if who.read:
+            patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware does
+        return response
+
+    def _vouches(self, view: RequestView) -> bool:
+        """Whether the browser itself says an unsafe request comes from this origin (or a
+        trusted one), so that Django's CSRF check has nothing to add."""
+        if self._trusted is None or not view.unsafe:
+            return False
+        if view.fetch_site == "same-origin":
+            return True
+        return view.origin is not None and normalise_origin(view.origin) in self._trusted
+
+    def _from_cookie(self, view: RequestView) -> bool:
+        """Whether the token is the cookie's, not an ``Authorization: Bearer`` one (the core's
+        rule: a Bearer header, when enabled and not empty, wins)."""
+        if not self._bearer or not view.authorization:
+            return True
+        scheme, _, token = view.authorization.strip().partition(" ")
+        return scheme.lower() != "bearer" or not token.strip()
+
+
+def request_view(request: Any) -> RequestView:
+    """The policy's view of a Django request.
+
+    Under ASGI the scope's own headers: Django's ``META`` joins repeated headers with ``,``
+    (HTTP/2 sends one Cookie header per cookie), which is not how cookies are separated.
+    """
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict) and scope.get("type") == "http":
+        return RequestView.from_scope(scope)
+    return RequestView.from_environ(request.META)
+
+
+def refusal_response(refusal: Refusal) -> HttpResponse:
+    """The core's refusal (403 cross-site, 401 protected path) as a Django response."""
+    response = HttpResponse(refusal.body, status=refusal.status)
+    cookies = []
+    for name, value in refusal.headers:
+        if name.lower() == "set-cookie":
+            cookies.append(value)
+        else:
+            response[name] = value
+    add_cookies(response, cookies)
+    return response
+
+
+class SetCookie(Morsel[str]):
+    """A cookie Django sends as exactly the ``Set-Cookie`` value the core would send.
+
+    Django keeps cookies as morsels and writes each with ``OutputString()``. This one writes
+    the core's value as it is (``Partitioned``, which ``http.cookies`` knows only from
+    Python 3.14 on, included), and still carries the name, value and attributes, so the test
+    client's cookie jar and code reading ``response.cookies`` see a cookie like any other.
+    """
+
+    def __init__(self, header: str) -> None:
+        super().__init__()
+        name, _, rest = header.partition("=")
+        value, *attributes = rest.split(";")
+        self.set(name, value, value)
+        for attribute in attributes:
+            key, equals, setting = attribute.strip().partition("=")
+            if key.lower() in self._reserved:  # type: ignore[attr-defined]  # http.cookies' own table
+                self[key.lower()] = setting if equals else True
+        self.header = header
+
+    def OutputString(self, attrs: Container[str] | None = None) -> str:  # Morsel's own name
+        return self.header
+
+    def copy(self) -> SetCookie:
+        return SetCookie(self.header)
+
+    def __reduce__(self) -> tuple[type[SetCookie], tuple[str]]:
+        return SetCookie, (self.header,)
+
+
+def add_cookies(response: Any, values: Iterable[str]) -> None:
+    for value in values:
+        cookie = SetCookie(value)
+        response.cookies[cookie.key] = cookie  # a Morsel is stored as it is
+
+
+def _keep_private(response: Any) -> None:
+    """Keep a response carrying our cookie out of shared caches, as the core does."""
+    cache_control = response.get("Cache-Control")
+    if cache_control is None:
+        response["Cache-Control"] = PRIVATE
+        return
+    private = private_cache_control([cache_control])
+    if private is not None:
+        response["Cache-Control"] = private
+
+
+def _outer_auth(request: Any) -> Auth | None:
+    """The Auth of the core middleware, when the project also wraps Django's WSGI/ASGI app."""
+    scope = getattr(request, "scope", None)
+    found = scope.get(SCOPE_AUTH) if isinstance(scope, dict) else request.META.get(ENVIRON_AUTH)
+    return found if isinstance(found, Auth) else None
+
+
+def _run(call: Call) -> Any:
+    """Call a hook in sync mode; an ``async def`` one runs through ``async_to_sync``."""
+    if _is_async(call.hook):
+        return async_to_sync(call.hook)(call.argument)
+    return call.hook(call.argument)
+
+
+async def _arun(call: Call) -> Any:
+    """Call a hook in async mode: its async twin or an ``async def`` one is awaited; a plain
+    one (which may use the ORM) runs in a thread through ``sync_to_async``, never in the loop."""
+    if call.async_hook is not None:
+        return await call.async_hook(call.argument)
+    if _is_async(call.hook):
+        return await call.hook(call.argument)
+    return await sync_to_async(call.hook)(call.argument)
+
+
+def _is_async(hook: Any) -> bool:
+    return iscoroutinefunction(hook) or iscoroutinefunction(type(hook).__call__)
