@@ -179,6 +179,31 @@ class Policy:
         """The request's :class:`Auth`, or a refusal, once the hooks have had their say."""
         return self._conclude(hearing.request, hearing.presented, hearing)
 
+    def vouches(self, request: RequestView) -> bool:
+        """Whether the browser itself says an unsafe request comes from this very origin
+        (``Sec-Fetch-Site: same-origin``) or from one of ``trusted_origins``: a framework's own
+        CSRF token check has nothing to add to that. False with cross-site protection off."""
+        if not self._guarded or not request.unsafe:
+            return False
+        if request.fetch_site == "same-origin":
+            return True
+        trusted = self._guard.trusted
+        return (
+            bool(trusted)
+            and request.origin is not None
+            and (normalise_origin(request.origin) in trusted)
+        )
+
+    def reads_bearer(self, request: RequestView) -> bool:
+        """Whether the token is taken from an ``Authorization: Bearer`` header, not the cookie
+        (enabled by ``bearer=True``; a header with a token wins). A bearer token is no ambient
+        credential, so it needs no CSRF proof."""
+        return bool(
+            self._bearer
+            and request.authorization
+            and _bearer_token(request.authorization) is not None
+        )
+
     def _presented(self, request: RequestView) -> Presented:
         """The token: an ``Authorization: Bearer`` header wins over the cookie, if enabled."""
         if self._bearer and request.authorization:

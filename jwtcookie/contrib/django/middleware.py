@@ -34,7 +34,6 @@ from jwtcookie.auth import ENVIRON_AUTH, ENVIRON_USER, SCOPE_AUTH, Auth, Login, 
 from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
-from jwtcookie.origin import normalise_origin
 from jwtcookie.policy import Call, Hearing, Policy, Refusal
 from jwtcookie.request import RequestView
 
@@ -62,10 +61,6 @@ class JWTCookieMiddleware:
         self._policy = Policy(settings)
         self._user_model = config.user_model
         self._bearer = settings.bearer
-        # Origins whose requests need no second CSRF check; None: the core checks none.
-        self._trusted: frozenset[str] | None = None
-        if settings.cross_site_protection:
-            self._trusted = frozenset(filter(None, map(normalise_origin, settings.trusted_origins)))
 
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
@@ -117,14 +112,14 @@ class JWTCookieMiddleware:
         """Put the Auth and a lazy ``request.user`` in the request; vouch to Django's CSRF."""
         request.META[ENVIRON_AUTH] = auth
         request.META[ENVIRON_USER] = auth.user
-        vouched = self._vouches(view)
+        vouched = self._policy.vouches(view)
         if vouched:
             request.csrf_processing_done = True  # as CsrfViewMiddleware marks what it accepted
         previous = getattr(request, "user", None)  # the session's lazy user, not worked out
         who = RequestUser(
             auth,
             user_model=self._user_model,
-            from_cookie=self._from_cookie(view),
+            from_cookie=not self._policy.reads_bearer(view),
             vouched=vouched,
             bearer=self._bearer,
             previous=previous,
@@ -156,23 +151,6 @@ class JWTCookieMiddleware:
         if who.read:
             patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware does
         return response
-
-    def _vouches(self, view: RequestView) -> bool:
-        """Whether the browser itself says an unsafe request comes from this origin (or a
-        trusted one), so that Django's CSRF check has nothing to add."""
-        if self._trusted is None or not view.unsafe:
-            return False
-        if view.fetch_site == "same-origin":
-            return True
-        return view.origin is not None and normalise_origin(view.origin) in self._trusted
-
-    def _from_cookie(self, view: RequestView) -> bool:
-        """Whether the token is the cookie's, not an ``Authorization: Bearer`` one (the core's
-        rule: a Bearer header, when enabled and not empty, wins)."""
-        if not self._bearer or not view.authorization:
-            return True
-        scheme, _, token = view.authorization.strip().partition(" ")
-        return scheme.lower() != "bearer" or not token.strip()
 
 
 def request_view(request: Any) -> RequestView:
