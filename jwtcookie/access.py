@@ -9,6 +9,7 @@ ASGI app), ``META`` (Django).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from jwtcookie.auth import ENVIRON_AUTH, SCOPE_AUTH, Auth
@@ -49,16 +50,25 @@ def get_auth(request: Any) -> Auth:
             "framework's request object (one with .scope, .environ, .env or .META), a WSGI "
             "environ or an ASGI scope."
         )
-    framework = type(request).__module__.partition(".")[0]
     raise LookupError(
         "jwtcookie: this request did not pass through JWTCookieMiddleware; add it: "
-        f"{FIXES.get(framework, GENERIC_FIX)}."
+        f"{FIXES.get(_framework(request), GENERIC_FIX)}."
     )
 
 
 def current_user(request: Any) -> Any:
     """The request's user: a logged-in user, or one whose ``is_authenticated`` is false."""
     return get_auth(request).user
+
+
+def _framework(request: Any) -> str:
+    """The top-level package of the request's class, looking through werkzeug's LocalProxy
+    (Flask's and Quart's ``request``), whose own class is werkzeug's whatever it stands for."""
+    current = getattr(request, "_get_current_object", None)
+    if callable(current):
+        with suppress(RuntimeError):  # no request in context: name the proxy's own package
+            request = current()
+    return type(request).__module__.partition(".")[0]
 
 
 def _holders(request: Any) -> list[Mapping[str, Any]]:

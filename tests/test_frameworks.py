@@ -1,0 +1,143 @@
+"""The scenario table (tests/scenarios.py) on every framework of the matrix.
+
+Each framework's small app (tests/frameworks/) runs the whole table twice: through that
+framework's own test client, and over real HTTP (waitress for WSGI, uvicorn for ASGI). Every
+handler reads `get_auth(request)` on the framework's own request object, so the table also
+pins that `get_auth` finds the login there; and the same app left unwrapped must be told its
+framework's fix. A framework that is not installed here is skipped, naming the tox cell that
+installs it; in that cell (`MATRIX_FRAMEWORKS` names it) it must be installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from jwtcookie.access import FIXES
+from tests.harness import Client
+from tests.scenarios import SCENARIOS
+from tests.servers import LOOPBACK, Command, Server, running_server
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+REQUIRED = {name for name in os.environ.get("MATRIX_FRAMEWORKS", "").split(",") if name}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    framework: str  # the package that must be importable
+    interface: str  # "wsgi" or "asgi": how a server runs it
+    cell: str  # the tox cell that installs the framework
+    module: str  # in tests/frameworks/
+    served: str = "app"  # the module's wrapped app
+    options: dict[str, Any] = field(default_factory=dict)  # for build() and client()
+    fix: str = ""  # the FIXES entry get_auth names; default: `framework`
+
+    def load(self) -> ModuleType:
+        if importlib.util.find_spec(self.framework) is None:
+            if self.framework in REQUIRED:
+                pytest.fail(f"{self.framework} must be installed in this cell ({self.cell})")
+            pytest.skip(f"{self.framework} is not installed here: tox -e {self.cell}")
+        with warnings.catch_warnings():
+            # Frameworks' own, at import: WebOb (Pyramid, WebTest) imports cgi on 3.11 and 3.12.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            # Pyramid 2.x imports pkg_resources, which warns that it is deprecated.
+            warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+            return importlib.import_module(f"tests.frameworks.{self.module}")
+
+    def client(self, app: Any) -> AbstractContextManager[Client]:
+        return self.load().client(app, **self.options)  # type: ignore[no-any-return]
+
+
+ASGI, WSGI = {"asgi": True}, {"asgi": False}
+CASES = [
+    Case("flask", "flask", "wsgi", "py311-flask3", "flask_app"),
+    Case("django-wsgi", "django", "wsgi", "py311-django-newest", "django_app", "wsgi", WSGI),
+    Case("falcon-wsgi", "falcon", "wsgi", "py311-falcon", "falcon_app", "wsgi", WSGI),
+    Case("pyramid", "pyramid", "wsgi", "py311-pyramid", "pyramid_app"),
+    Case("bottle", "bottle", "wsgi", "py311-bottle", "bottle_app"),
+    Case("starlette", "starlette", "asgi", "py311-starlette-newest", "starlette_app"),
+    Case("fastapi", "fastapi", "asgi", "py311-fastapi", "fastapi_app", fix="starlette"),
+    Case("django-asgi", "django", "asgi", "py311-django-newest", "django_app", "asgi", ASGI),
+    Case("quart", "quart", "asgi", "py311-quart", "quart_app"),
+    Case("litestar", "litestar", "asgi", "py311-litestar", "litestar_app"),
+    Case("falcon-asgi", "falcon", "asgi", "py311-falcon", "falcon_app", "asgi", ASGI),
+    Case("sanic", "sanic", "asgi", "py311-sanic", "sanic_app"),
+    Case("blacksheep", "blacksheep", "asgi", "py311-blacksheep", "blacksheep_app"),
+    Case("ninja-asgi", "ninja", "asgi", "py311-ninja", "ninja_app", "asgi", ASGI, "django"),
+    Case("ninja-wsgi", "ninja", "wsgi", "py311-ninja", "ninja_app", "wsgi", WSGI, "django"),
+]  # fmt: skip
+BY_NAME = {case.name: case for case in CASES}
+
+
+def serve(case: Case) -> Command:
+    """waitress for a WSGI app, uvicorn (interface detected, as by default) for an ASGI one."""
+    target = f"tests.frameworks.{case.module}:{case.served}"
+    if case.interface == "wsgi":
+        return lambda port: [
+            sys.executable, "-m", "waitress", f"--host={LOOPBACK}", f"--port={port}", target,
+        ]  # fmt: skip
+    return lambda port: [
+        sys.executable, "-m", "uvicorn", target, "--host", LOOPBACK, "--port", str(port),
+    ]  # fmt: skip
+
+
+@pytest.fixture(params=[case.name for case in CASES], scope="module")
+def test_client(request: pytest.FixtureRequest) -> Iterator[Client]:
+    case = BY_NAME[request.param]
+    with case.client(getattr(case.load(), case.served)) as client:
+        yield client
+
+
+@pytest.fixture(params=[case.name for case in CASES], scope="module")
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    case = BY_NAME[request.param]
+    case.load()
+    with running_server(case.name, serve(case)) as started:
+        yield started
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
+def test_the_core_scenario_holds_through_the_frameworks_test_client(
+    test_client: Client, scenario: Callable[[Client], None]
+) -> None:
+    scenario(test_client)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
+def test_the_core_scenario_holds_over_real_http(
+    server: Server, scenario: Callable[[Client], None]
+) -> None:
+    scenario(server)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_get_auth_outside_the_middleware_names_the_frameworks_fix(case: Case) -> None:
+    module = case.load()
+    with case.client(module.build(**case.options)) as client:
+        reply = client.request()
+    assert reply.status == 500, reply
+    error = reply.json["error"]
+    assert error.startswith("jwtcookie: this request did not pass through JWTCookieMiddleware")
+    assert FIXES[case.fix or case.framework] in error
+
+
+PAGES = {"falcon", "pyramid", "bottle", "quart", "litestar", "sanic", "blacksheep"}
+
+
+@pytest.mark.parametrize("framework", sorted(PAGES))
+def test_the_fix_get_auth_names_is_the_adoption_its_page_shows(framework: str) -> None:
+    adoption = FIXES[framework].partition(", settings=")[0]
+    assert adoption in (DOCS / f"{framework}.md").read_text(), adoption
