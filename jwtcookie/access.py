@@ -40,11 +40,11 @@ def get_auth(request: Any) -> Auth:
     framework's way to add it), ``TypeError`` when ``request`` is nothing it can read.
     """
     holders = _holders(request)
-    for holder in holders:
+    for holder in holders or ():
         auth = holder.get(ENVIRON_AUTH) or holder.get(SCOPE_AUTH)
         if isinstance(auth, Auth):
             return auth
-    if not holders:
+    if holders is None:
         raise TypeError(
             f"jwtcookie: get_auth() cannot read a {type(request).__name__}: pass the "
             "framework's request object (one with .scope, .environ, .env or .META), a WSGI "
@@ -71,12 +71,19 @@ def _framework(request: Any) -> str:
     return type(request).__module__.partition(".")[0]
 
 
-def _holders(request: Any) -> list[Mapping[str, Any]]:
+def _holders(request: Any) -> list[Mapping[str, Any]] | None:
+    """The scope or environ mappings `request` holds; None when it is no request at all."""
     if isinstance(request, Mapping):
         return [request]
     holders = []
+    is_request = False
     for attribute in HOLDERS:
-        holder = getattr(request, attribute, None)
+        try:
+            holder = getattr(request, attribute, None)
+        except NotImplementedError:  # Sanic's request.scope on Sanic's own server (not ASGI)
+            is_request = True
+            continue
         if isinstance(holder, Mapping):
             holders.append(holder)
-    return holders
+            is_request = True
+    return holders if is_request else None

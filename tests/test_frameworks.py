@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from jwtcookie import get_auth
 from jwtcookie.access import FIXES
 from tests.harness import Client
 from tests.scenarios import SCENARIOS
@@ -141,3 +142,18 @@ PAGES = {"falcon", "pyramid", "bottle", "quart", "litestar", "sanic", "blackshee
 def test_the_fix_get_auth_names_is_the_adoption_its_page_shows(framework: str) -> None:
     adoption = FIXES[framework].partition(", settings=")[0]
     assert adoption in (DOCS / f"{framework}.md").read_text(), adoption
+
+
+def test_a_sanic_request_on_sanics_own_server_is_told_to_serve_the_app_as_asgi() -> None:
+    """Sanic's own server is neither WSGI nor ASGI, so no middleware can be in front of it,
+    and `request.scope` raises NotImplementedError there: get_auth says what to do instead."""
+    BY_NAME["sanic"].load()
+    from sanic import Request, Sanic
+    from sanic.compat import Header
+
+    app = Sanic("jwtcookie_own_server")
+    request = Request(b"/", Header(), "1.1", "GET", None, app)
+    with pytest.raises(LookupError, match="did not pass through") as raised:
+        get_auth(request)
+    assert FIXES["sanic"] in str(raised.value)
+    assert str(raised.value).endswith("served as ASGI.")

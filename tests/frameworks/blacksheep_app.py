@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from blacksheep import Application, Content, Request, Response, StreamedContent
+from blacksheep import Application, Content, Request, Response, Router, StreamedContent
 from starlette.testclient import TestClient
 
 from jwtcookie import JWTCookieMiddleware
@@ -51,7 +51,7 @@ async def logout(request: Request) -> Response:
 
 
 def build() -> Application:
-    app = Application()
+    app = Application(router=Router())  # not the default router every Application shares
     for method in ("GET", "HEAD", "OPTIONS"):
         app.router.add(method, "/", index)
     app.router.add_get("/private", index)
