@@ -5,14 +5,12 @@ framework's own test client, and over real HTTP (waitress for WSGI, uvicorn for 
 handler reads `get_auth(request)` on the framework's own request object, so the table also
 pins that `get_auth` finds the login there; and the same app left unwrapped must be told its
 framework's fix. A framework that is not installed here is skipped, naming the tox cell that
-installs it; in that cell (`MATRIX_FRAMEWORKS` names it) it must be installed.
+installs it; in that cell (`MATRIX_REQUIRES` names it) it must be installed.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -26,12 +24,12 @@ import pytest
 
 from jwtcookie import get_auth
 from jwtcookie.access import FIXES
+from tests.frameworks import installed_or_skip
 from tests.harness import Client
 from tests.scenarios import SCENARIOS
 from tests.servers import LOOPBACK, Command, Server, running_server
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-REQUIRED = {name for name in os.environ.get("MATRIX_FRAMEWORKS", "").split(",") if name}
 
 
 @dataclass(frozen=True)
@@ -46,10 +44,7 @@ class Case:
     fix: str = ""  # the FIXES entry get_auth names; default: `framework`
 
     def load(self) -> ModuleType:
-        if importlib.util.find_spec(self.framework) is None:
-            if self.framework in REQUIRED:
-                pytest.fail(f"{self.framework} must be installed in this cell ({self.cell})")
-            pytest.skip(f"{self.framework} is not installed here: tox -e {self.cell}")
+        installed_or_skip(self.framework, self.cell)
         with warnings.catch_warnings():
             # Frameworks' own, at import: WebOb (Pyramid, WebTest) imports cgi on 3.11 and 3.12.
             warnings.simplefilter("ignore", DeprecationWarning)
