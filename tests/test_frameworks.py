@@ -60,7 +60,7 @@ ASGI, WSGI = {"asgi": True}, {"asgi": False}
 CASES = [
     Case("flask", "flask", "wsgi", "py311-flask3", "flask_app"),
     Case("django-wsgi", "django", "wsgi", "py311-django-newest", "django_app", "wsgi", WSGI),
-    Case("falcon-wsgi", "falcon", "wsgi", "py311-falcon", "falcon_app", "wsgi", WSGI),
+    Case("falcon-wsgi", "falcon", "wsgi", "py311", "falcon_app", "wsgi", WSGI),
     Case("pyramid", "pyramid", "wsgi", "py311-pyramid", "pyramid_app"),
     Case("bottle", "bottle", "wsgi", "py311-bottle", "bottle_app"),
     Case("starlette", "starlette", "asgi", "py311-starlette-newest", "starlette_app"),
@@ -68,7 +68,7 @@ CASES = [
     Case("django-asgi", "django", "asgi", "py311-django-newest", "django_app", "asgi", ASGI),
     Case("quart", "quart", "asgi", "py311-quart", "quart_app"),
     Case("litestar", "litestar", "asgi", "py311-litestar", "litestar_app"),
-    Case("falcon-asgi", "falcon", "asgi", "py311-falcon", "falcon_app", "asgi", ASGI),
+    Case("falcon-asgi", "falcon", "asgi", "py311", "falcon_app", "asgi", ASGI),
     Case("sanic", "sanic", "asgi", "py311-sanic", "sanic_app"),
     Case("blacksheep", "blacksheep", "asgi", "py311-blacksheep", "blacksheep_app"),
     Case("ninja-asgi", "ninja", "asgi", "py311-ninja", "ninja_app", "asgi", ASGI, "django"),
