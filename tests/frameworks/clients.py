@@ -1,9 +1,10 @@
 """Each framework's own test client, adapted to `harness.Client`.
 
 An adapter sends the scenario's Cookie header verbatim and nothing else: a client's cookie
-jar would replace it (werkzeug's and Quart's drop a Cookie header when the jar has none to
-send) or add to it (httpx's, WebTest's), so jars are switched off or emptied after every
-request. Every Set-Cookie of the response is kept, in order, as `Reply.headers`.
+jar would replace it (werkzeug's drops a Cookie header when the jar has none to send) or add
+to it (Quart's adds a second Cookie header; httpx's and WebTest's send the jar when no header
+is given), so jars are switched off or emptied after every request. Every Set-Cookie of the
+response is kept, in order, in `Reply.headers`.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ class WerkzeugTestClient:
 
 
 class QuartTestClient:
-    """Quart's `app.test_client(use_cookies=False)`, one event loop per request."""
+    """Quart's `app.test_client(use_cookies=False)`, one event loop per request; its jar
+    would add a second Cookie header beside ours."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
