@@ -154,20 +154,27 @@ def test_a_sanic_request_on_sanics_own_server_is_told_to_serve_the_app_as_asgi()
     assert str(raised.value).endswith("served as ASGI.")
 
 
-def test_the_pyramid_page_runs_as_a_module_of_a_project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+# Pages whose framework looks up the calling module by name (Pyramid's `Configurator()`
+# finds its package so; Litestar resolves handlers' type hints in their module), which the
+# snippet runner's namespace (tests/test_docs_snippets.py) is not: each page opens with
+# `<!-- snippets: run by tests/test_frameworks.py -->` and runs here, as a module.
+RUN_AS_MODULES = {"pyramid.md": "pyramid", "litestar.md": "litestar"}  # page: its framework
+
+
+@pytest.mark.parametrize("page", sorted(RUN_AS_MODULES))
+def test_a_page_runs_as_a_module_of_a_project(
+    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """docs/pyramid.md, its blocks in order in one file imported as a module: Pyramid's
-    `Configurator()` finds its package by the calling module's name, which the snippet
-    runner's namespace (tests/test_docs_snippets.py) does not have."""
-    BY_NAME["pyramid"].load()
-    code = "\n".join(code for _mark, code in blocks(DOCS / "pyramid.md"))
-    (tmp_path / "pyramid_page.py").write_text(code)
+    """The page's blocks in order, in one file imported as a module; their asserts run."""
+    BY_NAME[RUN_AS_MODULES[page]].load()
+    code = "\n".join(code for _mark, code in blocks(DOCS / page))
+    module = page.replace(".md", "_page")
+    (tmp_path / f"{module}.py").write_text(code)
     monkeypatch.setenv("JWT_SECRET", SECRET)
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-            importlib.import_module("pyramid_page")  # its asserts run here
+            importlib.import_module(module)
     finally:
-        sys.modules.pop("pyramid_page", None)
+        sys.modules.pop(module, None)
