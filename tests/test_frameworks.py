@@ -14,7 +14,7 @@ import importlib
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -158,23 +158,31 @@ def test_a_sanic_request_on_sanics_own_server_is_told_to_serve_the_app_as_asgi()
 # finds its package so; Litestar resolves handlers' type hints in their module), which the
 # snippet runner's namespace (tests/test_docs_snippets.py) is not: each page opens with
 # `<!-- snippets: run by tests/test_frameworks.py -->` and runs here, as a module.
-RUN_AS_MODULES = {"pyramid.md": "pyramid", "litestar.md": "litestar"}  # page: its framework
+RUN_AS_MODULES = {
+    "pyramid.md": "pyramid",
+    "litestar.md": "litestar",
+    "django-ninja.md": "ninja-asgi",
+}
+# The Django Ninja page is a project's urls.py and asgi.py: its module is the URLconf here.
 
 
 @pytest.mark.parametrize("page", sorted(RUN_AS_MODULES))
-def test_a_page_runs_as_a_module_of_a_project(
-    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The page's blocks in order, in one file imported as a module; their asserts run."""
+def test_a_page_runs_as_a_module_of_a_project(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's blocks in order, run as one module that `sys.modules` knows (not imported:
+    the Django page's requests import its URLconf from another thread); their asserts run."""
     BY_NAME[RUN_AS_MODULES[page]].load()
     code = "\n".join(code for _mark, code in blocks(DOCS / page))
-    module = page.replace(".md", "_page")
-    (tmp_path / f"{module}.py").write_text(code)
+    module = ModuleType(page.replace(".md", "_page").replace("-", "_"))
     monkeypatch.setenv("JWT_SECRET", SECRET)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-            importlib.import_module(module)
-    finally:
-        sys.modules.pop(module, None)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    urls = {"ROOT_URLCONF": module.__name__, "ALLOWED_HOSTS": ["testserver"]}
+    with warnings.catch_warnings(), django_settings(urls) if "django" in code else nullcontext():
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        exec(compile(code, str(DOCS / page), "exec"), module.__dict__)  # noqa: S102
+
+
+def django_settings(overrides: dict[str, Any]) -> AbstractContextManager[Any]:
+    """Django's settings, as configured by the first Django app of this run, overridden."""
+    from django.test import override_settings
+
+    return override_settings(**overrides)
