@@ -24,7 +24,7 @@ import pytest
 
 from jwtcookie import get_auth
 from jwtcookie.access import FIXES
-from tests.frameworks import installed_or_skip
+from tests.frameworks.cells import installed_or_skip
 from tests.harness import SECRET, Client
 from tests.scenarios import SCENARIOS
 from tests.servers import LOOPBACK, Command, Server, running_server

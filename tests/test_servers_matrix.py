@@ -2,10 +2,10 @@
 
 tests/test_real_servers.py runs uvicorn (`--interface auto`), hypercorn (ASGI), waitress and
 werkzeug; this adds the rest. Each server serves the bare apps of tests/server_apps.py and
-decides for itself what the middleware is (hypercorn and granian from the class's
-`__call__`, the others from how they are told to serve). A server whose package is not in
-the test extra runs in its own tox cell (`tox -e py311-gunicorn`), and is skipped elsewhere,
-naming that cell; in the cell (`MATRIX_REQUIRES` names it) it must be installed.
+decides what the middleware is: hypercorn from the class's `__call__`, the others from how
+they are told to serve it. A server whose package is not in the test extra runs in its own
+tox cell (`tox -e py311-gunicorn`) and is skipped elsewhere, naming that cell; in the cell
+(`MATRIX_REQUIRES` names it) it must be installed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.frameworks import installed_or_skip
+from tests.frameworks.cells import installed_or_skip
 from tests.harness import Client
 from tests.scenarios import SCENARIOS
 from tests.servers import LOOPBACK, Command, Server, log_count, running_server

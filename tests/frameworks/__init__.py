@@ -13,29 +13,13 @@ framework's fix) and `client(app)`: the framework's own test client, adapted to
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 from typing import Any
-
-import pytest
 
 from jwtcookie import get_auth
 from tests.harness import ALICE, chunks, describe
 
-__all__ = ["answer", "chunks", "installed_or_skip"]
-
-# What a tox cell installs for the matrix, so there its tests must run, never skip.
-REQUIRED = {name for name in os.environ.get("MATRIX_REQUIRES", "").split(",") if name}
-
-
-def installed_or_skip(module: str, cell: str) -> None:
-    """Skip unless `module` is importable, naming the tox cell that installs it; in that cell
-    (`MATRIX_REQUIRES` lists it) a missing module fails instead."""
-    if importlib.util.find_spec(module) is None:
-        if module in REQUIRED:
-            pytest.fail(f"{module} must be installed in this cell ({cell})")
-        pytest.skip(f"{module} is not installed here: tox -e {cell}")
+__all__ = ["answer", "chunks"]
 
 
 def answer(request: Any, action: str = "") -> tuple[int, bytes]:
