@@ -9,6 +9,7 @@ ASGI app), ``META`` (Django).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from jwtcookie.auth import ENVIRON_AUTH, SCOPE_AUTH, Auth
@@ -18,11 +19,10 @@ HOLDERS = ("scope", "environ", "env", "META")  # where request objects keep scop
 FIXES = {
     "flask": "app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, settings=...)",
     "werkzeug": "app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, settings=...) (Flask)",
-    "starlette": "app.add_middleware(JWTCookieMiddleware, settings=...)",
-    "fastapi": "app.add_middleware(JWTCookieMiddleware, settings=...)",
+    "starlette": "app.add_middleware(JWTCookieMiddleware, settings=...)",  # FastAPI's too
     "django": "'jwtcookie.contrib.django.JWTCookieMiddleware' in settings.MIDDLEWARE",
     "quart": "app.asgi_app = JWTCookieMiddleware(app.asgi_app, settings=...)",
-    "falcon": "app = JWTCookieMiddleware(falcon.App(...), settings=...)",
+    "falcon": "app = JWTCookieMiddleware(falcon.App(...), settings=...)",  # or falcon.asgi.App
     "litestar": "app = JWTCookieMiddleware(Litestar(...), settings=...)",
     "sanic": "app = JWTCookieMiddleware(Sanic(...), settings=...), served as ASGI",
     "blacksheep": "app = JWTCookieMiddleware(Application(...), settings=...)",
@@ -39,20 +39,19 @@ def get_auth(request: Any) -> Auth:
     framework's way to add it), ``TypeError`` when ``request`` is nothing it can read.
     """
     holders = _holders(request)
-    for holder in holders:
+    for holder in holders or ():
         auth = holder.get(ENVIRON_AUTH) or holder.get(SCOPE_AUTH)
         if isinstance(auth, Auth):
             return auth
-    if not holders:
+    if holders is None:
         raise TypeError(
             f"jwtcookie: get_auth() cannot read a {type(request).__name__}: pass the "
             "framework's request object (one with .scope, .environ, .env or .META), a WSGI "
             "environ or an ASGI scope."
         )
-    framework = type(request).__module__.partition(".")[0]
     raise LookupError(
         "jwtcookie: this request did not pass through JWTCookieMiddleware; add it: "
-        f"{FIXES.get(framework, GENERIC_FIX)}."
+        f"{FIXES.get(_framework(request), GENERIC_FIX)}."
     )
 
 
@@ -61,12 +60,29 @@ def current_user(request: Any) -> Any:
     return get_auth(request).user
 
 
-def _holders(request: Any) -> list[Mapping[str, Any]]:
+def _framework(request: Any) -> str:
+    """The top-level package of the request's class, looking through werkzeug's LocalProxy
+    (Flask's and Quart's ``request``), whose own class is werkzeug's whatever it stands for."""
+    current = getattr(request, "_get_current_object", None)
+    if callable(current):
+        with suppress(RuntimeError):  # no request in context: name the proxy's own package
+            request = current()
+    return type(request).__module__.partition(".")[0]
+
+
+def _holders(request: Any) -> list[Mapping[str, Any]] | None:
+    """The scope or environ mappings `request` holds; None when it is no request at all."""
     if isinstance(request, Mapping):
         return [request]
     holders = []
+    is_request = False
     for attribute in HOLDERS:
-        holder = getattr(request, attribute, None)
+        try:
+            holder = getattr(request, attribute, None)
+        except NotImplementedError:  # Sanic's request.scope on Sanic's own server (not ASGI)
+            is_request = True
+            continue
         if isinstance(holder, Mapping):
             holders.append(holder)
-    return holders
+            is_request = True
+    return holders if is_request else None
