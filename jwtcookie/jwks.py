@@ -47,6 +47,7 @@ from typing import Any
 import jwt
 import jwt.algorithms
 
+from jwtcookie.forks import ThisProcess
 from jwtcookie.keys import Key, Keyring
 
 REFRESH_EVERY = 300.0  # seconds between scheduled fetches (PyJWKClient caches as long)
@@ -57,22 +58,6 @@ MAX_KEYS = 100  # entries read from one document; the rest are ignored
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 log = logging.getLogger("jwtcookie.jwks")
-
-
-class _ThisProcess:
-    """This process's id, kept by an at-fork handler (``os.getpid()`` is a system call)."""
-
-    pid = os.getpid()
-    start_lock = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    _ThisProcess.pid = os.getpid()
-    _ThisProcess.start_lock = threading.Lock()  # another thread may have held the parent's
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -165,7 +150,7 @@ class RemoteKeyring(Keyring):
 
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
-        if self._pid != _ThisProcess.pid:
+        if self._pid != ThisProcess.pid:
             self._follow_in_this_process()
         return self._by_kid.get(kid)
 
@@ -245,10 +230,10 @@ class RemoteKeyring(Keyring):
 
     def _follow_in_this_process(self) -> None:
         """Start the thread: at first use, or in a forked child (the parent's is not here)."""
-        pid = _ThisProcess.pid = os.getpid()
+        pid = ThisProcess.pid = os.getpid()
         if self._pid == pid or self._closed:
             return
-        with _ThisProcess.start_lock:
+        with ThisProcess.start_lock:
             if self._pid == pid:
                 return
             if self._pid is not None:  # forked: the parent's thread, lock and events stay there

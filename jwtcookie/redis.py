@@ -25,7 +25,6 @@ import inspect
 import logging
 import math
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -40,6 +39,7 @@ except ImportError as missing:  # pragma: no cover - the message is the point
         "jwtcookie.redis needs redis-py 5 or later: pip install 'jwtcookie[redis]'."
     ) from missing
 
+from jwtcookie.forks import ThisProcess
 from jwtcookie.redis_follower import Follower
 from jwtcookie.redis_keys import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
 from jwtcookie.revocations import SESSION, USER, Entry, Replica
@@ -47,33 +47,15 @@ from jwtcookie.revocations import SESSION, USER, Entry, Replica
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
 FAR_FUTURE = float(2**62)  # a not-before that refuses every token (int() of it is exact)
-PID_CHECK_EVERY = 256  # lookups between real os.getpid() calls (below)
+# Lookups between real os.getpid() calls: a server that forks from C without Python's at-fork
+# handlers (uWSGI without lazy-apps) leaves ThisProcess.pid stale; this check catches it.
+PID_CHECK_EVERY = 256
 
 log = logging.getLogger("jwtcookie.redis")
 
 # Given the options the store needs (decoded replies, timeouts, no retries of its own: the
 # store retries), returns a client built with them: ``lambda options: Redis(..., **options)``.
 Connect = Callable[[dict[str, Any]], Any]
-
-
-class _ThisProcess:
-    """This process's id, kept by an at-fork handler: ``os.getpid()`` is a system call (150 ns).
-
-    A server that forks from C without Python's at-fork handlers (uWSGI without ``lazy-apps``)
-    is caught by a real ``os.getpid()`` every ``PID_CHECK_EVERY`` lookups.
-    """
-
-    pid = os.getpid()
-    start_lock = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    _ThisProcess.pid = os.getpid()
-    _ThisProcess.start_lock = threading.Lock()  # another thread may have held the parent's
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class RedisRevocations:
@@ -141,7 +123,7 @@ class RedisRevocations:
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """The ``is_revoked`` hook: the token's session was revoked, or the copy is too stale."""
         self._countdown -= 1
-        if self._pid != _ThisProcess.pid or self._countdown < 0:
+        if self._pid != ThisProcess.pid or self._countdown < 0:
             self._follow_in_this_process()
         if self.stale:
             return True  # fail closed
@@ -151,7 +133,7 @@ class RedisRevocations:
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
         self._countdown -= 1
-        if self._pid != _ThisProcess.pid or self._countdown < 0:
+        if self._pid != ThisProcess.pid or self._countdown < 0:
             self._follow_in_this_process()
         if self.stale:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
@@ -180,7 +162,7 @@ class RedisRevocations:
         if self._max_staleness is None:
             return False
         self._countdown -= 1  # the middleware reads this before the lookups: follow from here
-        if self._pid != _ThisProcess.pid or self._countdown < 0:
+        if self._pid != ThisProcess.pid or self._countdown < 0:
             self._follow_in_this_process()
         return self.staleness > self._max_staleness
 
@@ -272,7 +254,7 @@ class RedisRevocations:
         it yourself at start-up (a lifespan handler, gunicorn's ``post_fork``) to wait there.
         """
         if self._pid != os.getpid() and not self._closed:
-            with _ThisProcess.start_lock:
+            with ThisProcess.start_lock:
                 if self._pid != os.getpid():
                     if (self._pid or self._home) != os.getpid():  # forked: the parent's thread
                         self._replica.after_fork()  # and locks are not ours
@@ -287,8 +269,8 @@ class RedisRevocations:
     def _follow_in_this_process(self) -> None:
         """First use in this process, a fork, or time for a real pid check."""
         self._countdown = PID_CHECK_EVERY
-        _ThisProcess.pid = os.getpid()
-        if self._pid != _ThisProcess.pid:
+        ThisProcess.pid = os.getpid()
+        if self._pid != ThisProcess.pid:
             self.start()
 
     def _new_follower(self) -> Follower:
