@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
-from jwtcookie import JWTCookieMiddleware, get_auth
+from jwtcookie.contrib.flask import JWTCookie, get_auth
 from jwtcookie.jwks import RemoteKeyring
 from jwtcookie.redis import RedisRevocations
 
@@ -32,8 +32,8 @@ keys = RemoteKeyring(
 store = RedisRevocations(os.environ["REDIS_URL"])
 
 app = Flask(__name__)
-app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
-    app.wsgi_app,
+JWTCookie(  # checked now, at import, not at the first request
+    app,
     keys=keys,
     revocations=store,
     secure=os.environ.get("COOKIE_SECURE", "0") == "1",  # 1 behind https
@@ -42,7 +42,7 @@ app.wsgi_app = JWTCookieMiddleware(  # type: ignore[method-assign]
 
 @app.get("/whoami")
 def whoami() -> ResponseReturnValue:
-    auth = get_auth(request)
+    auth = get_auth()
     body = {"service": "wsgi-verifier", "pid": os.getpid(), "reason": auth.reason.value}
     if not auth.is_authenticated:
         return jsonify({**body, "error": "not logged in"}), 401
@@ -51,5 +51,5 @@ def whoami() -> ResponseReturnValue:
 
 @app.post("/logout")
 def logout() -> ResponseReturnValue:
-    get_auth(request).logout()  # any service can log out: the store revokes it everywhere
+    get_auth().logout()  # any service can log out: the store revokes it everywhere
     return "", 204
