@@ -17,8 +17,9 @@ WebSocket routes alike, and they list the cookie in the OpenAPI document (the pa
 ``scheme.required_user``.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: older FastAPI (0.115, tested in the
+# py311-starlette-oldest cell) looks up a dependency object's string annotations in no
+# module's globals, and would take `connection` for a query parameter.
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Security, WebSocketException, status
