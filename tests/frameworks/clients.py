@@ -146,7 +146,9 @@ class FalconTestClient:
         import falcon.testing
 
         self.started: Started = []
-        self.client = falcon.testing.TestClient(recording(app, self.started, asgi=asgi))
+        self.app = recording(app, self.started, asgi=asgi)
+        self.asgi = asgi
+        self.client = falcon.testing.TestClient(self.app)
 
     def request(
         self,
@@ -157,8 +159,18 @@ class FalconTestClient:
         headers: Headers = (),
     ) -> Reply:
         self.started.clear()
-        result = self.client.simulate_request(method, path, headers=_headers(cookie, headers))
+        sent_headers = _headers(cookie, headers)
+        if self.asgi:  # its own loop: the sync TestClient needs a current one on Python 3.10
+            result = asyncio.run(self._simulate_asgi(method, path, sent_headers))
+        else:
+            result = self.client.simulate_request(method, path, headers=sent_headers)
         assert len(self.started) == 1, self.started
         status, sent = self.started[0]
         assert status == result.status_code
         return Reply(status, sent, result.content)
+
+    async def _simulate_asgi(self, method: str, path: str, headers: list[tuple[str, str]]) -> Any:
+        import falcon.testing
+
+        async with falcon.testing.ASGIConductor(self.app) as conductor:
+            return await conductor.simulate_request(method, path, headers=headers)
