@@ -48,7 +48,12 @@ def _free_port() -> int:
 
 def _uvicorn(target: str) -> list[str]:
     quiet = ["--log-level", "warning", "--no-access-log"]
-    return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", *quiet, target, "--port={}"]
+    # h11 and asyncio whatever else is installed (uvicorn picks httptools and uvloop when it
+    # finds them), so that runs compare: `pip install uvicorn` gives these.
+    pure = ["--http", "h11", "--loop", "asyncio"]
+    return [
+        sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", *pure, *quiet, target, "--port={}",
+    ]  # fmt: skip
 
 
 def _waitress(target: str) -> list[str]:
