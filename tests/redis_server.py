@@ -157,8 +157,8 @@ def redis_cluster(directory: Path, nodes: int = 3) -> Iterator[list[RedisServer]
         for client in clients[1:]:
             client.execute_command("CLUSTER MEET", "127.0.0.1", servers[0].port, bus_port)
         wait_until(
-            lambda: all(_cluster_ok(client) for client in clients),
-            "the cluster to form",
+            lambda: all(_cluster_ok(client) and _meshed(client, nodes) for client in clients),
+            "the cluster to form, every node linked to every other",
         )
         yield servers
     finally:
@@ -173,6 +173,18 @@ def _cluster_ok(client: Any) -> bool:
     state = info.get("cluster_state") if isinstance(info, dict) else None
     return state in ("ok", b"ok") or b"cluster_state:ok" in (
         info if isinstance(info, bytes) else b""
+    )
+
+
+def _meshed(client: Any, nodes: int) -> bool:
+    """Whether this node has a live bus link to each other node.
+
+    "cluster_state:ok" can come before the last link is up, and a ``PUBLISH`` made meanwhile
+    never reaches subscribers on the unlinked node: Cluster does not queue bus messages.
+    """
+    known = client.execute_command("CLUSTER NODES")  # redis-py parses it: address -> fields
+    return len(known) == nodes and all(
+        node["connected"] and "handshake" not in node["flags"] for node in known.values()
     )
 
 
