@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.http import dump_cookie
 
 _BLANK = " \t"
+MAX_DUPLICATE_COOKIES = 4  # more same-named cookies than this make the request anonymous
 
 
 def find_cookie(header: str, name: str) -> list[str]:
@@ -45,7 +46,7 @@ def cookie_prefix(name: str) -> str:
 class CookieWriter:
     """Set-Cookie values for one cookie, with every attribute worked out once."""
 
-    __slots__ = ("_attributes", "_suffix", "delete_header", "name", "prefix", "prefix_bytes")
+    __slots__ = ("_attributes", "_suffix", "delete_header", "name", "prefix")
 
     def __init__(
         self,
@@ -70,7 +71,6 @@ class CookieWriter:
             "partitioned": partitioned,
         }
         self.prefix = f"{name}="  # what starts a Set-Cookie value for this cookie
-        self.prefix_bytes = self.prefix.encode("latin-1")
         self._suffix = self._dump(max_age=max_age, sync_expires=False)[len(self.prefix) :]
         self.delete_header = self._dump(max_age=0, expires=0)
 

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from jwtcookie.cookies import CookieWriter, cookie_prefix, find_cookie
+from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, cookie_prefix, find_cookie
 
 CLAIM = "csrf"
 HEADER = "X-CSRF-Token"
@@ -30,14 +30,12 @@ _VALUE = re.compile(r"[A-Za-z0-9_-]{16,128}")  # what we issue; anything else is
 class DoubleSubmit:
     """The csrf cookie's Set-Cookie values and the check of an unsafe request."""
 
-    __slots__ = ("cookie_name", "cookies", "login_name")
+    __slots__ = ("cookie_name", "cookies")
 
     def __init__(self, login_cookies: CookieWriter) -> None:
-        name = login_cookies.name
-        self.cookie_name = csrf_cookie_name(name)
+        self.cookie_name = csrf_cookie_name(login_cookies.name)
         # Readable by the page's script, otherwise the login cookie's very attributes.
         self.cookies = login_cookies.sibling(self.cookie_name, httponly=False)
-        self.login_name = name
 
     @staticmethod
     def with_claim(claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,7 +49,7 @@ class DoubleSubmit:
 
         ``cookie_claims`` are the claims of the login the cookie carries (empty when the
         request is anonymous or its token came in a header): only such a login can be
-        borrowed by a forged request, and the engine accepts it only with a ``csrf`` claim.
+        borrowed by a forged request, and the policy accepts it only with a ``csrf`` claim.
         """
         if not cookie_claims:
             return ""  # no login read from the cookie: nothing a forged request could borrow
@@ -61,7 +59,8 @@ class DoubleSubmit:
         if not any(values):
             return f"missing {self.cookie_name} cookie"
         bound = cookie_claims[CLAIM]
-        if _equal(sent, bound) and any(_equal(sent, value) for value in values[:4]):
+        read = values[:MAX_DUPLICATE_COOKIES]
+        if _equal(sent, bound) and any(_equal(sent, value) for value in read):
             return ""
         return f"{HEADER} does not match"
 

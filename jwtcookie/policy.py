@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, cast
 
 from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
 from jwtcookie.caching import PRIVATE, private_cache_control
-from jwtcookie.cookies import CookieWriter, find_cookie
+from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard, normalise_origin
 from jwtcookie.request import SAFE_METHODS, RequestView
@@ -36,7 +36,6 @@ from jwtcookie.tokens import Refused, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
 LOGGER = logging.getLogger("jwtcookie")  # never given a token, a secret or a claim's value
-MAX_DUPLICATE_COOKIES = 4  # more same-named cookies than this make the request anonymous
 Headers = Sequence[tuple[str, str]]
 
 
@@ -139,6 +138,9 @@ class Policy:
         self._csrf = DoubleSubmit(self.cookies) if settings.double_submit else None
         self._bearer = settings.bearer
         self._protected = settings.protected_paths
+        # A protected path, and what a path below one starts with (a "/" boundary).
+        self._protected_exact = frozenset(self._protected)
+        self._protected_below = tuple(prefix.rstrip("/") + "/" for prefix in self._protected)
         self._is_revoked: Hook | None = settings.is_revoked
         self._user_not_before: Hook | None = settings.user_not_before
         self._load_user: Hook | None = settings.load_user
@@ -245,18 +247,24 @@ class Policy:
         return _presented((outcome, Reason.OK, token, from_cookie, None))
 
     def _check_duplicates(self, values: list[str]) -> Presented:
-        """The first valid one counts; valid ones naming different users cancel out."""
+        """The first valid one counts; valid ones naming different users cancel out.
+
+        With none valid, one that cannot be judged yet (a stale store, a key the issuer may
+        publish) is the answer, so the cookie is kept: the user's real one may be that one,
+        beside a planted duplicate. Otherwise the last refused one, deleted.
+        """
         first: Presented | None = None
-        worst = Reason.INVALID
+        refused: Presented | None = None
         for value in values:
-            checked = self._check_token(value, from_cookie=True)
+            checked = self._check_token(value, from_cookie=True, may_fetch=True)
             if checked.verified is None:
-                worst = checked.reason
+                if refused is None or refused.reason is not Reason.UNAVAILABLE:
+                    refused = checked
             elif first is None:
                 first = checked
             elif first.verified is not None and not _same_user(first.verified, checked.verified):
                 return AMBIGUOUS
-        return first if first is not None else _presented((None, worst, values[0], True, None))
+        return first or refused or AMBIGUOUS  # (AMBIGUOUS only for no values at all)
 
     # -- the hooks' say ----------------------------------------------------------------------
 
@@ -380,10 +388,7 @@ class Policy:
 
     def _protects(self, path: str) -> bool:
         """Whether ``path`` is one of ``protected_paths`` or below one at a ``/`` boundary."""
-        return any(
-            path == prefix or path.startswith(prefix.rstrip("/") + "/")
-            for prefix in self._protected
-        )
+        return path in self._protected_exact or path.startswith(self._protected_below)
 
     # -- the response ---------------------------------------------------------------------------
 

@@ -112,6 +112,34 @@ def test_planted_duplicates_do_not_delete_the_users_cookie(mode: str, planted: l
     assert reply.cookie() is None
 
 
+class StaleStore:
+    """A revocation store that cannot vouch for its answers (its Redis gone too long)."""
+
+    stale = True
+
+    def is_revoked(self, claims: Any) -> bool:
+        return False
+
+    def user_not_before(self, claims: Any) -> None:
+        return None
+
+    def revoke_session(self, session_id: str) -> None:
+        return None
+
+
+@pytest.mark.parametrize("planted_first", [True, False])
+def test_a_planted_duplicate_never_deletes_a_cookie_that_cannot_be_judged_now(
+    mode: str, planted_first: bool
+) -> None:
+    """A stale store makes the real cookie `unavailable` (kept); junk planted beside it used
+    to turn the answer into `invalid`, and the response deleted the real cookie."""
+    order = ("junk", make_token()) if planted_first else (make_token(), "junk")
+    reply = Site(mode, revocations=StaleStore()).request(cookie=cookies(*order))
+    assert_anonymous(reply)
+    assert reply.seen["reason"] == "unavailable"
+    assert reply.set_cookies() == [], "the real cookie is kept"
+
+
 # A sibling subdomain plants `access_token=X; Path=/api` (sent first, being more specific) and
 # two cookies holding a lone `"`; the browser sends them around the user's real cookie. A
 # parser that reads quoted strings sees `a` as `"; access_token=REAL; z="`.

@@ -226,6 +226,24 @@ def test_a_cookie_whose_kid_is_not_known_yet_is_kept_and_accepted_once_it_is(
     assert issuer.fetches == 3
 
 
+def test_a_planted_duplicate_never_deletes_a_cookie_whose_kid_is_not_known_yet(
+    mode: str, issuer: Issuer, rings: Any, clock: Clock
+) -> None:
+    """Beside a sibling's planted junk, the real cookie of a key the issuer has just started
+    using is kept, then accepted once the key is fetched. It used to be deleted."""
+    old, early = SigningKey("old"), SigningKey("early")
+    issuer.publish(old)
+    ring = rings(issuer.url, clock=clock)
+    assert ring.start()
+    site = Site(mode, keys=ring)
+    both = f"access_token=junk; access_token={early.token()}"
+
+    assert_unavailable_and_kept(site.request("/", cookie=both))
+    issuer.publish(old, early)
+    clock.advance(MIN_INTERVAL)
+    assert site.request("/", cookie=both).authenticated_as == "1"
+
+
 def test_a_flood_of_forged_kids_costs_at_most_one_fetch_per_window(
     mode: str, issuer: Issuer, rings: Any, clock: Clock
 ) -> None:
