@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from jwtcookie.auth import SCOPE_AUTH, SCOPE_USER
+from jwtcookie.auth import ON_A_WEBSOCKET, SCOPE_AUTH, SCOPE_USER
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.policy import Call, Hearing, Refusal
 from jwtcookie.request import RequestView
@@ -39,7 +39,8 @@ class ASGIMiddleware(JWTCookieMiddleware, interface="asgi"):
             return
         scope = {**scope, SCOPE_USER: auth.user, SCOPE_AUTH: auth}
         if kind == "websocket":
-            await self.app(scope, receive, send)  # the user is known; no cookie to send back
+            auth.seal(ON_A_WEBSOCKET)  # the user is known; no cookie can go back
+            await self.app(scope, receive, send)
             return
 
         async def send_with_cookies(message: Message) -> None:

@@ -52,6 +52,15 @@ Outgoing = Login | Logout | Renewal | BadCookie | None
 SignIn = Callable[[Mapping[str, Any]], Login]
 BAD_COOKIE = BadCookie()
 
+# Why login() and logout() can no longer change the response.
+SENT = (
+    "after the response headers were sent; call it before returning the response (or before "
+    "start_response)"
+)
+ON_A_WEBSOCKET = (
+    "on a WebSocket, which cannot set or delete a cookie; log in and out with an HTTP request"
+)
+
 
 class Auth:
     """One request's login: the user, the claims, why, and ``login()``/``logout()``."""
@@ -61,7 +70,7 @@ class Auth:
         "_outgoing",
         "_reason",
         "_scopes",
-        "_sealed",
+        "_sealed_because",
         "_sign_in",
         "_token_refused",
         "_user",
@@ -84,7 +93,7 @@ class Auth:
         self._scopes = scopes
         self._token_refused = token_refused
         self._outgoing = planned
-        self._sealed = False
+        self._sealed_because: str | None = None  # why login() and logout() are over
 
     @property
     def user(self) -> Any:
@@ -153,17 +162,15 @@ class Auth:
         self._reason = Reason.MISSING
         self._scopes = ()
 
-    def seal(self) -> Outgoing:
-        """What the response must carry; called by the middleware as the response starts."""
-        self._sealed = True
+    def seal(self, because: str = SENT) -> Outgoing:
+        """What the response must carry; called by the middleware as the response starts
+        (or before a WebSocket app runs: it has no response to carry a cookie)."""
+        self._sealed_because = because
         return self._outgoing
 
     def _check_open(self, action: str) -> None:
-        if self._sealed:
-            raise RuntimeError(
-                f"jwtcookie: {action}() was called after the response headers were sent; "
-                "call it before returning the response (or before start_response)."
-            )
+        if self._sealed_because is not None:
+            raise RuntimeError(f"jwtcookie: {action}() was called {self._sealed_because}.")
 
     def __repr__(self) -> str:
         return f"Auth(user={self._user!r}, reason={self._reason.value!r})"

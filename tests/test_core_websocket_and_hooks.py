@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from jwtcookie import JWTCookieMiddleware
 from tests.harness import SECRET, Site, make_token
 
@@ -65,6 +67,26 @@ def test_anonymous_websocket_to_a_protected_path_is_closed_with_1008() -> None:
         handshake(middleware, {"Host": "testserver", "Cookie": cookie})[0]["type"]
         == "websocket.accept"
     )
+
+
+@pytest.mark.parametrize("action", ["login", "logout"])
+def test_login_or_logout_on_a_websocket_raises_instead_of_doing_nothing(action: str) -> None:
+    """A WebSocket has no response to carry a cookie; with a revocation store, logout() used
+    to revoke nothing either, silently."""
+    raised: list[BaseException] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        auth = scope["auth"]
+        try:
+            auth.login({"_id": "2"}) if action == "login" else auth.logout()
+        except RuntimeError as error:
+            raised.append(error)
+        await send({"type": "websocket.close", "code": 1000})
+
+    middleware = JWTCookieMiddleware(app, secret=SECRET, secure=False)
+    handshake(middleware, {"Host": "testserver", "Cookie": f"access_token={make_token()}"})
+    assert len(raised) == 1
+    assert f"{action}() was called on a WebSocket" in str(raised[0])
 
 
 def test_async_on_error_hook_is_awaited_on_asgi() -> None:
