@@ -328,12 +328,15 @@ class TokenCodec:
             )
         expires_at = expires  # never extended: leeway is for an issuer's clock, not a grace
         not_before = max(issued, float(not_before or issued)) - self.leeway
+        capped = False  # at the session's cap already: a renewal could not extend it
         if self.max_session_age is not None:
             if auth_time is None:
                 return _invalid("it has no auth_time, which max_session_age needs")
-            expires_at = min(expires_at, float(auth_time) + self.max_session_age)
+            cap = float(auth_time) + self.max_session_age
+            capped = cap <= expires
+            expires_at = min(expires_at, cap)
         renew_at = math.inf
-        if self.renew_after is not None:
+        if self.renew_after is not None and not capped:
             # Renew once less than (1 - renew_after) of max_age is left (3.5 of 7 days), as
             # the contract says; a shorter-lived token from elsewhere is renewed at once.
             renew_at = expires - self.max_age * (1 - self.renew_after)
