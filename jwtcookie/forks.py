@@ -3,7 +3,8 @@
 The background threads (the Redis follower, the JWKS fetcher) do not survive a fork: a
 pre-fork server's worker must start its own. Comparing a saved pid with :attr:`ThisProcess.pid`
 tells a worker that it was forked; ``os.getpid()`` would cost a system call (about 150 ns)
-on every request.
+on every request, so :class:`PidCheck` makes a real one only every ``PID_CHECK_EVERY`` calls,
+for servers that fork from C without Python's at-fork handlers (uWSGI without lazy-apps).
 """
 
 from __future__ import annotations
@@ -11,12 +12,33 @@ from __future__ import annotations
 import os
 import threading
 
+PID_CHECK_EVERY = 256  # lookups between real os.getpid() calls
+
 
 class ThisProcess:
     """The current pid, and a lock for starting this process's threads (both reset at fork)."""
 
     pid = os.getpid()
     start_lock = threading.Lock()
+
+
+class PidCheck:
+    """Whether a thread started in process ``pid`` must be started again in this one."""
+
+    __slots__ = ("_left",)
+
+    def __init__(self) -> None:
+        self._left = 0  # calls before the next real pid check
+
+    def moved(self, pid: int | None) -> bool:
+        """True at first use (``pid`` None) and in a forked child, seen at once after a fork
+        Python made, within ``PID_CHECK_EVERY`` calls after one it did not see."""
+        self._left -= 1
+        if pid == ThisProcess.pid and self._left >= 0:
+            return False
+        self._left = PID_CHECK_EVERY
+        ThisProcess.pid = os.getpid()
+        return pid != ThisProcess.pid
 
 
 def _after_fork_in_child() -> None:

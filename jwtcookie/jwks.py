@@ -47,7 +47,7 @@ from typing import Any
 import jwt
 import jwt.algorithms
 
-from jwtcookie.forks import ThisProcess
+from jwtcookie.forks import PidCheck, ThisProcess
 from jwtcookie.keys import Key, Keyring
 
 REFRESH_EVERY = 300.0  # seconds between scheduled fetches (PyJWKClient caches as long)
@@ -88,6 +88,7 @@ class RemoteKeyring(Keyring):
         "_min_interval",
         "_opener",
         "_pid",
+        "_pid_check",
         "_refresh_every",
         "_stop",
         "_thread",
@@ -143,6 +144,7 @@ class RemoteKeyring(Keyring):
         self._fetched_at = -math.inf
         self._thread: threading.Thread | None = None
         self._pid: int | None = None  # the process the thread runs in
+        self._pid_check = PidCheck()
         self._closed = False
         self._failing = False  # the last fetch failed (logged once per outage)
 
@@ -150,7 +152,7 @@ class RemoteKeyring(Keyring):
 
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
-        if self._pid != ThisProcess.pid:
+        if self._pid_check.moved(self._pid):
             self._follow_in_this_process()
         return self._by_kid.get(kid)
 

@@ -39,7 +39,7 @@ except ImportError as missing:  # pragma: no cover - the message is the point
         "jwtcookie.redis needs redis-py 5 or later: pip install 'jwtcookie[redis]'."
     ) from missing
 
-from jwtcookie.forks import ThisProcess
+from jwtcookie.forks import PidCheck, ThisProcess
 from jwtcookie.redis_follower import Follower
 from jwtcookie.redis_keys import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
 from jwtcookie.revocations import SESSION, USER, Entry, Replica
@@ -47,9 +47,6 @@ from jwtcookie.revocations import SESSION, USER, Entry, Replica
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
 FAR_FUTURE = float(2**62)  # a not-before that refuses every token (int() of it is exact)
-# Lookups between real os.getpid() calls: a server that forks from C without Python's at-fork
-# handlers (uWSGI without lazy-apps) leaves ThisProcess.pid stale; this check catches it.
-PID_CHECK_EVERY = 256
 
 log = logging.getLogger("jwtcookie.redis")
 
@@ -115,16 +112,15 @@ class RedisRevocations:
         self._follower = self._new_follower()
         self._pid: int | None = None  # the process the follower runs in
         self._home = os.getpid()  # the process the store was made in
-        self._countdown = 0  # lookups left before the next real pid check
+        self._pid_check = PidCheck()
         self._closed = False
 
     # -- the middleware's hooks: local lookups only -----------------------------------------
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """The ``is_revoked`` hook: the token's session was revoked, or the copy is too stale."""
-        self._countdown -= 1
-        if self._pid != ThisProcess.pid or self._countdown < 0:
-            self._follow_in_this_process()
+        if self._pid_check.moved(self._pid):
+            self.start()
         if self.stale:
             return True  # fail closed
         sid = claims.get("sid")
@@ -132,9 +128,8 @@ class RedisRevocations:
 
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
-        self._countdown -= 1
-        if self._pid != ThisProcess.pid or self._countdown < 0:
-            self._follow_in_this_process()
+        if self._pid_check.moved(self._pid):
+            self.start()
         if self.stale:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
         users = self._replica.users
@@ -161,9 +156,8 @@ class RedisRevocations:
         hooks, the tokens are refused as revoked (and their cookies deleted)."""
         if self._max_staleness is None:
             return False
-        self._countdown -= 1  # the middleware reads this before the lookups: follow from here
-        if self._pid != ThisProcess.pid or self._countdown < 0:
-            self._follow_in_this_process()
+        if self._pid_check.moved(self._pid):  # read before the lookups: follow from here
+            self.start()
         return self.staleness > self._max_staleness
 
     @property
@@ -194,7 +188,7 @@ class RedisRevocations:
         ``user_not_before`` reads it, a token issued in the same whole second still counts,
         so the user can log in again at once. Returns as ``revoke_session`` does.
         """
-        entry = (USER, _user_id(user_id), self._clock() if at is None else _timestamp(at))
+        entry = (USER, _user_id(user_id), self._not_before(at))
         return self._send(entry) if self._record(entry) else True
 
     async def revoke_session_async(self, sid: str) -> bool:
@@ -206,8 +200,20 @@ class RedisRevocations:
         self, user_id: str | int, at: float | datetime | None = None
     ) -> bool:
         """``revoke_user`` on ``redis.asyncio``, for ``async def`` handlers."""
-        entry = (USER, _user_id(user_id), self._clock() if at is None else _timestamp(at))
+        entry = (USER, _user_id(user_id), self._not_before(at))
         return await self._send_async(entry) if self._record(entry) else True
+
+    def _not_before(self, at: float | datetime | None) -> float:
+        now = self._clock()
+        if at is None:
+            return now
+        value = _timestamp(at)
+        if value > now + self._replica.lifetime:
+            raise ValueError(
+                "jwtcookie: revoke_user's at may be at most max_age (plus leeway) from now; "
+                "a later one would outlive every token it could refuse."
+            )
+        return value
 
     def _record(self, entry: Entry) -> bool:
         """Apply a revocation here first; False when it can no longer refuse any token."""
@@ -265,13 +271,6 @@ class RedisRevocations:
                         self._follower.first_sync.wait(self._timeout)
                     self._pid = os.getpid()
         return self._follower.synced
-
-    def _follow_in_this_process(self) -> None:
-        """First use in this process, a fork, or time for a real pid check."""
-        self._countdown = PID_CHECK_EVERY
-        ThisProcess.pid = os.getpid()
-        if self._pid != ThisProcess.pid:
-            self.start()
 
     def _new_follower(self) -> Follower:
         return Follower(

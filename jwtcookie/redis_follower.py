@@ -210,7 +210,7 @@ class Follower:
                 # EVAL, not EVALSHA: a cluster pipeline refuses EVALSHA, and this path is rare.
                 args = self.layout.raise_args(entry, publish=False)
                 pipeline.execute_command("EVAL", RAISE_SCRIPT, 1, self.layout.key(entry), *args)
-            results = pipeline.execute()
+            results = pipeline.execute(raise_on_error=False)  # one refused entry skips alone
             changed = [entry for entry, done in zip(chunk, results, strict=True) if done == 1]
             if changed:
                 self.client.publish(self.layout.channel, message(changed))
@@ -239,7 +239,7 @@ class Follower:
     def _apply(self, data: object) -> None:
         try:
             entries = entries_of(data)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):  # RecursionError: '[[[[...'
             log.warning("jwtcookie: ignored a malformed message on %s.", self.layout.channel)
             return
         for kind, ident, at in entries:

@@ -21,7 +21,8 @@ from redis.retry import Retry
 
 from jwtcookie.revocations import KINDS, SESSION, USER, Entry, Kind
 
-REDIS_ERRORS = (redis.RedisError, OSError)
+# RedisClusterException is no RedisError: a cluster with every node down raises it.
+REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException, OSError)
 
 # KEYS[1] the entry; ARGV: time, expiry in ms, channel ("" for none), message.
 # Keeps the later time (an entry never moves back), and publishes only what changed, in the

@@ -58,8 +58,11 @@ class Replica:
     def add(self, kind: Kind, ident: str, at: float) -> bool:
         """Record ``ident`` at ``at`` unless a later time is known; whether anything changed."""
         expires = at + self.lifetime
-        if expires <= self.clock():
+        now = self.clock()
+        if expires <= now:
             return False  # no token it could refuse is still alive
+        if at > now + self.lifetime:
+            return False  # not ours (revoke_user refuses such times): it would never expire
         with self._lock:
             table = self.sessions if kind == SESSION else self.users
             known = table.get(ident)

@@ -340,7 +340,7 @@ def _store(store: Any) -> RevocationStore | None:
         name
         for name in ("is_revoked", "user_not_before", "revoke_session")
         if not callable(getattr(store, name, None))
-    ] + ([] if hasattr(store, "stale") else ["stale"])
+    ] + ([] if _has(store, "stale") else ["stale"])
     if missing:
         raise TypeError(
             f"jwtcookie: revocations= takes a revocation store such as "
@@ -348,6 +348,15 @@ def _store(store: Any) -> RevocationStore | None:
             f"{', '.join(missing)}."
         )
     return store  # type: ignore[no-any-return]
+
+
+def _has(thing: object, name: str) -> bool:
+    """``hasattr`` without running a property (a store's ``stale`` starts its thread)."""
+    try:
+        inspect.getattr_static(thing, name)
+    except AttributeError:
+        return False
+    return True
 
 
 def _hook(name: str, hook: Any, shape: str) -> Any:

@@ -507,12 +507,17 @@ def test_close_stops_the_thread_and_keeps_the_keys(issuer: Issuer, rings: Any) -
     assert issuer.fetches == 1, "a closed keyring fetches nothing"
 
 
-def test_a_forked_worker_fetches_with_a_thread_of_its_own(issuer: Issuer) -> None:
-    """gunicorn's model: the keyring starts in the parent; the child follows by itself."""
+@pytest.mark.parametrize("fork", ["os.fork", "libc fork"])
+def test_a_forked_worker_fetches_with_a_thread_of_its_own(issuer: Issuer, fork: str) -> None:
+    """gunicorn's model: the keyring starts in the parent; the child follows by itself.
+
+    ``libc fork`` forks from C without Python's at-fork handlers, as uWSGI does without
+    lazy-apps: lookups alone must still start the child's thread (it refreshes the keys).
+    """
     first, second = SigningKey("first"), SigningKey("second")
     issuer.documents = [{"keys": [first.jwk]}, {"keys": [first.jwk, second.jwk]}]
     result = subprocess.run(
-        [sys.executable, "-c", FORK_SCRIPT, issuer.url],
+        [sys.executable, "-c", FORK_SCRIPT, issuer.url, fork],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -539,11 +544,17 @@ parent_thread = ring._thread
 report_read, report_write = os.pipe()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # fork with a thread running: on purpose
-    child = os.fork()
+    if sys.argv[2] == "os.fork":
+        child = os.fork()
+    else:
+        import ctypes
+        child = ctypes.CDLL(None, use_errno=True).fork()
 if child == 0:
     seen = {"child_had_the_parents_keys": ring.find("first") is not None}
-    seen["child_fetched_the_new_key"] = ring.refresh_for("second")
+    for _ in range(300):  # more lookups than PID_CHECK_EVERY: a real pid check among them
+        ring.find("first")
     seen["child_thread_is_its_own"] = ring._thread is not parent_thread
+    seen["child_fetched_the_new_key"] = ring.refresh_for("second")
     ring.close()
     os.write(report_write, json.dumps(seen).encode())
     os._exit(0)

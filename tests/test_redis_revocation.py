@@ -16,6 +16,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -269,6 +270,17 @@ def test_a_stale_store_answers_unavailable_keeps_cookies_and_recovers_after_rest
     server.start()
     wait_until(lambda: not store.stale, "the resync")
     assert identity(visit(site, cookie)) == "dave", "the same cookie works again"
+
+
+def test_checking_a_store_at_construction_does_not_start_it() -> None:
+    """Reading ``stale`` starts the store's thread; Settings must not (gunicorn --preload
+    would fork with it running, and construction waited for a first sync)."""
+    store = RedisRevocations(f"redis://127.0.0.1:{free_port()}/0", max_staleness=5)
+    try:
+        Settings(secret=SECRET, revocations=store)
+        assert "jwtcookie-redis" not in [thread.name for thread in threading.enumerate()]
+    finally:
+        store.close()
 
 
 def test_a_revocation_store_missing_a_method_is_refused_at_construction() -> None:
@@ -547,6 +559,35 @@ def test_a_flushall_without_a_disconnect_is_noticed_and_healed(
         raw.close()
 
 
+@e2e
+def test_hostile_messages_on_the_channel_change_nothing_and_following_goes_on(
+    server: RedisServer, stores: Any
+) -> None:
+    """Whoever can publish on the channel could send these. A time far ahead used to lock a
+    user out for good and, written back at the next resync, made Redis refuse the batch, so
+    no resync ever succeeded again; deep nesting crashed the follower into a full reload."""
+    prefix = unique("hostile")
+    store, revoker = stores(server.url, prefix=prefix), stores(server.url, prefix=prefix)
+    assert store.start()
+    raw = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        channel = f"{prefix}:revocations"
+        raw.publish(channel, json.dumps([["u", "far-ahead", 1e17], ["s", "far-ahead", 1e17]]))
+        raw.publish(channel, "[" * 100_000)
+        raw.publish(channel, json.dumps([["s", "genuine", time.time()]]))
+        wait_until(lambda: store.is_revoked({"sid": "genuine"}), "the genuine message")
+        assert store.user_not_before({"_id": "far-ahead"}) is None
+        assert not store.is_revoked({"sid": "far-ahead"})
+        assert store.synced, "the follower never crashed into a reconnect"
+
+        server.restart()  # empty: the next resync writes the copy back
+        wait_until(lambda: raw.exists(f"{prefix}:s:genuine"), "the write-back")
+        assert revoker.revoke_session("after") is True
+        wait_until(lambda: store.is_revoked({"sid": "after"}), "following after the resync")
+    finally:
+        raw.close()
+
+
 # -- many machines: Sentinel and Cluster through connect= ---------------------------------------
 
 
@@ -638,6 +679,11 @@ def test_through_redis_cluster_revocations_spread_load_and_heal(
                 late.close()
             raw.flushall(target_nodes=RedisCluster.ALL_NODES)
             wait_until(lambda: raw.exists("jwtcookie:s:c-0", "jwtcookie:u:u-29") == 2, "healing")
+
+            for node in nodes:  # a cluster error is no RedisError: it used to escape logout()
+                node.stop()
+            assert revoking.revoke_session("while-down") is False
+            assert revoking.is_revoked({"sid": "while-down"}), "refused here all the same"
         finally:
             raw.close()
             revoking.close()
@@ -824,6 +870,8 @@ def test_misuse_is_refused_with_what_to_do() -> None:
             store.revoke_user(None)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="timestamp"):
             store.revoke_user("u", at=float("nan"))
+        with pytest.raises(ValueError, match="at may be at most max_age"):
+            store.revoke_user("u", at=time.time() + 2 * WEEK)  # Redis would refuse its expiry
     finally:
         store.close()
 
