@@ -386,6 +386,16 @@ class Policy:
             "jwtcookie: refused a cross-site %s to %r (403): %s%s", method, request.path, why, hint
         )
 
+    def requires_login(self, request: RequestView) -> bool:
+        """Whether an anonymous request to this path is refused (``protected_paths``)."""
+        return bool(self._protected) and self._protects(request.path)
+
+    @property
+    def refusal_of_a_rejected_user(self) -> Refusal:
+        """What a protected path answers when ``load_user`` (or an adapter's lookup) finds no
+        user for a valid token: 401, and the cookie deleted."""
+        return self._refused_deleting
+
     def _protects(self, path: str) -> bool:
         """Whether ``path`` is one of ``protected_paths`` or below one at a ``/`` boundary."""
         return path in self._protected_exact or path.startswith(self._protected_below)

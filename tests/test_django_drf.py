@@ -120,6 +120,20 @@ def test_drf_bearer_token_needs_no_csrf_token_and_names_bearer() -> None:
         assert api_client.post("/api/me").status_code == 200
 
 
+def test_a_plain_view_takes_a_bearer_post_without_a_csrf_token() -> None:
+    """Django's CsrfViewMiddleware answered 403 to every Bearer POST on a plain view; an
+    invalid Bearer token, or none, still needs Django's check."""
+    from django.test import Client
+
+    with override_settings(JWTCOOKIE={**PROJECT["JWTCOOKIE"], "bearer": True}):
+        plain = Client(enforce_csrf_checks=True)
+        accepted = plain.post("/change", headers={"Authorization": f"Bearer {token()}"})
+        assert accepted.content == b"changed by guido"
+        forged = plain.post("/change", headers={"Authorization": "Bearer not-a-token"})
+        assert forged.status_code == 403
+        assert plain.post("/change").status_code == 403
+
+
 def test_drf_without_the_middleware_says_what_to_add() -> None:
     from django.core.exceptions import ImproperlyConfigured
 

@@ -127,6 +127,40 @@ def test_a_token_for_an_inactive_or_deleted_user_is_anonymous_and_deleted(
     assert response.cookies[COOKIE].value == ""  # deleted, never renewed
 
 
+@pytest.mark.parametrize("path", ["/token-only", "/async-token-only"])
+def test_jwtcookies_login_required_refuses_an_inactive_user(
+    browser: Browser, users: dict[str, Any], path: str
+) -> None:
+    """It used to ask only the token, so bob (deactivated) got in."""
+    assert browser.login_with(token_for(users["alice"])).get(path).content == b"token ok"
+    response = browser.login_with(token_for(users["bob"])).get(path)
+    assert response.status_code == 401
+    assert response.cookies[COOKIE].value == ""
+
+
+def test_a_protected_path_refuses_an_inactive_users_token_before_the_view(
+    browser: Browser, users: dict[str, Any]
+) -> None:
+    """protected_paths used to ask only the token: bob's request reached the view (200)."""
+    options = {**USER_MODEL, "protected_paths": ["/reason"]}
+    with override_settings(JWTCOOKIE=options):
+        assert browser.login_with(token_for(users["alice"])).get("/reason").status_code == 200
+        response = browser.login_with(token_for(users["bob"])).get("/reason")
+        assert response.status_code == 401
+        assert response.json() == {"error": "authentication required"}
+        assert response.cookies[COOKIE].value == ""
+
+
+def test_a_view_that_never_reads_the_user_never_renews_an_inactive_users_token(
+    browser: Browser, users: dict[str, Any]
+) -> None:
+    """/stream reads nothing: bob's 4-day-old token used to come back renewed for a week."""
+    renewed = browser.login_with(token_for(users["alice"], age=4 * DAY)).get("/stream")
+    assert renewed.cookies[COOKIE].value not in ("", None)
+    response = browser.login_with(token_for(users["bob"], age=4 * DAY)).get("/stream")
+    assert response.cookies[COOKIE].value == ""
+
+
 def test_a_sync_load_user_using_the_orm_works_under_asgi(users: dict[str, Any]) -> None:
     """The issue's report: a plain load_user raised SynchronousOnlyOperation on every request."""
     options = {**PROJECT["JWTCOOKIE"], "load_user": "tests.django_project.hooks.load_user"}

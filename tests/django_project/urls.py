@@ -24,6 +24,8 @@ urlpatterns = [
     path("cacheable", views.cacheable),
     path("own-cookie", views.sets_own_cookie),
     path("reason", views.auth_reason),
+    path("token-only", views.token_only),
+    path("async-token-only", views.async_token_only),
     path("form", views.csrf_form),
     path("api/me", api.drf_me),
     path("api/open", api.drf_open),

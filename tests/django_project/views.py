@@ -15,6 +15,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from jwtcookie.contrib.django import alogin, alogout, get_auth, login, logout
+from jwtcookie.contrib.django import login_required as token_required
 
 
 def describe(user: Any) -> dict[str, Any]:
@@ -123,6 +124,17 @@ def sets_own_cookie(request: HttpRequest) -> HttpResponse:
 def auth_reason(request: HttpRequest) -> JsonResponse:
     auth = get_auth(request)
     return JsonResponse({"reason": auth.reason.value, "claims": dict(auth.claims)})
+
+
+@token_required
+def token_only(request: HttpRequest) -> HttpResponse:
+    """jwtcookie's own decorator: 401 JSON, never a redirect; it reads no request.user."""
+    return HttpResponse("token ok")
+
+
+@token_required
+async def async_token_only(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("token ok")
 
 
 def csrf_form(request: HttpRequest) -> HttpResponse:

@@ -31,7 +31,7 @@ from jwtcookie import access
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.logins import alogin, alogout, force_login, login, logout
 from jwtcookie.contrib.django.middleware import JWTCookieMiddleware
-from jwtcookie.contrib.django.users import DjangoTokenUser
+from jwtcookie.contrib.django.users import ATTRIBUTE, DjangoTokenUser, RequestUser
 
 __all__ = [
     "DjangoTokenUser",
@@ -70,8 +70,25 @@ def unauthorized() -> JsonResponse:
     return JsonResponse(AUTHENTICATION_REQUIRED, status=401)
 
 
+def _logged_in(request: HttpRequest) -> bool:
+    """Whether the token logs the request in; with ``user_model``, to a user still active."""
+    who = getattr(request, ATTRIBUTE, None)
+    if isinstance(who, RequestUser):  # the MIDDLEWARE way: the row, when there is one
+        return who.token_user() is not None
+    return access.get_auth(request).is_authenticated
+
+
+async def _alogged_in(request: HttpRequest) -> bool:
+    """:func:`_logged_in` for async views: the row is read with the async ORM."""
+    who = getattr(request, ATTRIBUTE, None)
+    if isinstance(who, RequestUser):
+        return await who.atoken_user() is not None
+    return access.get_auth(request).is_authenticated
+
+
 def login_required(view: View) -> View:
-    """Answer 401 ``{"error": "authentication required"}`` unless the token logs the request in.
+    """Answer 401 ``{"error": "authentication required"}`` unless the token logs the request in
+    (with ``"user_model": True``, to a user who still exists and is active).
 
     Unlike ``django.contrib.auth.decorators.login_required`` it never redirects (an API
     answers, a browser page can redirect itself). Works on plain and ``async def`` views.
@@ -80,7 +97,7 @@ def login_required(view: View) -> View:
 
         @functools.wraps(view)
         async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if not access.get_auth(request).is_authenticated:
+            if not await _alogged_in(request):
                 return unauthorized()
             return await view(request, *args, **kwargs)
 
@@ -88,7 +105,7 @@ def login_required(view: View) -> View:
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not access.get_auth(request).is_authenticated:
+        if not _logged_in(request):
             return unauthorized()
         return view(request, *args, **kwargs)
 

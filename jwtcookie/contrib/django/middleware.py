@@ -30,7 +30,17 @@ from django.http import HttpResponse  # type: ignore[import-untyped, unused-igno
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped, unused-ignore]
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
-from jwtcookie.auth import ENVIRON_AUTH, ENVIRON_USER, SCOPE_AUTH, Auth, Login, Logout, Outgoing
+from jwtcookie.auth import (
+    BAD_COOKIE,
+    ENVIRON_AUTH,
+    ENVIRON_USER,
+    SCOPE_AUTH,
+    Auth,
+    Login,
+    Logout,
+    Outgoing,
+    Renewal,
+)
 from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
@@ -79,8 +89,13 @@ class JWTCookieMiddleware:
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
+        if self._row_decides(view, who) and who.token_user() is None:
+            return refusal_response(self._policy.refusal_of_a_rejected_user)
         response = self.get_response(request)
-        outgoing = self._outgoing(who)
+        outgoing = who.auth.seal()
+        if self._user_model and type(outgoing) is Renewal:
+            who.token_user()  # never renew the cookie of a user deleted or deactivated
+        outgoing = _unless_gone(who, outgoing)
         revoking = self._policy.revoking(outgoing)
         if revoking is not None:  # a logout with a revocation store: revoke it first
             _run(revoking)
@@ -101,8 +116,13 @@ class JWTCookieMiddleware:
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
+        if self._row_decides(view, who) and await who.atoken_user() is None:
+            return refusal_response(self._policy.refusal_of_a_rejected_user)
         response = await self.get_response(request)
-        outgoing = self._outgoing(who)
+        outgoing = who.auth.seal()
+        if self._user_model and type(outgoing) is Renewal:
+            await who.atoken_user()
+        outgoing = _unless_gone(who, outgoing)
         revoking = self._policy.revoking(outgoing)
         if revoking is not None:
             await _arun(revoking)
@@ -113,13 +133,16 @@ class JWTCookieMiddleware:
         request.META[ENVIRON_AUTH] = auth
         request.META[ENVIRON_USER] = auth.user
         vouched = self._policy.vouches(view)
-        if vouched:
-            request.csrf_processing_done = True  # as CsrfViewMiddleware marks what it accepted
+        from_cookie = not self._policy.reads_bearer(view)
+        if vouched or (not from_cookie and auth.is_authenticated):
+            # As CsrfViewMiddleware marks what it accepted. A valid Bearer token is no
+            # ambient credential: a cross-site form cannot send the header (DRF's rule too).
+            request.csrf_processing_done = True
         previous = getattr(request, "user", None)  # the session's lazy user, not worked out
         who = RequestUser(
             auth,
             user_model=self._user_model,
-            from_cookie=not self._policy.reads_bearer(view),
+            from_cookie=from_cookie,
             vouched=vouched,
             bearer=self._bearer,
             previous=previous,
@@ -132,14 +155,10 @@ class JWTCookieMiddleware:
             request.auser = who.auser
         return who
 
-    @staticmethod
-    def _outgoing(who: RequestUser) -> Outgoing:
-        """What the response must carry, once the view has run."""
-        outgoing = who.auth.seal()
-        if who.gone and type(outgoing) is not Login and type(outgoing) is not Logout:
-            # Its user was deleted or deactivated: the cookie goes too, as after a logout.
-            outgoing = Logout(who.auth.claims.get("sid"))
-        return outgoing
+    def _row_decides(self, view: RequestView, who: RequestUser) -> bool:
+        """With ``user_model``, a protected path admits a valid token only if its user is
+        still there and active: the row is read before the view, not lazily."""
+        return self._user_model and who.auth.is_authenticated and self._policy.requires_login(view)
 
     def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
         if outgoing is not None:
@@ -151,6 +170,14 @@ class JWTCookieMiddleware:
         if who.read:
             patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware does
         return response
+
+
+def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
+    """What the response carries once the view ran: a user found deleted or deactivated has
+    the cookie deleted (as ``load_user`` answering None would), never renewed."""
+    if who.gone and type(outgoing) is not Login and type(outgoing) is not Logout:
+        return BAD_COOKIE
+    return outgoing
 
 
 def request_view(request: Any) -> RequestView:
