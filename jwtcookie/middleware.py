@@ -138,6 +138,11 @@ class JWTCookieMiddleware:
         """The login cookie's name (``__Host-access_token`` unless configured otherwise)."""
         return self._policy.cookies.name
 
+    @property
+    def keyring(self) -> Keyring:
+        """The keys it verifies and signs with now (``rotate_keys`` changes them)."""
+        return self._policy.codec.keys.keyring
+
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A signed token for ``claims`` (for non-browser clients; browsers use ``login``)."""
         return self._policy.codec.issue(claims)[0]

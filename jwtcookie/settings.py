@@ -139,11 +139,16 @@ class Settings:
         self.cache_size = cache_size
 
     def codec(
-        self, *, clock: Callable[[], float] | None = None, cache_size: int | None = None
+        self,
+        *,
+        clock: Callable[[], float] | None = None,
+        cache_size: int | None = None,
+        keyring: Keyring | None = None,
     ) -> TokenCodec:
-        """A codec that signs and reads tokens as these settings say (the middleware's own)."""
+        """A codec that signs and reads tokens as these settings say (the middleware's own);
+        ``keyring`` stands for a middleware's keys after ``rotate_keys``."""
         return TokenCodec(
-            self.keyring,
+            self.keyring if keyring is None else keyring,
             max_age=self.max_age,
             leeway=self.leeway,
             issuer=self.issuer,

@@ -42,10 +42,12 @@ def mint(
 
     ``expired=True`` gives one whose ``exp`` passed a second ago.
     """
+    keyring = settings.keyring if isinstance(settings, JWTCookieMiddleware) else None
     settings = _settings_of(settings)
     if expired:
         age = settings.max_age + 1
-    codec = settings.codec(clock=lambda: settings.clock() - age, cache_size=0)
+    clock = settings.clock
+    codec = settings.codec(clock=lambda: clock() - age, cache_size=0, keyring=keyring)
     return codec.issue(claims)[0]
 
 
@@ -66,9 +68,9 @@ def log_in(
             "jwtcookie: log_in() needs the app's settings (a jwtcookie.Settings, or the "
             "middleware) to sign the token and name the cookie: log_in(client, claims, settings)."
         )
-    settings = _settings_of(settings)
+    source, settings = settings, _settings_of(settings)
     bound = DoubleSubmit.with_claim(claims) if settings.double_submit else claims
-    token = mint(settings, bound, age=age)
+    token = mint(source, bound, age=age)  # a middleware's own keys, after rotate_keys
     _set_cookie(client, settings.cookie_name, token)
     if settings.double_submit:
         _set_cookie(client, csrf_cookie_name(settings.cookie_name), csrf_value(token))

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import flask
+import jwt
 import pytest
 
 import jwtcookie
-from jwtcookie import JWTCookieMiddleware, Settings
+from jwtcookie import JWTCookieMiddleware, Key, Keyring, Settings
 from jwtcookie.contrib.flask import JWTCookie, current_user, get_auth, login_required
 from tests.harness import ALICE, DAY, SECRET, Clock, claims_of, make_token, parse_set_cookie
 
@@ -197,6 +198,12 @@ def test_the_extension_checks_its_options_and_is_found_on_the_app() -> None:
     assert isinstance(app.wsgi_app, JWTCookieMiddleware)
     token = extension.issue({"sub": "api-client"})
     assert claims_of(token)["sub"] == "api-client"
+
+    assert extension.middleware is not None
+    new_secret = "rotated-" + "r" * 40
+    extension.middleware.rotate_keys(Keyring([Key.hmac(new_secret, kid="next")]))
+    rotated = extension.issue({"sub": "api-client"})  # it used to sign with the old key
+    assert jwt.decode(rotated, new_secret, algorithms=["HS256"])["sub"] == "api-client"
 
 
 def flask_jwt_extended_token_seen_by_jwtcookie() -> Any:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from jwtcookie import JWTCookieMiddleware, Settings, get_auth
+from jwtcookie import JWTCookieMiddleware, Key, Keyring, Settings, get_auth
 from jwtcookie.testing import csrf_value, log_in, log_out, mint
 from tests.harness import DAY, SECRET
 
@@ -86,6 +86,16 @@ def test_log_in_accepts_the_middleware_instead_of_settings() -> None:
     client = app.test_client()
     log_in(client, BOB, app.wsgi_app)  # type: ignore[arg-type]
     assert client.get("/me").json["user"] == "7"
+
+
+def test_after_rotate_keys_the_middleware_mints_with_its_new_keys() -> None:
+    """mint(middleware) used to sign with the Settings' first key, refused after rotation."""
+    app = flask_app(Settings(secret=SECRET, secure=False))
+    middleware: JWTCookieMiddleware = app.wsgi_app  # type: ignore[assignment]
+    middleware.rotate_keys(Keyring([Key.hmac("rotated-" + "r" * 40, kid="next")]))
+    client = app.test_client()
+    log_in(client, BOB, middleware)
+    assert client.get("/me").json == {"user": "7", "reason": "ok"}
 
 
 def test_a_minted_token_of_a_given_age_is_renewed() -> None:
