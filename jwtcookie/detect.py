@@ -25,9 +25,14 @@ def detect_interface(app: object) -> Interface:
         )
     if not callable(app):
         raise TypeError(f"jwtcookie: the wrapped app must be callable, got {type(app).__name__}.")
-    if inspect.iscoroutinefunction(app):
-        return "asgi"
-    call = type(app).__call__
-    if inspect.iscoroutinefunction(call):
-        return "asgi"
-    return "wsgi"
+    return "asgi" if is_async_callable(app) else "wsgi"
+
+
+def is_async_callable(thing: object) -> bool:
+    """Whether calling ``thing`` gives a coroutine: an ``async def`` function or method, or an
+    object whose class has ``async def __call__``, looked at through ``functools.partial``."""
+    while isinstance(thing, functools.partial):
+        thing = thing.func
+    return inspect.iscoroutinefunction(thing) or (
+        callable(thing) and inspect.iscoroutinefunction(type(thing).__call__)
+    )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from jwtcookie.cookies import cookie_prefix
+from jwtcookie.detect import is_async_callable
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.origin import OriginGuard
 from jwtcookie.tokens import TokenCodec, span
@@ -161,7 +162,7 @@ class Settings:
 
     def async_hooks(self) -> list[str]:
         """The names of the hooks that are ``async def`` (only an ASGI app can await them)."""
-        return [name for name in HOOKS if _is_async(getattr(self, name))]
+        return [name for name in HOOKS if is_async_callable(getattr(self, name))]
 
     def describe(self) -> str:
         """The effective configuration in one line, for the start-up log (no secret in it)."""
@@ -368,12 +369,6 @@ def _hook(name: str, hook: Any, shape: str) -> Any:
     if hook is not None and not callable(hook):
         raise TypeError(f"jwtcookie: {name} is a function {shape}, not {hook!r}.")
     return hook
-
-
-def _is_async(hook: object) -> bool:
-    return hook is not None and (
-        inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(type(hook).__call__)
-    )
 
 
 def _is_number(value: object) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -126,7 +127,11 @@ async def async_hook(claims: Mapping[str, Any]) -> bool:
 
 
 @pytest.mark.parametrize("hook", ["is_revoked", "user_not_before", "load_user"])
-@pytest.mark.parametrize("function", [async_hook, AsyncCallable()], ids=["def", "object"])
+@pytest.mark.parametrize(
+    "function",
+    [async_hook, AsyncCallable(), functools.partial(AsyncCallable())],
+    ids=["def", "object", "partial"],  # a partial used to pass: every token then "revoked"
+)
 def test_wsgi_refuses_async_hooks_at_construction(hook: str, function: Any) -> None:
     with pytest.raises(TypeError, match="cannot await an `async def` hook"):
         Site("wsgi", **{hook: function})

@@ -44,6 +44,7 @@ from jwtcookie.auth import (
 from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
+from jwtcookie.detect import is_async_callable
 from jwtcookie.policy import Call, Hearing, Policy, Refusal
 from jwtcookie.request import RequestView
 
@@ -277,4 +278,5 @@ async def _arun(call: Call) -> Any:
 
 
 def _is_async(hook: Any) -> bool:
-    return iscoroutinefunction(hook) or iscoroutinefunction(type(hook).__call__)
+    """The core's test, plus asgiref's mark (``markcoroutinefunction``), which Django uses."""
+    return is_async_callable(hook) or iscoroutinefunction(hook)
