@@ -210,13 +210,22 @@ def redis_sentinel(directory: Path) -> Iterator[tuple[RedisServer, RedisServer, 
         )
         sentinel.start()
         watcher = redis.Redis(host="127.0.0.1", port=replica.port)
+        asking = redis.Redis(host="127.0.0.1", port=sentinel.port, decode_responses=True)
         try:
             wait_until(
                 lambda: watcher.info("replication").get("master_link_status") == "up",
                 "the replica to sync",
             )
+            # Sentinel learns of replicas from the master's INFO (every 10 s at first), and a
+            # failover before it knows this one has nothing to promote.
+            wait_until(
+                lambda: asking.execute_command("SENTINEL", "REPLICAS", "mymaster"),
+                "Sentinel to know the replica",
+                timeout=30,
+            )
         finally:
             watcher.close()
+            asking.close()
         yield master, replica, sentinel
     finally:
         for server in (sentinel, replica, master):

@@ -6,7 +6,8 @@ one defined), with ``JWT_SECRET`` set and a scratch working directory. A block p
 Django ``settings.py``), and its reason says which test covers it instead. A page that opens
 with ``<!-- snippets: run by tests/test_x.py -->`` has its snippets run by that test file
 (one that needs a project or a server around them). A page whose framework is not installed
-here is run by its tox cell (``tox -e py311-<framework>``), where it is. What the snippets
+here is skipped, naming the tox cell that installs it (``tox -e py311-<framework>``); any other
+missing import fails. What the snippets
 do is tested beside them (each framework's page has its tests); here, that each one runs.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.frameworks.cells import CELLS, REQUIRED
 from tests.harness import SECRET, key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +62,13 @@ def runnable_pages() -> list[Any]:
         code = "\n".join(code for mark, code in found if not mark.startswith("not run"))
         missing = missing_modules(code)
         name = str(page.relative_to(ROOT))
-        if missing:  # another tox cell has that framework: collected there, not here
-            continue
-        pages.append(pytest.param(page, id=name))
+        elsewhere = [module for module in missing if module in CELLS and module not in REQUIRED]
+        if missing and elsewhere == missing:  # every one a framework another cell installs
+            cells = ", ".join(sorted({f"tox -e {CELLS[module]}" for module in missing}))
+            skip = pytest.mark.skip(reason=f"needs {', '.join(missing)}: {cells}")
+            pages.append(pytest.param(page, id=name, marks=skip))
+        else:  # a missing module of no cell (a typo, an undeclared dependency) fails here
+            pages.append(pytest.param(page, id=name))
     return pages
 
 

@@ -48,6 +48,7 @@ def test_the_cookie_is_a_security_scheme_in_the_openapi_document() -> None:
         "name": "__Host-access_token",
         "description": scheme["description"],
     }
+    assert "HttpOnly" in scheme["description"], "what /docs shows says why it cannot be read"
     assert document["paths"]["/private"]["get"]["security"] == [{"jwtcookie": []}]
     assert document["paths"]["/me"]["get"]["security"] == [{"jwtcookie": []}]
 

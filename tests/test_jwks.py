@@ -492,7 +492,7 @@ def test_an_issuer_down_from_the_start_leaves_the_middleware_working(
 # -- the thread: started, forked, closed ------------------------------------------------------
 
 
-def test_close_stops_the_thread_and_keeps_the_keys(issuer: Issuer, rings: Any) -> None:
+def test_close_stops_the_thread_and_keeps_the_keys(issuer: Issuer) -> None:
     key = SigningKey("k")
     issuer.publish(key)
     with RemoteKeyring(issuer.url) as ring:

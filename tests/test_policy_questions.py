@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jwtcookie import Auth, Settings
@@ -62,6 +62,7 @@ def test_the_browser_vouches_only_for_unsafe_same_origin_or_trusted_requests() -
         assert not plain.vouches(view), "no Fetch Metadata: a non-browser client or an old one"
 
 
+@settings(deadline=None)  # no timing in tests
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
     fetch_site=st.none() | st.sampled_from(["same-origin", "same-site", "cross-site", "none"]),

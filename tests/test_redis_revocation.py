@@ -39,8 +39,11 @@ from tests.redis_server import (
 )
 from tests.servers import REPO_ROOT, free_port, running_server, server_env
 
-redis = pytest.importorskip("redis", reason="pip install 'jwtcookie[redis]' for these tests")
-from jwtcookie.redis import FAR_FUTURE, RedisRevocations  # noqa: E402  # needs redis-py
+if redis_helpers.REQUIRED:
+    import redis  # CI installed the extra: missing is a failure there
+else:
+    redis = pytest.importorskip("redis", reason="pip install 'jwtcookie[redis]' for these tests")
+from jwtcookie.redis import FAR_FUTURE, RedisRevocations  # needs redis-py
 
 e2e = pytest.mark.e2e  # each of these starts a real redis-server
 
@@ -255,7 +258,7 @@ def test_a_stale_store_answers_unavailable_keeps_cookies_and_recovers_after_rest
     mode: str, server: RedisServer, stores: Any, sites: Any
 ) -> None:
     clock = Clock()
-    store = stores(server.url, clock=clock, max_staleness=0.5, timeout=0.5)
+    store = stores(server.url, clock=clock, max_staleness=2, timeout=0.5)
     site = sites(mode, store, clock=clock)
     cookie = login(site, "dave")
     assert identity(visit(site, cookie)) == "dave"
@@ -312,7 +315,7 @@ def test_as_plain_hooks_the_store_refuses_revoked_tokens_and_a_stale_copy_delete
     """``**store.hooks()``: lookups as with the option, but ``logout()`` revokes nothing (the
     app calls ``revoke_session``), and a stale copy refuses as revoked, deleting cookies."""
     clock = Clock()
-    store = stores(server.url, clock=clock, max_staleness=0.5, timeout=0.5)
+    store = stores(server.url, clock=clock, max_staleness=2, timeout=0.5)
     site = sites(mode, store, hooks=True, clock=clock)
     kept, revoked = login(site, "erin"), login(site, "erin")
     sid = session_of(visit(site, revoked))
@@ -592,9 +595,7 @@ def test_hostile_messages_on_the_channel_change_nothing_and_following_goes_on(
 
 
 @e2e
-def test_through_sentinel_a_failover_is_followed_and_loses_nothing(
-    tmp_path: Path, stores: Any
-) -> None:
+def test_through_sentinel_a_failover_is_followed_and_loses_nothing(tmp_path: Path) -> None:
     redis_helpers.require_redis_server()
     from redis.asyncio.sentinel import Sentinel as AsyncSentinel
     from redis.sentinel import Sentinel
@@ -646,9 +647,7 @@ async def _revoke_then_close(store: RedisRevocations, sid: str, sentinels: list[
 
 
 @e2e
-def test_through_redis_cluster_revocations_spread_load_and_heal(
-    tmp_path: Path, stores: Any
-) -> None:
+def test_through_redis_cluster_revocations_spread_load_and_heal(tmp_path: Path) -> None:
     redis_helpers.require_redis_server()
     from redis.cluster import RedisCluster
 
@@ -719,12 +718,12 @@ def test_redis_keeps_each_entry_as_long_as_a_token_it_could_refuse(
 @e2e
 def test_redis_drops_an_entry_when_its_time_is_up(shared_server: RedisServer, stores: Any) -> None:
     prefix = unique("short")
-    store = stores(shared_server.url, max_age=1, leeway=0, prefix=prefix)
+    store = stores(shared_server.url, max_age=3, leeway=0, prefix=prefix)
     raw = redis.Redis.from_url(shared_server.url, decode_responses=True)
     try:
         key = f"{prefix}:s:brief"
         assert store.revoke_session("brief") is True
-        assert 0 < raw.pttl(key) <= 1000
+        assert 0 < raw.pttl(key) <= 3000
         wait_until(lambda: not raw.exists(key), "Redis to expire the key", timeout=10)
     finally:
         raw.close()
@@ -785,14 +784,16 @@ def test_lookups_from_many_threads_never_miss_a_revocation_while_expired_ones_go
         clock.advance(lifetime - 100)
         for sid in kept:
             store._replica.add(SESSION, sid, clock())
-        readers = [threading.Thread(target=read) for _ in range(4)]
+        readers = [threading.Thread(target=read, daemon=True) for _ in range(4)]
         for reader in readers:
             reader.start()
-        clock.advance(100 + BUCKET_SECONDS)
-        assert store.forget_expired() >= 5000
-        done.set()
-        for reader in readers:
-            reader.join(timeout=10)
+        try:
+            clock.advance(100 + BUCKET_SECONDS)
+            assert store.forget_expired() >= 5000
+        finally:  # the readers stop even when the assertion fails
+            done.set()
+            for reader in readers:
+                reader.join(timeout=10)
         done.clear()
     assert missed == []
     assert len(store) == len(kept)

@@ -171,15 +171,18 @@ def every_process(demo: Demo, cookie: str, expected: str) -> set[Process]:
 def refused_everywhere_within(
     demo: Demo, cookie: str, processes: set[Process], since: float, reason: str = "revoked"
 ) -> None:
-    """Every process refuses ``cookie``; none accepts it later than PROPAGATION_SECONDS."""
+    """Every process refuses ``cookie``; none accepts it when asked later than
+    PROPAGATION_SECONDS after the logout (the issue's "refused everywhere within the measured
+    propagation time", with 500 times the measured p99 of room)."""
     refusing: set[Process] = set()
     while refusing != processes:
         for service in demo.services.values():
+            asked = time.monotonic()  # a slow answer is not a late refusal: time the question
             process, user = ask(service, cookie)
             if user == f"anonymous ({reason})":
                 refusing.add(process)
             else:
-                late = time.monotonic() - since
+                late = asked - since
                 assert late < PROPAGATION_SECONDS, f"{process} said {user!r} {late:.3f} s later"
         assert time.monotonic() < since + WAIT_SECONDS, f"refused by {sorted(refusing)} only"
 

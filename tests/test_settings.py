@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from jwtcookie import JWTCookieMiddleware, Key, Keyring, Settings
-from tests.harness import SECRET, Site, bare_app
+from tests.harness import SECRET, Site, bare_app, make_token
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -141,7 +141,8 @@ def test_an_async_hook_is_refused_on_wsgi_with_its_name() -> None:
 
     with pytest.raises(TypeError, match=r"cannot await an `async def` hook \(is_revoked\)"):
         JWTCookieMiddleware(bare_app("wsgi"), secret=SECRET, is_revoked=is_revoked)
-    assert JWTCookieMiddleware(bare_app("asgi"), secret=SECRET, is_revoked=is_revoked).settings
+    site = Site("asgi", is_revoked=is_revoked)  # fine on ASGI: awaited
+    assert site.request(cookie=f"access_token={make_token()}").authenticated_as == "1"
 
 
 def test_the_middleware_takes_the_very_options_settings_takes() -> None:

@@ -9,8 +9,7 @@ Views, DRF and Ninja modules are imported through ``ROOT_URLCONF``, so only once
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -124,21 +123,6 @@ def database(path: Path) -> Iterator[None]:
             del connections.__dict__["settings"]
         else:
             connections.settings = cached
-
-
-def sqlite_rows(path: Path, query: str) -> list[tuple[Any, ...]]:
-    """Read the database file directly, past Django (to see what a request wrote)."""
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query).fetchall()
-
-
-def cookie_attributes(set_cookie: str) -> Mapping[str, str]:
-    """``{"max-age": "604800", "httponly": "", ...}`` from one Set-Cookie value."""
-    attributes = {}
-    for part in set_cookie.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        attributes[name.lower()] = value
-    return attributes
 
 
 class Browser:
