@@ -135,7 +135,8 @@ def measure(count: int = 1_000_000) -> str:
         f"{verified_entry:,.0f} B |",
         f"| one entry in both caches (verified + renewal, renewed tokens) | {both:,.0f} B |",
         f"| live objects: cache_size x both entries | {CACHE_SIZE * both / 1024:,.0f} KiB |",
-        f"| documented resident bound, typical tokens: cache_size x 3 KiB | {bound_kib:,.0f} KiB |",
+        f"| resident bound (docs/performance.md), typical tokens: cache_size x 3 KiB | "
+        f"{bound_kib:,.0f} KiB |",
         f"| entries at the end (verified, renewal) | {cache_entries[0]}, {cache_entries[1]} |",
         f"| VmRSS before the first token | {start_rss:,} KiB |",
         f"| VmRSS once both caches were full ({full_at:,} tokens) | {full_rss:,} KiB |",
@@ -152,7 +153,7 @@ def measure(count: int = 1_000_000) -> str:
     lines.insert(
         2,
         f"Resident memory grew {peak - start_rss:,} KiB in all, {verdict} the "
-        f"{bound_kib:,.0f} KiB documented bound of the caches for typical tokens "
+        f"{bound_kib:,.0f} KiB resident bound of the caches for typical tokens "
         f"({CACHE_SIZE} x 3 KiB), and "
         f"{growth_after_full:,} KiB once they were full.",
     )
