@@ -29,10 +29,10 @@ from starlette.requests import HTTPConnection
 
 from jwtcookie import access
 from jwtcookie import auth as auth_module
+from jwtcookie.policy import AUTHENTICATION_REQUIRED
 from jwtcookie.settings import Settings, default_cookie_name
 from jwtcookie.users import AnonymousUser, TokenUser
 
-AUTHENTICATION_REQUIRED = "authentication required"
 DESCRIPTION = (
     "The login cookie that jwtcookie sets at login (HttpOnly: a browser sends it, page "
     "scripts cannot read it). Other clients may send the same token in it."
@@ -56,11 +56,14 @@ class JWTCookie(SecurityBase):
         self.scheme_name = scheme_name
         scheme = self
 
-        def current_user(auth: auth_module.Auth = Security(scheme)) -> TokenUser | AnonymousUser:
+        # async def, as the scheme: FastAPI would run a plain def in a thread on every request.
+        async def current_user(
+            auth: auth_module.Auth = Security(scheme),
+        ) -> TokenUser | AnonymousUser:
             """The user, anonymous or not: check ``user.is_authenticated``."""
             return auth.user  # type: ignore[no-any-return]
 
-        def required_user(
+        async def required_user(
             connection: HTTPConnection, auth: auth_module.Auth = Security(scheme)
         ) -> TokenUser:
             """The logged-in user; else 401 (HTTP) or closing with 1008 (WebSocket)."""
@@ -87,7 +90,7 @@ class JWTCookie(SecurityBase):
 jwt_cookie = JWTCookie()  # the default cookie name; JWTCookie(settings) for another one
 
 
-def get_auth(connection: HTTPConnection) -> auth_module.Auth:
+async def get_auth(connection: HTTPConnection) -> auth_module.Auth:
     """The request's :class:`~jwtcookie.Auth` (no scheme in OpenAPI: prefer ``Auth``)."""
     return access.get_auth(connection.scope)
 

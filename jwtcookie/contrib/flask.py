@@ -26,12 +26,11 @@ from werkzeug.local import LocalProxy
 from jwtcookie import access
 from jwtcookie.auth import Auth
 from jwtcookie.middleware import JWTCookieMiddleware
+from jwtcookie.policy import AUTHENTICATION_REQUIRED
 from jwtcookie.settings import Settings
 from jwtcookie.users import AnonymousUser, TokenUser
 
 View = TypeVar("View", bound=Callable[..., Any])
-
-AUTHENTICATION_REQUIRED = {"error": "authentication required"}
 
 
 class JWTCookie:
@@ -85,7 +84,7 @@ def _template_user() -> dict[str, Any]:
 
 def unauthorized() -> tuple[Response, int]:
     """The answer ``login_required`` gives an anonymous request: 401 and a JSON error."""
-    return jsonify(AUTHENTICATION_REQUIRED), 401
+    return jsonify({"error": AUTHENTICATION_REQUIRED}), 401
 
 
 @overload

@@ -20,10 +20,9 @@ from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.websockets import WebSocket
 
 from jwtcookie import access
+from jwtcookie.policy import AUTHENTICATION_REQUIRED
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-
-AUTHENTICATION_REQUIRED = "authentication required"
 
 
 def login_required(endpoint: Endpoint) -> Endpoint:

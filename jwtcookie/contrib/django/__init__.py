@@ -32,6 +32,7 @@ from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.logins import alogin, alogout, force_login, login, logout
 from jwtcookie.contrib.django.middleware import JWTCookieMiddleware
 from jwtcookie.contrib.django.users import ATTRIBUTE, DjangoTokenUser, RequestUser
+from jwtcookie.policy import AUTHENTICATION_REQUIRED
 
 __all__ = [
     "DjangoTokenUser",
@@ -49,8 +50,6 @@ __all__ = [
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-AUTHENTICATION_REQUIRED = {"error": "authentication required"}
-
 
 def get_auth(request: HttpRequest) -> Auth:
     """The request's :class:`~jwtcookie.Auth` (``login``, ``logout``, ``reason``, ``claims``)."""
@@ -67,7 +66,7 @@ def current_user(request: HttpRequest) -> Any:
 
 def unauthorized() -> JsonResponse:
     """The answer ``login_required`` gives an anonymous request: 401 and a JSON error."""
-    return JsonResponse(AUTHENTICATION_REQUIRED, status=401)
+    return JsonResponse({"error": AUTHENTICATION_REQUIRED}, status=401)
 
 
 def _logged_in(request: HttpRequest) -> bool:
