@@ -36,8 +36,14 @@ class OriginGuard:
             trusted.add(normal)
         self.trusted = frozenset(trusted)
 
+    def trusts(self, origin: str | None) -> bool:
+        """Whether ``origin`` is one of ``trusted_origins``."""
+        return (
+            origin is not None and bool(self.trusted) and normalise_origin(origin) in self.trusted
+        )
+
     def allows(self, *, fetch_site: str | None, origin: str | None, host: str | None) -> bool:
-        if origin is not None and self.trusted and normalise_origin(origin) in self.trusted:
+        if self.trusts(origin):
             return True
         if fetch_site is not None:
             return fetch_site in ("same-origin", "none")

@@ -187,14 +187,7 @@ class Policy:
         CSRF token check has nothing to add to that. False with cross-site protection off."""
         if not self._guarded or not request.unsafe:
             return False
-        if request.fetch_site == "same-origin":
-            return True
-        trusted = self._guard.trusted
-        return (
-            bool(trusted)
-            and request.origin is not None
-            and (normalise_origin(request.origin) in trusted)
-        )
+        return request.fetch_site == "same-origin" or self._guard.trusts(request.origin)
 
     def reads_bearer(self, request: RequestView) -> bool:
         """Whether the token is taken from an ``Authorization: Bearer`` header, not the cookie

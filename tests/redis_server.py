@@ -15,19 +15,18 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
-from tests.servers import REPO_ROOT, free_port
+from tests.servers import REPO_ROOT, free_port, wait_until
 
 REDIS_SERVER = Path("/usr/bin/redis-server")  # Debian's redis-server package
 REQUIRED = os.environ.get("JWTCOOKIE_REQUIRE_REDIS") == "1"  # CI installed it: missing fails
 START_TIMEOUT = 10.0  # seconds for redis-server to answer PING; it takes milliseconds
-WAIT_TIMEOUT = 15.0  # every other wait in these tests ends here at the latest
 
 
 def require_redis_server() -> None:
@@ -38,18 +37,6 @@ def require_redis_server() -> None:
     if REQUIRED:
         pytest.fail(message)
     pytest.skip(message)
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_TIMEOUT) -> Any:
-    """Poll ``condition`` until it is truthy; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
 
 
 class RedisServer:

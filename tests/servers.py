@@ -36,12 +36,25 @@ LOGS = ARTIFACTS / "e2e-logs"
 LOOPBACK = "127.0.0.1"
 
 START_SECONDS = 30.0  # every wait for a server ends here at the latest
+WAIT_TIMEOUT = 15.0  # a wait for a condition ends here at the latest
 STOP_SECONDS = 10.0
 PORT_ATTEMPTS = 3  # a free port can be taken between our probe and the server's bind
 # What a test sets when it means to; never inherited from the environment running pytest.
 NOT_INHERITED = {"HOST", "PORT", "JWT_SECRET", "DEMO_DB", "COOKIE_SECURE", "TRUSTED_PROXY"}
 
 Command = Callable[[int], Sequence[str]]  # the port -> the command line
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_TIMEOUT) -> Any:
+    """Poll ``condition`` until it is truthy; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
 
 
 def free_port() -> int:

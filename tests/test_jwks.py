@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwtcookie import JWTCookieMiddleware, Key, Keyring
 from jwtcookie.jwks import RemoteKeyring
 from tests.harness import ALICE, MALLORY, Clock, Reply, Site, assert_anonymous, make_token
+from tests.servers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_SECONDS = 15.0  # every poll in this file ends here at the latest
@@ -158,15 +159,6 @@ def rings() -> Iterator[Callable[..., RemoteKeyring]]:
     yield make
     for ring in made:
         ring.close()
-
-
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {WAIT_SECONDS} s waiting for {what}")
-        time.sleep(0.01)  # polling a thread, not moving a test's clock
-    return result
 
 
 def send(site: Site, token: str) -> Reply:

@@ -16,11 +16,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import jwt
@@ -28,7 +27,7 @@ import pytest
 
 from tests import redis_server as redis_helpers
 from tests.redis_server import RedisServer
-from tests.servers import LOGS, REPO_ROOT, Server, free_port, server_env, stop_server
+from tests.servers import LOGS, REPO_ROOT, Server, free_port, server_env, stop_server, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -187,14 +186,6 @@ def refused_everywhere_within(
         assert time.monotonic() < since + WAIT_SECONDS, f"refused by {sorted(refusing)} only"
 
 
-def poll(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
-
-
 # -- the scenarios ----------------------------------------------------------------------------
 
 
@@ -226,7 +217,7 @@ def test_log_out_everywhere_refuses_every_session_of_that_user(demo: Demo) -> No
     # "Log out everywhere" refuses tokens issued before the second it began (one issued in
     # that very second still counts, so the user can log in again at once): let one pass.
     issued = jwt.decode(laptop.removeprefix("access_token="), options={"verify_signature": False})
-    poll(lambda: int(time.time()) > issued["iat"], "the next second")
+    wait_until(lambda: int(time.time()) > issued["iat"], "the next second")
     logout = demo.issuer.request("/logout-everywhere", method="POST", cookie=phone)
     answered = time.monotonic()
     assert logout.status == 204
@@ -255,10 +246,10 @@ def test_rotating_the_issuers_key_logs_nobody_out(demo: Demo) -> None:
     def published() -> set[str]:
         return {key["kid"] for key in demo.issuer.request("/.well-known/jwks.json").json["keys"]}
 
-    poll(lambda: published() == {old_kid, new_kid}, "the issuer to publish both keys")
+    wait_until(lambda: published() == {old_kid, new_kid}, "the issuer to publish both keys")
     every_process(demo, before, "erin")  # the old key still verifies everywhere
 
-    after = poll(
+    after = wait_until(
         lambda: (cookie := login(demo, "erin")) and kid_of(cookie) == new_kid and cookie,
         "the new key to sign",
     )
@@ -314,7 +305,7 @@ def test_one_command_starts_everything_with_its_own_redis_and_ctrl_c_stops_it_al
         group = demo.launcher.process.pid
         os.killpg(group, signal.SIGINT)  # what Ctrl-C in a terminal does
         assert demo.launcher.process.wait(timeout=WAIT_SECONDS) == 0
-        poll(lambda: not group_alive(group), "every service to exit")
+        wait_until(lambda: not group_alive(group), "every service to exit")
         for service in demo.services.values():
             with pytest.raises(httpx.TransportError):  # nothing listens any more
                 service.request("/whoami")

@@ -23,12 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from .signing_keys import rotate
+from .signing_keys import MAX_AGE, rotate
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent  # the services are imported as demos.scale_out.<name> from here
 STATE = Path(os.environ.get("SCALE_OUT_STATE", HERE / ".state"))
-MAX_AGE = 7 * 24 * 3600  # the issuer's
 START_SECONDS = 30.0  # each service must answer within this, or the demo stops
 STOP_SECONDS = 10.0  # each service gets this long to stop before it is killed
 

@@ -30,10 +30,9 @@ from starlette.routing import Route
 from jwtcookie import JWTCookieMiddleware, Keyring, get_auth
 from jwtcookie.redis import RedisRevocations
 
-from .signing_keys import ensure_key, load_keyring
+from .signing_keys import MAX_AGE, ensure_key, load_keyring
 
 KEY_DIR = Path(os.environ["ISSUER_KEY_DIR"])
-MAX_AGE = 7 * 24 * 3600  # the middleware's default; the verifiers' stores use it too
 PUBLISH_AHEAD = float(os.environ.get("PUBLISH_AHEAD", "60"))  # >= the verifiers' refresh
 # This demo has no user database: any username logs in with this password. Replace
 # check_password with your own user store (see demos/starlette_demo for one with bcrypt).

@@ -27,6 +27,7 @@ from jwtcookie import Key, Keyring
 
 ALGORITHM = "EdDSA"
 LEEWAY = 10  # the middleware's default leeway: a token's exp may run this far ahead
+MAX_AGE = 7 * 24 * 3600  # the issuer's tokens live this long (the middleware's default)
 
 
 def created(kid: str) -> int:
