@@ -23,20 +23,23 @@ class ThisProcess:
 
 
 class PidCheck:
-    """Whether a thread started in process ``pid`` must be started again in this one."""
+    """Whether a thread started in process ``pid`` must be started again in this one.
 
-    __slots__ = ("_left",)
+    On the request path, inline and without a call (a call costs more than the lookup)::
+
+        check.left -= 1
+        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid): ...
+    """
+
+    __slots__ = ("left",)
 
     def __init__(self) -> None:
-        self._left = 0  # calls before the next real pid check
+        self.left = 0  # calls before the next real pid check
 
     def moved(self, pid: int | None) -> bool:
-        """True at first use (``pid`` None) and in a forked child, seen at once after a fork
+        """True at first use (``pid`` None) and in a forked child: seen at once after a fork
         Python made, within ``PID_CHECK_EVERY`` calls after one it did not see."""
-        self._left -= 1
-        if pid == ThisProcess.pid and self._left >= 0:
-            return False
-        self._left = PID_CHECK_EVERY
+        self.left = PID_CHECK_EVERY
         ThisProcess.pid = os.getpid()
         return pid != ThisProcess.pid
 

@@ -152,7 +152,9 @@ class RemoteKeyring(Keyring):
 
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
-        if self._pid_check.moved(self._pid):
+        check = self._pid_check
+        check.left -= 1
+        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
             self._follow_in_this_process()
         return self._by_kid.get(kid)
 

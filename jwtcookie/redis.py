@@ -119,7 +119,9 @@ class RedisRevocations:
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """The ``is_revoked`` hook: the token's session was revoked, or the copy is too stale."""
-        if self._pid_check.moved(self._pid):
+        check = self._pid_check
+        check.left -= 1
+        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
             self.start()
         if self.stale:
             return True  # fail closed
@@ -128,7 +130,9 @@ class RedisRevocations:
 
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
-        if self._pid_check.moved(self._pid):
+        check = self._pid_check
+        check.left -= 1
+        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
             self.start()
         if self.stale:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
@@ -156,7 +160,9 @@ class RedisRevocations:
         hooks, the tokens are refused as revoked (and their cookies deleted)."""
         if self._max_staleness is None:
             return False
-        if self._pid_check.moved(self._pid):  # read before the lookups: follow from here
+        check = self._pid_check  # read before the lookups: follow from here
+        check.left -= 1
+        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
             self.start()
         return self.staleness > self._max_staleness
 
