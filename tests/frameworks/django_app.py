@@ -1,47 +1,26 @@
 """Django, WSGI and ASGI: `get_wsgi_application()` and `get_asgi_application()` wrapped whole
 with the core middleware (the Django-native middleware has its own tests); views read
-`get_auth(request)` (`request.META` under WSGI, `request.scope` under ASGI).
-
-Django's test client builds requests inside the handler, past any WSGI or ASGI middleware,
-so the generic clients drive these: werkzeug's for WSGI, Starlette's for ASGI. Settings are
-process-wide: this module configures them only when nobody has (a server process), and
-`urls()` gives what a test overrides (`override_settings(**urls())`) in a shared run.
+`get_auth(request)` (`request.META` under WSGI, `request.scope` under ASGI). What it shares
+with Django Ninja's app, test clients and settings included, is in `django_common`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-import django
-from django.conf import settings
+from tests.frameworks import django_common
 
+django_common.configure(__name__)
 
-def urls() -> dict[str, Any]:
-    return {"ROOT_URLCONF": __name__, "ALLOWED_HOSTS": ["*"]}
-
-
-if not settings.configured:
-    settings.configure(SECRET_KEY="not-used-by-these-tests", MIDDLEWARE=[], **urls())
-    django.setup()
-
-from django.core.asgi import get_asgi_application  # noqa: E402 (after settings)
-from django.core.handlers.asgi import ASGIRequest  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse  # noqa: E402
-from django.test import override_settings  # noqa: E402
+from django.http import HttpRequest, HttpResponse  # noqa: E402 (after settings)
 from django.urls import path  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
-from werkzeug.test import Client as WerkzeugClient  # noqa: E402
 
 from jwtcookie import JWTCookieMiddleware  # noqa: E402
 from tests.frameworks import answer, chunks  # noqa: E402
-from tests.frameworks.clients import HttpxTestClient, WerkzeugTestClient  # noqa: E402
+from tests.frameworks.django_common import JSON, build  # noqa: E402
 from tests.harness import Client  # noqa: E402
 from tests.scenarios import OPTIONS  # noqa: E402
-
-JSON = "application/json"
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -51,15 +30,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def stream(request: HttpRequest) -> HttpResponse:
     status, body = answer(request)
-    parts = chunks("/stream", body)
-    if isinstance(request, ASGIRequest):  # Django warns when ASGI must drain a sync iterator
-
-        async def async_parts() -> AsyncIterator[bytes]:
-            for part in parts:
-                yield part
-
-        return StreamingHttpResponse(async_parts(), status=status, content_type=JSON)
-    return StreamingHttpResponse(iter(parts), status=status, content_type=JSON)
+    return django_common.streamed(request, status, chunks("/stream", body))
 
 
 def login(request: HttpRequest) -> HttpResponse:
@@ -80,19 +51,9 @@ urlpatterns = [
     path("logout", logout),
 ]
 
-
-def build(*, asgi: bool) -> Any:
-    return get_asgi_application() if asgi else get_wsgi_application()
-
-
 wsgi = JWTCookieMiddleware(build(asgi=False), **OPTIONS)
 asgi = JWTCookieMiddleware(build(asgi=True), **OPTIONS)
 
 
-@contextmanager
-def client(app: Any, *, asgi: bool) -> Iterator[Client]:
-    with override_settings(**urls()):
-        if asgi:  # no `with`: Django's ASGI handler refuses the lifespan protocol
-            yield HttpxTestClient(TestClient(app))
-        else:
-            yield WerkzeugTestClient(WerkzeugClient(app, use_cookies=False))
+def client(app: Any, *, asgi: bool) -> AbstractContextManager[Client]:
+    return django_common.client(app, asgi=asgi, module=__name__)
