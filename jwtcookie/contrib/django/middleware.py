@@ -43,6 +43,7 @@ from jwtcookie.auth import (
 )
 from jwtcookie.caching import PRIVATE, private_cache_control
 from jwtcookie.contrib.django.config import Problem, configuration
+from jwtcookie.contrib.django.logins import keep_login, kept_by_django
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
 from jwtcookie.detect import is_async_callable
 from jwtcookie.policy import Call, Hearing, Policy, Refusal
@@ -93,6 +94,9 @@ class JWTCookieMiddleware:
         if self._row_decides(view, who) and who.token_user() is None:
             return refusal_response(self._policy.refusal_of_a_rejected_user)
         response = self.get_response(request)
+        changed = who.password_changed()
+        if changed is not None and kept_by_django(request, changed):
+            keep_login(request, changed)
         outgoing = who.auth.seal()
         if self._user_model and type(outgoing) is Renewal:
             who.token_user()  # never renew the cookie of a user deleted or deactivated
@@ -120,6 +124,9 @@ class JWTCookieMiddleware:
         if self._row_decides(view, who) and await who.atoken_user() is None:
             return refusal_response(self._policy.refusal_of_a_rejected_user)
         response = await self.get_response(request)
+        changed = who.password_changed()
+        if changed is not None and await sync_to_async(kept_by_django)(request, changed):
+            keep_login(request, changed)
         outgoing = who.auth.seal()
         if self._user_model and type(outgoing) is Renewal:
             await who.atoken_user()
