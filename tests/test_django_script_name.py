@@ -38,6 +38,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def script_prefix() -> Iterator[None]:
+    """Django's WSGI handler sets the thread's script prefix (``reverse()`` reads it) to
+    ``FORCE_SCRIPT_NAME``; the test client's never does, so later tests would inherit it."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    saved = get_script_prefix()
+    yield
+    set_script_prefix(saved)
+
+
 @pytest.fixture
 def alice() -> Iterator[Any]:
     from django.contrib.auth.models import User
