@@ -42,7 +42,7 @@ except ImportError as missing:  # pragma: no cover - the message is the point
 from jwtcookie.forks import PidCheck, ThisProcess
 from jwtcookie.redis_follower import Follower
 from jwtcookie.redis_keys import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
-from jwtcookie.revocations import SESSION, USER, Entry, Replica, Standing, standing
+from jwtcookie.revocations import CANNOT_ANSWER, SESSION, USER, Entry, Replica, Standing, standing
 
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
@@ -124,14 +124,14 @@ class RedisRevocations:
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """The ``is_revoked`` hook: the token's session was revoked, or the store cannot answer."""
-        if self.standing is Standing.CANNOT_ANSWER:
+        if self.standing is CANNOT_ANSWER:
             return True  # fail closed
         sid = claims.get("sid")
         return isinstance(sid, str) and sid in self._replica.sessions
 
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
-        if self.standing is Standing.CANNOT_ANSWER:
+        if self.standing is CANNOT_ANSWER:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
         users = self._replica.users
         if not users:
@@ -162,10 +162,7 @@ class RedisRevocations:
             self.start()
         follower = self._follower
         return standing(
-            loaded=follower.loaded,
-            following=follower.synced,
-            staleness=follower.staleness,
-            max_staleness=self._max_staleness,
+            follower.loaded, follower.synced, follower.confirmed_at, self._max_staleness
         )
 
     @property

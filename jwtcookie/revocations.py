@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import heapq
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -37,17 +38,24 @@ class Standing(enum.Enum):
     CANNOT_ANSWER = "cannot answer"  # refuse as unavailable and keep the cookie; never renew
 
 
+CURRENT, BEHIND, CANNOT_ANSWER = Standing.CURRENT, Standing.BEHIND, Standing.CANNOT_ANSWER
+
+
 def standing(
-    *, loaded: bool, following: bool, staleness: float, max_staleness: float | None
+    loaded: bool, following: bool, confirmed_at: float, max_staleness: float | None
 ) -> Standing:
-    """The one rule. A copy that never held the whole set is no "last known state" to fail
-    open from (it may lack the very revocation a token needs): it cannot answer, whatever
+    """The one rule (``confirmed_at``: the ``time.monotonic()`` as of which the copy was last
+    known whole). A copy that never held the whole set is no "last known state" to fail open
+    from (it may lack the very revocation a token needs): it cannot answer, whatever
     ``max_staleness`` says. A whole copy older than ``max_staleness`` cannot either. A whole
     copy not followed right now answers, but a renewal minted from it would carry a fresh
-    ``iat`` past a "log out everywhere" it has not heard of, so it never renews."""
-    if not loaded or (max_staleness is not None and not staleness <= max_staleness):
-        return Standing.CANNOT_ANSWER
-    return Standing.CURRENT if following else Standing.BEHIND
+    ``iat`` past a "log out everywhere" it has not heard of, so it never renews. Positional
+    and short: every request asks it."""
+    if not loaded or (
+        max_staleness is not None and not time.monotonic() - confirmed_at <= max_staleness
+    ):
+        return CANNOT_ANSWER
+    return CURRENT if following else BEHIND
 
 
 def window_problem(window: float, *, max_age: int, leeway: float) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -312,9 +313,7 @@ class MemoryStore:
 def test_what_a_store_can_answer_is_decided_by_one_rule(
     loaded: bool, following: bool, staleness: float, max_staleness: float | None, expected: Any
 ) -> None:
-    found = standing(
-        loaded=loaded, following=following, staleness=staleness, max_staleness=max_staleness
-    )
+    found = standing(loaded, following, time.monotonic() - staleness, max_staleness)
     assert found is expected
 
 
