@@ -46,7 +46,7 @@ from jwtcookie.revocations import CANNOT_ANSWER, SESSION, USER, Entry, Replica, 
 
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
-# Longest start() waits for the first full load (100,000 entries take 0.3-2.4 s, docs); it
+# Longest start() waits for the first full load (100,000 entries take 0.9-2.4 s, docs); it
 # returns at once when Redis cannot be reached. Until that load the store cannot answer.
 FIRST_LOAD_WAIT = 10.0
 FAR_FUTURE = float(2**62)  # a not-before that refuses every token (int() of it is exact)

@@ -656,7 +656,7 @@ def test_a_fresh_worker_loads_100_000_revocations_before_it_answers(
     mode: str, shared_server: RedisServer, stores: Any, sites: Any
 ) -> None:
     """Finding 6: with 100,000 revocations in Redis, ``start()`` gave up after 2 s holding
-    part of them, and a revoked session was accepted. It loads them all (0.3-2.4 s, see
+    part of them, and a revoked session was accepted. It loads them all (0.9-2.4 s, see
     docs/scaling-out.md) and until then answers ``unavailable``."""
     prefix = unique("flood")
     clock = Clock()
