@@ -73,6 +73,7 @@ class Auth:
         "_sealed_because",
         "_sign_in",
         "_token_refused",
+        "_unjudged_session",
         "_user",
     )
 
@@ -85,6 +86,7 @@ class Auth:
         scopes: tuple[str, ...] = (),
         token_refused: bool = False,
         planned: Outgoing = None,
+        unjudged_session: str | None = None,
     ) -> None:
         self._sign_in = sign_in  # signs login claims: the middleware's own issuing
         self._user = user
@@ -93,6 +95,9 @@ class Auth:
         self._scopes = scopes
         self._token_refused = token_refused
         self._outgoing = planned
+        # The sid of a token that verified but that the revocation store could not judge: the
+        # request is anonymous, yet logout() must still revoke that session.
+        self._unjudged_session = unjudged_session
         self._sealed_because: str | None = None  # why login() and logout() are over
 
     @property
@@ -156,7 +161,8 @@ class Auth:
         a copy of the cookie is refused as well.
         """
         self._check_open("logout")
-        self._outgoing = Logout(self.session_id)
+        self._outgoing = Logout(self.session_id or self._unjudged_session)
+        self._unjudged_session = None
         self._user = ANONYMOUS
         self._claims = EMPTY_CLAIMS
         self._reason = Reason.MISSING

@@ -31,6 +31,7 @@ from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard, normalise_origin
 from jwtcookie.request import SAFE_METHODS, RequestView
+from jwtcookie.revocations import Standing
 from jwtcookie.settings import Hook, Settings
 from jwtcookie.tokens import Refused, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
@@ -55,6 +56,8 @@ class Presented(NamedTuple):
     token: str | None  # None: no token, or duplicates that cannot be told apart
     from_cookie: bool
     kid: str | None  # a key id the keyring can fetch, not yet known: fetch, then check again
+    renewable: bool  # False when the store judged it from a copy it is not following
+    unjudged_session: str | None  # the sid of a verified token the store could not judge
 
 
 # Built on every request: tuple.__new__ skips the generated, Python-level __new__.
@@ -72,10 +75,10 @@ class Call(NamedTuple):
     async_hook: Any = None
 
 
-NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True, None)
+NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True, None, True, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
-AMBIGUOUS = Presented(None, Reason.INVALID, None, True, None)
+AMBIGUOUS = Presented(None, Reason.INVALID, None, True, None, True, None)
 
 
 def json_refusal(status: int, error: str, set_cookies: Sequence[str] = ()) -> Refusal:
@@ -223,21 +226,27 @@ class Policy:
                 self.codec.fetchable_kid(token) if may_fetch and outcome is Reason.INVALID else None
             )
             if kid is not None:  # the issuer may have a new key: fetch it, then check again
-                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, kid))
-            return _presented((None, outcome, token, from_cookie, None))
+                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, kid, True, None))
+            return _presented((None, outcome, token, from_cookie, None, True, None))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return _presented((None, Reason.INVALID, token, from_cookie, None))
+            return _presented((None, Reason.INVALID, token, from_cookie, None, True, None))
         store = self._store
-        if store is not None:  # local lookups: a store keeps no network on the request path
-            if store.stale:
-                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, None))
-            if store.is_revoked(outcome.claims) or _issued_before(
-                outcome, store.user_not_before(outcome.claims)
-            ):
-                return _presented((None, Reason.REVOKED, token, from_cookie, None))
-        return _presented((outcome, Reason.OK, token, from_cookie, None))
+        if store is None:
+            return _presented((outcome, Reason.OK, token, from_cookie, None, True, None))
+        # Local lookups: a store keeps no network on the request path.
+        standing = store.standing
+        if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
+            sid = outcome.claims.get("sid")
+            sid = sid if isinstance(sid, str) else None
+            return _presented((None, Reason.UNAVAILABLE, token, from_cookie, None, False, sid))
+        if store.is_revoked(outcome.claims) or _issued_before(
+            outcome, store.user_not_before(outcome.claims)
+        ):
+            return _presented((None, Reason.REVOKED, token, from_cookie, None, False, None))
+        renewable = standing is Standing.CURRENT
+        return _presented((outcome, Reason.OK, token, from_cookie, None, renewable, None))
 
     def _check_duplicates(self, values: list[str]) -> Presented:
         """The first valid one counts; valid ones naming different users cancel out.
@@ -302,7 +311,7 @@ class Policy:
         if verified is not None and refused is None:
             user = hearing.user if hearing is not None and hearing.user is not None else None
             token = presented.token if presented.from_cookie else None
-            renew = token is not None and self.codec.should_renew(verified)
+            renew = presented.renewable and token is not None and self.codec.should_renew(verified)
             auth = Auth(
                 self.sign_in,
                 verified.user if user is None else user,
@@ -324,6 +333,7 @@ class Policy:
                 (),
                 presented.token is not None,  # a token came, and was refused
                 BAD_COOKIE if deleting else None,
+                presented.unjudged_session,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
             cookie_claims = auth.claims if presented.from_cookie else EMPTY_CLAIMS
@@ -354,7 +364,7 @@ class Policy:
                 if reason is Reason.UNAVAILABLE:
                     cause += "; the issuer's keys did not name it either (the cookie is kept)"
             elif reason is Reason.UNAVAILABLE:
-                cause = "the revocation store is stale (fail closed; the cookie is kept)"
+                cause = "the revocation store cannot answer (the cookie is kept)"
             elif reason is Reason.REVOKED:
                 cause = "the revocation store has its session or its user revoked"
             else:  # valid, yet refused here: a login cookie double_submit cannot bind
