@@ -426,7 +426,7 @@ class Policy:
             if fresh is None:
                 LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
                 return ()
-            LOGGER.debug("jwtcookie: renewed the login of %r", outgoing.verified.user.identity)
+            LOGGER.debug("jwtcookie: renewed a login cookie")
             return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers  # a bad cookie
 
