@@ -182,15 +182,18 @@ def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
 
 
 def request_view(request: Any) -> RequestView:
-    """The policy's view of a Django request.
+    """The policy's view of a Django request, on the path Django routes on (``path_info``).
 
-    Under ASGI the scope's own headers: Django's ``META`` joins repeated headers with ``,``
-    (HTTP/2 sends one Cookie header per cookie), which is not how cookies are separated.
+    Under ASGI ``path_info`` is the scope's path less ``FORCE_SCRIPT_NAME``, which wins over
+    the scope's ``root_path``: behind a proxy that passes the prefix on, the scope's path and
+    root path alone would name another route. The headers are the scope's own: Django's
+    ``META`` joins repeated headers with ``,`` (HTTP/2 sends one Cookie header per cookie),
+    which is not how cookies are separated.
     """
     scope = getattr(request, "scope", None)
     if isinstance(scope, dict) and scope.get("type") == "http":
-        return RequestView.from_scope(scope)
-    return RequestView.from_environ(request.META)
+        return RequestView.from_scope(scope, request.path_info)
+    return RequestView.from_environ(request.META, request.path_info)
 
 
 def refusal_response(refusal: Refusal) -> HttpResponse:
