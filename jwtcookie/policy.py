@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any, NamedTuple, cast
 
 from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
-from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie.caching import PRIVATE, kept_from_shared_caches
 from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard, normalise_origin
@@ -400,15 +400,7 @@ class Policy:
         values = self.set_cookie_values(outgoing, headers)
         if not values:
             return list(headers)
-        added = [("Set-Cookie", value) for value in values]
-        cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
-        if not cache_controls:  # the usual case
-            return [*headers, ("Cache-Control", PRIVATE), *added]
-        private = private_cache_control(cache_controls)
-        if private is None:
-            return [*headers, *added]
-        kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
-        return [*kept, ("Cache-Control", private), *added]
+        return [*kept_from_shared_caches(headers), *(("Set-Cookie", value) for value in values)]
 
     def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
         """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""

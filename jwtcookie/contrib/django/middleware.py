@@ -41,7 +41,7 @@ from jwtcookie.auth import (
     Outgoing,
     Renewal,
 )
-from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie.caching import PRIVATE, private_cache_control, targets_shared_caches
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
 from jwtcookie.detect import is_async_callable
@@ -182,18 +182,15 @@ def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
 
 
 def request_view(request: Any) -> RequestView:
-    """The policy's view of a Django request, on the path Django routes on (``path_info``).
+    """The policy's view of a Django request.
 
-    Under ASGI ``path_info`` is the scope's path less ``FORCE_SCRIPT_NAME``, which wins over
-    the scope's ``root_path``: behind a proxy that passes the prefix on, the scope's path and
-    root path alone would name another route. The headers are the scope's own: Django's
-    ``META`` joins repeated headers with ``,`` (HTTP/2 sends one Cookie header per cookie),
-    which is not how cookies are separated.
+    Under ASGI the scope's own headers: Django's ``META`` joins repeated headers with ``,``
+    (HTTP/2 sends one Cookie header per cookie), which is not how cookies are separated.
     """
     scope = getattr(request, "scope", None)
     if isinstance(scope, dict) and scope.get("type") == "http":
-        return RequestView.from_scope(scope, request.path_info)
-    return RequestView.from_environ(request.META, request.path_info)
+        return RequestView.from_scope(scope)
+    return RequestView.from_environ(request.META)
 
 
 def refusal_response(refusal: Refusal) -> HttpResponse:
@@ -247,6 +244,8 @@ def add_cookies(response: Any, values: Iterable[str]) -> None:
 
 def _keep_private(response: Any) -> None:
     """Keep a response carrying our cookie out of shared caches, as the core does."""
+    for field in [name for name in response.headers if targets_shared_caches(name)]:
+        del response[field]
     cache_control = response.get("Cache-Control")
     if cache_control is None:
         response["Cache-Control"] = PRIVATE
