@@ -22,6 +22,7 @@ SCOPE_USER = "user"
 SCOPE_AUTH = "auth"
 ENVIRON_USER = "jwtcookie.user"
 ENVIRON_AUTH = "jwtcookie.auth"
+LOGGER = logging.getLogger("jwtcookie")  # never given a token or a claim's value
 
 
 class Login(NamedTuple):
@@ -58,8 +59,6 @@ SENT = (
     "after the response headers were sent; call it before returning the response (or before "
     "start_response)"
 )
-LOGGER = logging.getLogger("jwtcookie")  # never given a token or a claim's value
-
 ON_A_WEBSOCKET = (
     "on a WebSocket, which cannot set or delete a cookie; log in and out with an HTTP request"
 )
