@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import jwt
 
-from jwtcookie.jws import make_jws, read_claims, sign
+from jwtcookie.jws import make_jws, read_token, sign
 from jwtcookie.keys import Key, Keyring
 from jwtcookie.users import Reason, TokenUser, scopes_for
 
@@ -280,11 +280,10 @@ class TokenCodec:
             return _invalid("it is not a compact JWT (three unpadded base64url segments)")
         key = None
         try:
-            header = jwt.get_unverified_header(token)  # trusted once the signature verifies
-            key = _key_for(header, keyring)
+            key = _key_for(token, keyring)
             if key is None:
                 return _invalid("its header names no key (kid) this keyring holds")
-            claims = read_claims(self._jws, token, key.verify_with, key.algorithm)
+            header, claims = read_token(self._jws, token, key.verify_with, key.algorithm)
         except jwt.InvalidSignatureError:
             return _invalid("bad signature: signed with another key, or altered")
         except jwt.InvalidAlgorithmError:
@@ -406,11 +405,11 @@ def media_type(typ: str) -> str:
     return typ.removeprefix("application/")
 
 
-def _key_for(header: Mapping[str, Any], keyring: Keyring) -> Key | None:
+def _key_for(token: str, keyring: Keyring) -> Key | None:
     """The key named by the token's ``kid`` (the only header field that picks anything)."""
     if keyring.only_key is not None:
         return keyring.only_key
-    kid = header.get("kid")
+    kid = jwt.get_unverified_header(token).get("kid")
     return keyring.find(kid) if isinstance(kid, str) else None
 
 
