@@ -97,9 +97,10 @@ class JWTCookieMiddleware:
         leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
         issuer: str | None = None,  # required, exact `iss` when set
         audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
+        token_type: str | None = None,  # required `typ` header when set; other kinds refused always
         renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
         max_session_age: int | None = None,  # absolute cap from login, across renewals
-        cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
+        cross_site_protection: bool | str = True,  # cross-site writes by our cookie; or "strict"
         double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
         trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
         bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie

@@ -26,13 +26,13 @@ from functools import partial
 from typing import Any, NamedTuple, cast
 
 from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
-from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie.caching import PRIVATE, kept_from_shared_caches
 from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard, normalise_origin
 from jwtcookie.request import SAFE_METHODS, RequestView
 from jwtcookie.revocations import Standing
-from jwtcookie.settings import Hook, Settings
+from jwtcookie.settings import STRICT, Hook, Settings
 from jwtcookie.tokens import Refused, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
@@ -137,7 +137,8 @@ class Policy:
         )
         self._cookie_name = settings.cookie_name
         self._guard = OriginGuard(settings.trusted_origins)
-        self._guarded = settings.cross_site_protection
+        self._guarded = settings.cross_site_protection is not False
+        self._strict = settings.cross_site_protection == STRICT
         self._csrf = DoubleSubmit(self.cookies) if settings.double_submit else None
         self._bearer = settings.bearer
         self._protected = settings.protected_paths
@@ -162,17 +163,16 @@ class Policy:
 
     def admit(self, request: RequestView) -> Refusal | Hearing | Auth:
         """A refusal, the hooks' hearing, or the request's :class:`Auth` (module docstring)."""
+        presented = self._presented(request)
         if (
             self._guarded
             and (request.websocket or request.method not in SAFE_METHODS)  # request.unsafe
-            and not self._guard.allows(
-                fetch_site=request.fetch_site, origin=request.origin, host=request.host
-            )
+            and self._cross_site(request)
+            and not self._lets_through(request, presented)
         ):
             if LOGGER.isEnabledFor(logging.INFO):
                 self._log_cross_site(request)
             return REFUSED_CROSS_SITE
-        presented = self._presented(request)
         if presented.verified is not None:
             if self._token_hooks:
                 return Hearing(self, request, presented)
@@ -183,6 +183,24 @@ class Policy:
     def decide(self, hearing: Hearing) -> Refusal | Auth:
         """The request's :class:`Auth`, or a refusal, once the hooks have had their say."""
         return self._conclude(hearing.request, hearing.presented, hearing)
+
+    def _cross_site(self, request: RequestView) -> bool:
+        """Whether the browser says this (unsafe) request comes from another site."""
+        return not self._guard.allows(
+            fetch_site=request.fetch_site, origin=request.origin, host=request.host
+        )
+
+    def _lets_through(self, request: RequestView, presented: Presented) -> bool:
+        """Whether a cross-site unsafe request may go on: nobody is logged in by our cookie.
+
+        It carries none of it, or a valid Bearer token (which wins over the cookie) is what
+        authenticates it. Such a request can neither log in nor out (``Auth`` drops both).
+        """
+        if self._strict:
+            return False
+        if not presented.from_cookie and presented.verified is not None:
+            return True  # a valid Bearer token
+        return request.cookie is None or not find_cookie(request.cookie, self._cookie_name)
 
     def vouches(self, request: RequestView) -> bool:
         """Whether the browser itself says an unsafe request comes from this very origin
@@ -308,6 +326,8 @@ class Policy:
         verified = presented.verified
         refused = hearing.refused if hearing is not None else None
         deleting = False
+        # Let through by _lets_through: the response may set or delete no cookie of ours.
+        cross_site = self._guarded and request.unsafe and self._cross_site(request)
         if verified is not None and refused is None:
             user = hearing.user if hearing is not None and hearing.user is not None else None
             token = presented.token if presented.from_cookie else None
@@ -320,6 +340,7 @@ class Policy:
                 verified.scopes,
                 False,
                 Renewal(token, verified) if renew and token is not None else None,
+                cross_site,
             )
         else:
             if presented.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
@@ -333,6 +354,7 @@ class Policy:
                 (),
                 presented.token is not None,  # a token came, and was refused
                 BAD_COOKIE if deleting else None,
+                cross_site,
                 presented.unjudged_session,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
@@ -410,15 +432,7 @@ class Policy:
         values = self.set_cookie_values(outgoing, headers)
         if not values:
             return list(headers)
-        added = [("Set-Cookie", value) for value in values]
-        cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
-        if not cache_controls:  # the usual case
-            return [*headers, ("Cache-Control", PRIVATE), *added]
-        private = private_cache_control(cache_controls)
-        if private is None:
-            return [*headers, *added]
-        kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
-        return [*kept, ("Cache-Control", private), *added]
+        return [*kept_from_shared_caches(headers), *(("Set-Cookie", value) for value in values)]
 
     def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
         """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""
@@ -436,7 +450,7 @@ class Policy:
             if fresh is None:
                 LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
                 return ()
-            LOGGER.debug("jwtcookie: renewed the login of %r", outgoing.verified.user.identity)
+            LOGGER.debug("jwtcookie: renewed a login cookie")
             return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers  # a bad cookie
 

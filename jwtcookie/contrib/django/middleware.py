@@ -41,7 +41,7 @@ from jwtcookie.auth import (
     Outgoing,
     Renewal,
 )
-from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie.caching import PRIVATE, private_cache_control, targets_shared_caches
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.logins import keep_login, kept_by_django
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
@@ -254,6 +254,8 @@ def add_cookies(response: Any, values: Iterable[str]) -> None:
 
 def _keep_private(response: Any) -> None:
     """Keep a response carrying our cookie out of shared caches, as the core does."""
+    for field in [name for name in response.headers if targets_shared_caches(name)]:
+        del response[field]
     cache_control = response.get("Cache-Control")
     if cache_control is None:
         response["Cache-Control"] = PRIVATE
