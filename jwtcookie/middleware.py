@@ -123,12 +123,12 @@ class JWTCookieMiddleware:
                 f"jwtcookie: pass the options to Settings(...) or here, not both "
                 f"(got settings= and {', '.join(changed)})."
             )
-        self._check(settings)
+        self._check(app, settings)
         self.app = app
         self._policy = Policy(settings)
 
-    def _check(self, settings: Settings) -> None:
-        """Overridden by the WSGI flavour, which cannot await an async hook."""
+    def _check(self, app: Any, settings: Settings) -> None:
+        """What a flavour refuses to wrap: each one overrides it."""
 
     @property
     def settings(self) -> Settings:
