@@ -25,13 +25,12 @@ class ASGIMiddleware(JWTCookieMiddleware, interface="asgi"):
     """Injects ``scope["user"]`` and ``scope["auth"]``; adds the cookies as the response starts."""
 
     def _check(self, app: Any, settings: Settings) -> None:
-        if settings.protected_paths and _django_script_name(app):
+        if settings.protected_paths and _django_script_name():
             raise ValueError(
-                "jwtcookie: Django's ASGI application routes on the path less "
-                "FORCE_SCRIPT_NAME, which a wrapper around it cannot see, so protected_paths "
-                "would guard other paths than Django's; list "
-                "'jwtcookie.contrib.django.JWTCookieMiddleware' in MIDDLEWARE and set "
-                "protected_paths in its JWTCOOKIE setting instead."
+                "jwtcookie: Django routes on the path less FORCE_SCRIPT_NAME, which a wrapper "
+                "outside Django cannot see, so protected_paths would guard other paths than "
+                "Django's; list 'jwtcookie.contrib.django.JWTCookieMiddleware' in MIDDLEWARE and "
+                "set protected_paths in its JWTCOOKIE setting instead."
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]  # half of the public overload
@@ -92,9 +91,11 @@ async def _answer(kind: str, send: Send, refusal: Refusal) -> None:
     await send({"type": "http.response.body", "body": refusal.body})
 
 
-def _django_script_name(app: Any) -> str | None:
-    """``FORCE_SCRIPT_NAME`` when ``app`` is Django's ASGI handler (Django is imported then)."""
-    if type(app).__module__ != "django.core.handlers.asgi":
-        return None
+def _django_script_name() -> str | None:
+    """``FORCE_SCRIPT_NAME`` when this process runs a configured Django. Whatever sits between
+    this wrapper and Django (its static files handler, channels, an error reporter) hides
+    Django's handler, so its presence in the process is what counts."""
     conf = sys.modules.get("django.conf")
-    return getattr(conf.settings, "FORCE_SCRIPT_NAME", None) if conf is not None else None
+    if conf is None or not conf.settings.configured:
+        return None
+    return getattr(conf.settings, "FORCE_SCRIPT_NAME", None)
