@@ -51,7 +51,7 @@ from benchmarks.inprocess import (
     run_rounds,
 )
 from jwtcookie.redis import RedisRevocations
-from jwtcookie.revocations import BUCKET_SECONDS
+from jwtcookie._revocation.memory import BUCKET_SECONDS
 from tests.redis_server import REDIS_SERVER, Peer, RedisServer, redis_server
 
 WEEK = 7 * 24 * 3600

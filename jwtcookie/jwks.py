@@ -47,7 +47,7 @@ from typing import Any
 import jwt
 import jwt.algorithms
 
-from jwtcookie.forks import PidCheck, ThisProcess
+from jwtcookie._background import PidCheck, ThisProcess
 from jwtcookie.keys import Key, Keyring
 
 REFRESH_EVERY = 300.0  # seconds between scheduled fetches (PyJWKClient caches as long)

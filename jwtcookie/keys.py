@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from jwtcookie.jws import check_hmac_key
+from jwtcookie._tokens.jws import check_hmac_key
 
 HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}  # minimum key bytes (RFC 7518 3.2)
 ASYMMETRIC_ALGORITHMS = frozenset(

@@ -2,7 +2,7 @@
 
 Servers decide what an object is from its *class's* ``__call__`` (uvicorn's ``--interface
 auto``, hypercorn), so each flavour is a real subclass with its own ``__call__``: the ASGI
-one in :mod:`jwtcookie.asgi`, the WSGI one in :mod:`jwtcookie.wsgi`. They register
+one in :mod:`jwtcookie._request.asgi`, the WSGI one in :mod:`jwtcookie._request.wsgi`. They register
 themselves here as they are defined, so this module never imports them.
 """
 
@@ -13,9 +13,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, overload
 
-from jwtcookie.detect import Interface, detect_interface
+from jwtcookie._request.interface import Interface, detect_interface
 from jwtcookie.keys import Keyring
-from jwtcookie.policy import Policy
+from jwtcookie._request.policy import Policy
 from jwtcookie.settings import SEVEN_DAYS, Hook, RevocationStore, Settings
 from jwtcookie.users import Reason
 

@@ -39,10 +39,10 @@ except ImportError as missing:  # pragma: no cover - the message is the point
         "jwtcookie.redis needs redis-py 5 or later: pip install 'jwtcookie[redis]'."
     ) from missing
 
-from jwtcookie.forks import PidCheck, ThisProcess
-from jwtcookie.redis_follower import Follower
-from jwtcookie.redis_keys import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
-from jwtcookie.revocations import SESSION, USER, Entry, Replica
+from jwtcookie._background import PidCheck, ThisProcess
+from jwtcookie._revocation.follower import Follower
+from jwtcookie._revocation.keyspace import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
+from jwtcookie._revocation.memory import SESSION, USER, Entry, Replica
 
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy

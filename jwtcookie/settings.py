@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from jwtcookie.cookies import cookie_prefix
-from jwtcookie.detect import is_async_callable
+from jwtcookie._request.cookies import cookie_prefix
+from jwtcookie._request.interface import is_async_callable
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
-from jwtcookie.origin import OriginGuard
-from jwtcookie.tokens import TokenCodec, span
+from jwtcookie._request.origin import OriginGuard
+from jwtcookie._tokens.codec import TokenCodec, span
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600

@@ -24,7 +24,7 @@ from typing import Any
 
 import jwt
 
-from jwtcookie.double_submit import DoubleSubmit, csrf_cookie_name
+from jwtcookie._request.double_submit import DoubleSubmit, csrf_cookie_name
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.settings import Settings
 

@@ -13,8 +13,8 @@ from flask import Flask
 from starlette.applications import Starlette
 
 from jwtcookie import JWTCookieMiddleware
-from jwtcookie.asgi import ASGIMiddleware
-from jwtcookie.wsgi import WSGIMiddleware
+from jwtcookie._request.asgi import ASGIMiddleware
+from jwtcookie._request.wsgi import WSGIMiddleware
 from tests.harness import DAY, SECRET, Site, bare_app, make_token
 
 wsgi_app = bare_app("wsgi")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from jwtcookie import JWTCookieMiddleware
-from jwtcookie.policy import MAX_DUPLICATE_COOKIES
+from jwtcookie._request.policy import MAX_DUPLICATE_COOKIES
 from tests.harness import (
     ALICE,
     MALLORY,

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jwtcookie import Auth, Settings
-from jwtcookie.policy import REFUSED_CROSS_SITE, Policy
-from jwtcookie.request import RequestView
+from jwtcookie._request.policy import REFUSED_CROSS_SITE, Policy
+from jwtcookie._request.view import RequestView
 from tests.harness import SECRET, make_token
 
 BOB = {"_id": "2", "username": "bob"}

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from jwtcookie import Settings
-from jwtcookie.revocations import BUCKET_SECONDS, SESSION, USER, Replica
+from jwtcookie._revocation.memory import BUCKET_SECONDS, SESSION, USER, Replica
 from tests import redis_server as redis_helpers
 from tests.harness import DAY, SECRET, WEEK, Clock, Reply, Site, act
 from tests.redis_server import (

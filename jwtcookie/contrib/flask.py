@@ -26,7 +26,7 @@ from werkzeug.local import LocalProxy
 from jwtcookie import access
 from jwtcookie.auth import Auth
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.policy import AUTHENTICATION_REQUIRED
+from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
 from jwtcookie.settings import Settings
 from jwtcookie.users import AnonymousUser, TokenUser
 

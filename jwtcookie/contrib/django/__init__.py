@@ -32,7 +32,7 @@ from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.logins import alogin, alogout, force_login, login, logout
 from jwtcookie.contrib.django.middleware import JWTCookieMiddleware
 from jwtcookie.contrib.django.users import ATTRIBUTE, DjangoTokenUser, RequestUser
-from jwtcookie.policy import AUTHENTICATION_REQUIRED
+from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
 
 __all__ = [
     "DjangoTokenUser",

@@ -35,7 +35,7 @@ from jwtcookie.contrib.django.users import (
     RequestUser,
     anonymous_user,
 )
-from jwtcookie.policy import Policy
+from jwtcookie._request.policy import Policy
 
 
 def user_claims(user: Any) -> dict[str, Any]:

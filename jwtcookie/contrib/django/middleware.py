@@ -1,6 +1,6 @@
 """``JWTCookieMiddleware`` for ``settings.MIDDLEWARE``: the core's policy, inside Django.
 
-It asks :class:`jwtcookie.policy.Policy` about each request, as the core middleware does:
+It asks :class:`jwtcookie._request.policy.Policy` about each request, as the core middleware does:
 a refusal (a cross-site POST, an anonymous request to a protected path) is answered at once;
 otherwise the request gets its :class:`~jwtcookie.Auth` (``get_auth(request)``), a lazy
 ``request.user`` and ``request.auser()``, and the response gets the cookies the core would
@@ -41,12 +41,12 @@ from jwtcookie.auth import (
     Outgoing,
     Renewal,
 )
-from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie._request.caching import PRIVATE, private_cache_control
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
-from jwtcookie.detect import is_async_callable
-from jwtcookie.policy import Call, Hearing, Policy, Refusal
-from jwtcookie.request import RequestView
+from jwtcookie._request.interface import is_async_callable
+from jwtcookie._request.policy import Call, Hearing, Policy, Refusal
+from jwtcookie._request.view import RequestView
 
 
 class JWTCookieMiddleware:

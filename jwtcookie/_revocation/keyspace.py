@@ -4,7 +4,7 @@ Keys: ``{prefix}:s:{sid}`` and ``{prefix}:u:{user id}``, each holding the entry'
 the session was revoked, or the user's not-before) and expiring when no token it could refuse
 is left. Messages on ``{prefix}:revocations`` are JSON lists of ``[kind, id, time]``.
 ``{prefix}:epoch`` holds a random value while Redis keeps its data; gone or changed, Redis
-lost it. Shared by ``jwtcookie.redis`` (revoking) and ``jwtcookie.redis_follower`` (reading).
+lost it. Shared by ``jwtcookie.redis`` (revoking) and ``jwtcookie._revocation.follower`` (reading).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from jwtcookie.revocations import KINDS, SESSION, USER, Entry, Kind
+from jwtcookie._revocation.memory import KINDS, SESSION, USER, Entry, Kind
 
 # RedisClusterException is no RedisError: a cluster with every node down raises it.
 REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException, OSError)

@@ -1,7 +1,7 @@
 """Issuing and verifying tokens, the renewal decision, and a bounded cache of verified tokens.
 
 PyJWT's JWS layer checks the signature with the algorithm pinned by the key (see
-:mod:`jwtcookie.jws`). The claims are checked here with PyJWT's own rules: ``exp`` and
+:mod:`jwtcookie._tokens.jws`). The claims are checked here with PyJWT's own rules: ``exp`` and
 ``iat`` required, ``iss`` exact, ``aud`` as ``jwt.decode`` reads it, ``sub``/``jti`` strings,
 ``exp <= now`` expired, ``iat``/``nbf > now + leeway`` not yet valid. Leeway absorbs an
 issuer whose clock runs ahead of ours; it never keeps an expired token alive. Time is read
@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import jwt
 
-from jwtcookie.jws import make_jws, read_claims, sign
+from jwtcookie._tokens.jws import make_jws, read_claims, sign
 from jwtcookie.keys import Key, Keyring
 from jwtcookie.users import Reason, TokenUser, scopes_for
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from jwtcookie.auth import ENVIRON_AUTH, ENVIRON_USER
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.policy import Hearing, Refusal
-from jwtcookie.request import RequestView
+from jwtcookie._request.policy import Hearing, Refusal
+from jwtcookie._request.view import RequestView
 from jwtcookie.settings import Settings
 
 Environ = dict[str, Any]

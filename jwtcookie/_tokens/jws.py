@@ -4,7 +4,7 @@ PyJWT's ``HMACAlgorithm.prepare_key`` refuses PEM, SSH and DER key material as a
 secret, a check that costs about a quarter of a ``jwt.decode`` and half a ``jwt.encode``.
 ``Key.hmac`` runs that very check once, at start-up; the algorithms registered here then
 use the checked bytes as they are. Signatures, algorithm pinning and header checks remain
-PyJWT's (``PyJWS``); the claims are read by :mod:`jwtcookie.tokens`.
+PyJWT's (``PyJWS``); the claims are read by :mod:`jwtcookie._tokens.codec`.
 """
 
 from __future__ import annotations

@@ -26,13 +26,13 @@ from functools import partial
 from typing import Any, NamedTuple, cast
 
 from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
-from jwtcookie.caching import PRIVATE, private_cache_control
-from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
-from jwtcookie.double_submit import DoubleSubmit
-from jwtcookie.origin import OriginGuard, normalise_origin
-from jwtcookie.request import SAFE_METHODS, RequestView
+from jwtcookie._request.caching import PRIVATE, private_cache_control
+from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
+from jwtcookie._request.double_submit import DoubleSubmit
+from jwtcookie._request.origin import OriginGuard, normalise_origin
+from jwtcookie._request.view import SAFE_METHODS, RequestView
 from jwtcookie.settings import Hook, Settings
-from jwtcookie.tokens import Refused, Verified
+from jwtcookie._tokens.codec import Refused, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
 LOGGER = logging.getLogger("jwtcookie")  # never given a token, a secret or a claim's value

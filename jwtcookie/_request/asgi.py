@@ -8,8 +8,8 @@ from typing import Any
 
 from jwtcookie.auth import ON_A_WEBSOCKET, SCOPE_AUTH, SCOPE_USER
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.policy import Call, Hearing, Refusal
-from jwtcookie.request import RequestView
+from jwtcookie._request.policy import Call, Hearing, Refusal
+from jwtcookie._request.view import RequestView
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
-from jwtcookie.redis_keys import (
+from jwtcookie._revocation.keyspace import (
     RAISE_SCRIPT,
     REDIS_ERRORS,
     Layout,
@@ -28,7 +28,7 @@ from jwtcookie.redis_keys import (
     message,
     text,
 )
-from jwtcookie.revocations import SESSION, USER, Entry, Kind, Replica
+from jwtcookie._revocation.memory import SESSION, USER, Entry, Kind, Replica
 
 FIRST_BACKOFF = 0.05  # seconds before the first reconnection attempt
 MAX_BACKOFF = 2.0  # reconnection attempts never wait longer (with jitter, so workers spread)
