@@ -23,9 +23,9 @@ from typing import Any
 
 import jwt
 
+from jwtcookie._tokens.codec import Verified, span
 from jwtcookie.keys import Key, Keyring, secret_from_env
 from jwtcookie.settings import SEVEN_DAYS, Settings
-from jwtcookie._tokens.codec import Verified, span
 
 USAGE_ERROR = 2  # argparse's exit status for a mistake on the command line
 REFUSED = 1

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-
-from jwtcookie._tokens.jws import check_hmac_key
+from jwt.algorithms import HMACAlgorithm
 
 HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}  # minimum key bytes (RFC 7518 3.2)
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -74,7 +73,8 @@ class Key:
             raise TypeError("jwtcookie: the secret must be str or bytes; " + MAKE_A_SECRET + ".")
         raw = secret.encode() if isinstance(secret, str) else secret
         try:
-            check_hmac_key(raw)  # PyJWT's own check (PEM, SSH, DER), once, so requests skip it
+            # PyJWT's own check (PEM, SSH, DER), once: the JWS layer then skips it per request.
+            HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(raw)
         except jwt.InvalidKeyError as error:
             raise ValueError(
                 "jwtcookie: that secret is a PEM, SSH or DER key; an asymmetric key goes to "

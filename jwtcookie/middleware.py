@@ -1,9 +1,10 @@
 """``JWTCookieMiddleware``: the one public class; it becomes the ASGI or the WSGI flavour.
 
 Servers decide what an object is from its *class's* ``__call__`` (uvicorn's ``--interface
-auto``, hypercorn), so each flavour is a real subclass with its own ``__call__``: the ASGI
-one in :mod:`jwtcookie._request.asgi`, the WSGI one in :mod:`jwtcookie._request.wsgi`. They register
-themselves here as they are defined, so this module never imports them.
+auto``, hypercorn), so each flavour is a real subclass with its own ``__call__``:
+:class:`ASGIMiddleware` and :class:`WSGIMiddleware`, below. They only translate I/O: the
+policy (:mod:`jwtcookie._request.policy`) decides, and :mod:`jwtcookie._request.hooks` calls
+the app's hooks for it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,22 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, overload
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
+from jwtcookie._request.hooks import await_hook, call_hook, run_async, run_sync
 from jwtcookie._request.interface import Interface, detect_interface
+from jwtcookie._request.policy import Policy, Refusal
+from jwtcookie._request.view import RequestView
+from jwtcookie.auth import (
+    ENVIRON_AUTH,
+    ENVIRON_USER,
+    ON_A_WEBSOCKET,
+    SCOPE_AUTH,
+    SCOPE_USER,
+    Auth,
+)
 from jwtcookie.keys import Keyring
-from jwtcookie._request.policy import Policy
 from jwtcookie.settings import SEVEN_DAYS, Hook, RevocationStore, Settings
 from jwtcookie.users import Reason
 
@@ -26,6 +38,14 @@ OPTIONS = {
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Environ = dict[str, Any]
+
+POLICY_VIOLATION = 1008  # websocket close code: the server refuses this connection
 
 
 class CacheInfo(NamedTuple):
@@ -46,20 +66,16 @@ class JWTCookieMiddleware:
     given here or as one ``settings=Settings(...)`` built, and so checked, at import time.
     """
 
-    _flavours: ClassVar[dict[str, type[JWTCookieMiddleware]]] = {}
-
-    def __init_subclass__(cls, *, interface: Interface, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        JWTCookieMiddleware._flavours[interface] = cls
-
     def __new__(cls, app: Any, **options: Any) -> JWTCookieMiddleware:
         if cls is not JWTCookieMiddleware:
             return super().__new__(cls)
         interface = options.get("interface")
         kind = interface if interface is not None else detect_interface(app)
-        if kind not in cls._flavours:
-            raise ValueError(f"jwtcookie: interface must be 'asgi' or 'wsgi', not {kind!r}.")
-        return super().__new__(cls._flavours[kind])
+        if kind == "asgi":
+            return super().__new__(ASGIMiddleware)
+        if kind == "wsgi":
+            return super().__new__(WSGIMiddleware)
+        raise ValueError(f"jwtcookie: interface must be 'asgi' or 'wsgi', not {kind!r}.")
 
     if TYPE_CHECKING:
         # Each flavour defines only its own __call__ (servers read the class's __call__);
@@ -168,3 +184,99 @@ class JWTCookieMiddleware:
                 "build one with Keyring([Key.hmac(new_secret, kid=...), ...])."
             )
         self._policy.codec.rotate(keys)
+
+
+class ASGIMiddleware(JWTCookieMiddleware):
+    """Injects ``scope["user"]`` and ``scope["auth"]``; adds the cookies as the response starts."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]  # half of the public overload
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)  # lifespan and unknown scopes pass untouched
+            return
+        policy = self._policy
+        auth = policy.admit(RequestView.from_scope(scope))
+        if not isinstance(auth, Auth):
+            if not isinstance(auth, Refusal):
+                auth = await run_async(auth)
+            if isinstance(auth, Refusal):
+                await _refuse_asgi(kind, send, auth)
+                return
+        scope = {**scope, SCOPE_USER: auth.user, SCOPE_AUTH: auth}
+        if kind == "websocket":
+            auth.seal(ON_A_WEBSOCKET)  # the user is known; no cookie can go back
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outgoing = auth.seal()
+                revoking = policy.revoking(outgoing)
+                if revoking is not None:  # a logout with a revocation store: revoke it first
+                    await await_hook(revoking)
+                if outgoing is not None:
+                    headers = [
+                        (n.decode("latin-1"), v.decode("latin-1"))
+                        for n, v in message.get("headers", ())
+                    ]
+                    answered = policy.respond(outgoing, headers)
+                    raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in answered]
+                    message = {**message, "headers": raw}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+
+class WSGIMiddleware(JWTCookieMiddleware):
+    """Sets ``environ["jwtcookie.user"]`` and ``environ["jwtcookie.auth"]``."""
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:  # type: ignore[override]  # half of the public overload
+        policy = self._policy
+        auth = policy.admit(RequestView.from_environ(environ))
+        if not isinstance(auth, Auth):
+            if not isinstance(auth, Refusal):
+                auth = run_sync(auth)
+            if isinstance(auth, Refusal):
+                status = f"{auth.status} {HTTPStatus(auth.status).phrase}"
+                start_response(status, list(auth.headers))
+                return [auth.body]
+        environ[ENVIRON_USER] = auth.user
+        environ[ENVIRON_AUTH] = auth
+
+        def start_response_with_cookies(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            outgoing = auth.seal()
+            revoking = policy.revoking(outgoing)
+            if revoking is not None:  # a logout with a revocation store: revoke it first
+                call_hook(revoking)
+            if outgoing is not None:
+                headers = policy.respond(outgoing, headers)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, start_response_with_cookies)
+        if type(result) is not list and inspect.isawaitable(result):  # a list is the usual case
+            if hasattr(result, "close"):
+                result.close()
+            raise TypeError(
+                "jwtcookie: the wrapped app returned an awaitable, so it is an ASGI app that "
+                "detection could not see; pass interface='asgi'."
+            )
+        return result
+
+    def _check(self, settings: Settings) -> None:
+        if settings.async_hooks():
+            raise TypeError(
+                f"jwtcookie: a WSGI app cannot await an `async def` hook "
+                f"({', '.join(settings.async_hooks())}); pass a plain function."
+            )
+
+
+async def _refuse_asgi(kind: str, send: Send, refusal: Refusal) -> None:
+    """Refuse before the app runs: a JSON answer, or closing a websocket before accepting it."""
+    if kind == "websocket":
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+        return
+    headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in refusal.headers]
+    await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
+    await send({"type": "http.response.body", "body": refusal.body})

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 from jwtcookie._request.cookies import cookie_prefix
 from jwtcookie._request.interface import is_async_callable
-from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie._request.origin import OriginGuard
 from jwtcookie._tokens.codec import TokenCodec, span
+from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600

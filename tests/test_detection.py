@@ -13,8 +13,7 @@ from flask import Flask
 from starlette.applications import Starlette
 
 from jwtcookie import JWTCookieMiddleware
-from jwtcookie._request.asgi import ASGIMiddleware
-from jwtcookie._request.wsgi import WSGIMiddleware
+from jwtcookie.middleware import ASGIMiddleware, WSGIMiddleware
 from tests.harness import DAY, SECRET, Site, bare_app, make_token
 
 wsgi_app = bare_app("wsgi")

@@ -19,7 +19,12 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, cookie_prefix, find_cookie
+from jwtcookie._request.cookies import (
+    MAX_DUPLICATE_COOKIES,
+    CookieWriter,
+    cookie_prefix,
+    find_cookie,
+)
 
 CLAIM = "csrf"
 HEADER = "X-CSRF-Token"

@@ -1,15 +1,15 @@
 """The one place that decides what happens to a request, in the order security needs.
 
-Both flavours (and framework adapters) turn their request into a :class:`RequestView` and
-ask :meth:`Policy.admit`, which answers with one of three things:
+Every adapter turns its request into a :class:`RequestView` and asks :meth:`Policy.admit`,
+which answers with one of three things:
 
 - a :class:`Refusal`: a cross-site unsafe request (403), a double-submit mismatch (403), an
-  anonymous request to a protected path (401); the flavour writes it and stops;
-- a :class:`Hearing`, when the app's hooks have a say about the token: ``is_revoked``, then
+  anonymous request to a protected path (401); the adapter writes it and stops;
+- the request's :class:`Auth`, to put in the request before the app runs;
+- a round of the app's hooks, when they have a say about the token: ``is_revoked``, then
   ``user_not_before``, then ``load_user`` (never for a revoked token), then ``on_error``
-  about a refused one. The flavour only calls them (ASGI awaits ``async def`` ones) and
-  hands the hearing to :meth:`Policy.decide`, which answers a refusal or an :class:`Auth`;
-- the request's :class:`Auth`, to put in the request before the app runs.
+  about a refused one. It is a generator that yields each :class:`HookCall` and returns the
+  refusal or the :class:`Auth`; :mod:`jwtcookie._request.hooks` drives it.
 
 As the response starts, :meth:`Policy.respond` gives the ``Set-Cookie`` values for what the
 app asked (``login``, ``logout``) or the middleware planned (a renewal, deleting a bad
@@ -20,20 +20,23 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
 from jwtcookie._request.caching import PRIVATE, private_cache_control
 from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
 from jwtcookie._request.double_submit import DoubleSubmit
+from jwtcookie._request.hooks import HookCall, HookRound
 from jwtcookie._request.origin import OriginGuard, normalise_origin
 from jwtcookie._request.view import SAFE_METHODS, RequestView
-from jwtcookie.settings import Hook, Settings
 from jwtcookie._tokens.codec import Refused, Verified
+from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
+
+if TYPE_CHECKING:  # the policy is built from the options; the options never need the policy
+    from jwtcookie.settings import Hook, Settings
 
 LOGGER = logging.getLogger("jwtcookie")  # never given a token, a secret or a claim's value
 Headers = Sequence[tuple[str, str]]
@@ -61,17 +64,6 @@ class Presented(NamedTuple):
 _presented = cast("Callable[[tuple[Any, ...]], Presented]", partial(tuple.__new__, Presented))
 
 
-class Call(NamedTuple):
-    """One hook to call with one argument; the flavour calls it and hands back the answer.
-
-    Under ASGI the flavour calls ``async_hook`` instead when there is one, and awaits it.
-    """
-
-    hook: Any
-    argument: Any
-    async_hook: Any = None
-
-
 NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
@@ -89,31 +81,6 @@ def json_refusal(status: int, error: str, set_cookies: Sequence[str] = ()) -> Re
 
 REFUSED_CROSS_SITE = json_refusal(403, "cross-origin request refused")
 AUTHENTICATION_REQUIRED = "authentication required"
-
-
-class Hearing:
-    """The hooks' say about one presented token: ask :meth:`next_call`, :meth:`answer` each,
-    then hand it to :meth:`Policy.decide`."""
-
-    __slots__ = ("_questions", "cause", "presented", "refused", "request", "user")
-
-    def __init__(self, policy: Policy, request: RequestView, presented: Presented) -> None:
-        self.request = request
-        self.presented = presented
-        self.refused: Reason | None = None
-        self.cause = ""  # which hook refused the token, for the log
-        self.user: Any = None
-        self._questions = policy._questions(presented, self)
-
-    def next_call(self) -> Call | None:
-        return next(self._questions, None)
-
-    def answer(self, value: Any) -> Call | None:
-        """Hand back the last call's answer; the next call, or None when all is heard."""
-        try:
-            return self._questions.send(value)
-        except StopIteration:
-            return None
 
 
 class Policy:
@@ -157,8 +124,8 @@ class Policy:
 
     # -- admission -----------------------------------------------------------------------------
 
-    def admit(self, request: RequestView) -> Refusal | Hearing | Auth:
-        """A refusal, the hooks' hearing, or the request's :class:`Auth` (module docstring)."""
+    def admit(self, request: RequestView) -> Refusal | Auth | HookRound[Refusal | Auth]:
+        """A refusal, the request's :class:`Auth`, or the hooks' round (module docstring)."""
         if (
             self._guarded
             and (request.websocket or request.method not in SAFE_METHODS)  # request.unsafe
@@ -172,14 +139,10 @@ class Policy:
         presented = self._presented(request)
         if presented.verified is not None:
             if self._token_hooks:
-                return Hearing(self, request, presented)
+                return self._hook_round(request, presented)
         elif presented.kid is not None or (self._on_error is not None and presented.token):
-            return Hearing(self, request, presented)  # a key to fetch, or on_error to tell
-        return self._conclude(request, presented, None)
-
-    def decide(self, hearing: Hearing) -> Refusal | Auth:
-        """The request's :class:`Auth`, or a refusal, once the hooks have had their say."""
-        return self._conclude(hearing.request, hearing.presented, hearing)
+            return self._hook_round(request, presented)  # a key to fetch, or on_error to tell
+        return self._conclude(request, presented)
 
     def vouches(self, request: RequestView) -> bool:
         """Whether the browser itself says an unsafe request comes from this very origin
@@ -261,46 +224,54 @@ class Policy:
 
     # -- the hooks' say ----------------------------------------------------------------------
 
-    def _questions(self, presented: Presented, hearing: Hearing) -> Generator[Call, Any, None]:
+    def _hook_round(self, request: RequestView, presented: Presented) -> HookRound[Refusal | Auth]:
         """The order: a key to fetch first; then revoked, not-before, load_user; on_error last."""
+        refused: Reason | None = None
+        cause = ""  # which hook refused the token, for the log
+        user: Any = None
         if presented.kid is not None and presented.token is not None:
             keyring = self.codec.keys.keyring
             fetch = getattr(keyring, "refresh_for", None)
             # Checked again only once the keyring knows the kid: a kid still unknown (the
             # issuer unreachable, or fetched too recently) stays UNAVAILABLE, cookie kept.
-            if (yield Call(fetch, presented.kid, getattr(keyring, "refresh_for_async", None))):
+            if (yield HookCall(fetch, presented.kid, getattr(keyring, "refresh_for_async", None))):
                 presented = self._check_token(presented.token, from_cookie=presented.from_cookie)
-                hearing.presented = presented
         verified = presented.verified
         if verified is not None:
             claims = verified.claims
-            if self._is_revoked is not None and (yield Call(self._is_revoked, claims)):
-                hearing.refused, hearing.cause = Reason.REVOKED, "is_revoked() answered true"
+            if self._is_revoked is not None and (yield HookCall(self._is_revoked, claims)):
+                refused, cause = Reason.REVOKED, "is_revoked() answered true"
             elif self._user_not_before is not None and _issued_before(
-                verified, (yield Call(self._user_not_before, claims))
+                verified, (yield HookCall(self._user_not_before, claims))
             ):
-                hearing.refused = Reason.REVOKED
-                hearing.cause = "it was issued before the time user_not_before() answered"
+                refused = Reason.REVOKED
+                cause = "it was issued before the time user_not_before() answered"
             elif self._load_user is not None:
-                user = yield Call(self._load_user, claims)
+                user = yield HookCall(self._load_user, claims)
                 if user is None:
-                    hearing.refused, hearing.cause = Reason.REJECTED, "load_user() answered None"
+                    refused, cause = Reason.REJECTED, "load_user() answered None"
                 else:
-                    hearing.user = _checked_user(user)
-        reason = hearing.refused or presented.reason
+                    user = _checked_user(user)
+        reason = refused or presented.reason
         if self._on_error is not None and presented.token is not None and reason is not Reason.OK:
-            yield Call(self._on_error, reason)
+            yield HookCall(self._on_error, reason)
+        return self._conclude(request, presented, refused, cause, user)
 
     # -- the request's Auth, or a refusal -------------------------------------------------------
 
     def _conclude(
-        self, request: RequestView, presented: Presented, hearing: Hearing | None
+        self,
+        request: RequestView,
+        presented: Presented,
+        refused: Reason | None = None,
+        cause: str = "",
+        user: Any = None,
     ) -> Refusal | Auth:
+        """The request's :class:`Auth`, or a refusal; ``refused``, ``cause`` and ``user`` are
+        what the hooks said, when they had a say."""
         verified = presented.verified
-        refused = hearing.refused if hearing is not None else None
         deleting = False
         if verified is not None and refused is None:
-            user = hearing.user if hearing is not None and hearing.user is not None else None
             token = presented.token if presented.from_cookie else None
             renew = token is not None and self.codec.should_renew(verified)
             auth = Auth(
@@ -314,7 +285,7 @@ class Policy:
             )
         else:
             if presented.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
-                self._log_refused(presented, hearing)
+                self._log_refused(presented, refused, cause)
             deleting = _deletes(presented)  # a hook's refusal deletes too: it is for good
             auth = Auth(
                 self.sign_in,
@@ -335,12 +306,12 @@ class Policy:
             return self._refused_deleting if deleting else self._refused_anonymous
         return auth
 
-    def _log_refused(self, presented: Presented, hearing: Hearing | None) -> None:
+    def _log_refused(self, presented: Presented, refused: Reason | None, cause: str) -> None:
         """One INFO line: where the token came from, the reason, and its precise cause."""
         source = "cookie" if presented.from_cookie else "Authorization header"
         reason = presented.reason
-        if hearing is not None and hearing.refused is not None:
-            reason, cause = hearing.refused, hearing.cause
+        if refused is not None:
+            reason = refused
         elif presented.token is None:
             cause = (
                 f"the request sent several {self._cookie_name} cookies that cannot be told "
@@ -397,18 +368,25 @@ class Policy:
 
     def respond(self, outgoing: Outgoing, headers: Headers) -> list[tuple[str, str]]:
         """``headers`` with the cookies ``outgoing`` asks for (and kept from shared caches)."""
-        values = self.set_cookie_values(outgoing, headers)
+        values, cache_control = self.response_changes(outgoing, headers)
         if not values:
             return list(headers)
         added = [("Set-Cookie", value) for value in values]
-        cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
-        if not cache_controls:  # the usual case
-            return [*headers, ("Cache-Control", PRIVATE), *added]
-        private = private_cache_control(cache_controls)
-        if private is None:
+        if cache_control is None:
             return [*headers, *added]
         kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
-        return [*kept, ("Cache-Control", private), *added]
+        return [*kept, ("Cache-Control", cache_control), *added]
+
+    def response_changes(
+        self, outgoing: Outgoing, headers: Headers
+    ) -> tuple[tuple[str, ...], str | None]:
+        """The Set-Cookie values ``outgoing`` adds to a response with the app's ``headers``, and
+        the Cache-Control value that replaces the response's (None: it stays as it is)."""
+        values = self.set_cookie_values(outgoing, headers)
+        if not values:
+            return (), None
+        cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
+        return values, private_cache_control(cache_controls) if cache_controls else PRIVATE
 
     def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
         """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""
@@ -430,12 +408,12 @@ class Policy:
             return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers  # a bad cookie
 
-    def revoking(self, outgoing: Outgoing) -> Call | None:
-        """The store's revocation to run as a logout's response starts (flavours call it)."""
+    def revoking(self, outgoing: Outgoing) -> HookCall | None:
+        """The store's revocation to run as a logout's response starts (adapters call it)."""
         store = self._store
         if store is None or type(outgoing) is not Logout or outgoing.session_id is None:
             return None
-        return Call(
+        return HookCall(
             store.revoke_session, outgoing.session_id, getattr(store, "revoke_session_async", None)
         )
 

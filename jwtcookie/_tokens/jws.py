@@ -32,11 +32,6 @@ class _CheckedHMAC(HMACAlgorithm):
         return key
 
 
-def check_hmac_key(secret: bytes) -> None:
-    """PyJWT's refusal of asymmetric key material as an HMAC secret, run once."""
-    HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(secret)
-
-
 def make_jws() -> jwt.PyJWS:
     jws = jwt.PyJWS()
     for name, hash_function in _HASHES.items():

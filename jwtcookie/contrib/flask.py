@@ -24,9 +24,9 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.local import LocalProxy
 
 from jwtcookie import access
+from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
 from jwtcookie.auth import Auth
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
 from jwtcookie.settings import Settings
 from jwtcookie.users import AnonymousUser, TokenUser
 

@@ -28,11 +28,11 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, JsonResponse  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie import access
+from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.logins import alogin, alogout, force_login, login, logout
 from jwtcookie.contrib.django.middleware import JWTCookieMiddleware
 from jwtcookie.contrib.django.users import ATTRIBUTE, DjangoTokenUser, RequestUser
-from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
 
 __all__ = [
     "DjangoTokenUser",

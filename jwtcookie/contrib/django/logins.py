@@ -26,6 +26,7 @@ from django.middleware.csrf import rotate_token  # type: ignore[import-untyped, 
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie import access
+from jwtcookie._request.policy import Policy
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import (
@@ -35,7 +36,6 @@ from jwtcookie.contrib.django.users import (
     RequestUser,
     anonymous_user,
 )
-from jwtcookie._request.policy import Policy
 
 
 def user_claims(user: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """``JWTCookieMiddleware`` for ``settings.MIDDLEWARE``: the core's policy, inside Django.
 
-It asks :class:`jwtcookie._request.policy.Policy` about each request, as the core middleware does:
+It asks the core's policy about each request, as the core middleware does:
 a refusal (a cross-site POST, an anonymous request to a protected path) is answered at once;
 otherwise the request gets its :class:`~jwtcookie.Auth` (``get_auth(request)``), a lazy
 ``request.user`` and ``request.auser()``, and the response gets the cookies the core would
@@ -30,6 +30,10 @@ from django.http import HttpResponse  # type: ignore[import-untyped, unused-igno
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped, unused-ignore]
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
+from jwtcookie._request.hooks import HookCall, run_async, run_sync
+from jwtcookie._request.interface import is_async_callable
+from jwtcookie._request.policy import Policy, Refusal
+from jwtcookie._request.view import RequestView
 from jwtcookie.auth import (
     BAD_COOKIE,
     ENVIRON_AUTH,
@@ -41,12 +45,8 @@ from jwtcookie.auth import (
     Outgoing,
     Renewal,
 )
-from jwtcookie._request.caching import PRIVATE, private_cache_control
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
-from jwtcookie._request.interface import is_async_callable
-from jwtcookie._request.policy import Call, Hearing, Policy, Refusal
-from jwtcookie._request.view import RequestView
 
 
 class JWTCookieMiddleware:
@@ -82,11 +82,8 @@ class JWTCookieMiddleware:
             self._enter(request, view, outer)
             return self.get_response(request)
         outcome = self._policy.admit(view)
-        if isinstance(outcome, Hearing):  # the app's hooks have a say: call each in turn
-            call = outcome.next_call()
-            while call is not None:
-                call = outcome.answer(_run(call))
-            outcome = self._policy.decide(outcome)
+        if not isinstance(outcome, (Auth, Refusal)):
+            outcome = run_sync(outcome, _call_in_sync_mode)
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
@@ -99,7 +96,7 @@ class JWTCookieMiddleware:
         outgoing = _unless_gone(who, outgoing)
         revoking = self._policy.revoking(outgoing)
         if revoking is not None:  # a logout with a revocation store: revoke it first
-            _run(revoking)
+            _call_in_sync_mode(revoking)
         return self._leave(who, outgoing, response)
 
     async def __acall__(self, request: Any) -> Any:
@@ -109,11 +106,8 @@ class JWTCookieMiddleware:
             self._enter(request, view, outer)
             return await self.get_response(request)
         outcome = self._policy.admit(view)
-        if isinstance(outcome, Hearing):  # each hook awaited; plain ones run in a thread
-            call = outcome.next_call()
-            while call is not None:
-                call = outcome.answer(await _arun(call))
-            outcome = self._policy.decide(outcome)
+        if not isinstance(outcome, (Auth, Refusal)):
+            outcome = await run_async(outcome, _call_in_async_mode)
         if isinstance(outcome, Refusal):
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
@@ -126,7 +120,7 @@ class JWTCookieMiddleware:
         outgoing = _unless_gone(who, outgoing)
         revoking = self._policy.revoking(outgoing)
         if revoking is not None:
-            await _arun(revoking)
+            await _call_in_async_mode(revoking)
         return self._leave(who, outgoing, response)
 
     def _enter(self, request: Any, view: RequestView, auth: Auth) -> RequestUser:
@@ -163,11 +157,15 @@ class JWTCookieMiddleware:
 
     def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
         if outgoing is not None:
-            own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
-            values = self._policy.set_cookie_values(outgoing, own)
-            if values:
-                add_cookies(response, values)
-                _keep_private(response)
+            headers = [
+                ("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()
+            ]
+            if response.has_header("Cache-Control"):
+                headers.append(("Cache-Control", response["Cache-Control"]))
+            values, cache_control = self._policy.response_changes(outgoing, headers)
+            add_cookies(response, values)
+            if cache_control is not None:
+                response["Cache-Control"] = cache_control
         if who.read:
             patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware does
         return response
@@ -242,17 +240,6 @@ def add_cookies(response: Any, values: Iterable[str]) -> None:
         response.cookies[cookie.key] = cookie  # a Morsel is stored as it is
 
 
-def _keep_private(response: Any) -> None:
-    """Keep a response carrying our cookie out of shared caches, as the core does."""
-    cache_control = response.get("Cache-Control")
-    if cache_control is None:
-        response["Cache-Control"] = PRIVATE
-        return
-    private = private_cache_control([cache_control])
-    if private is not None:
-        response["Cache-Control"] = private
-
-
 def _outer_auth(request: Any) -> Auth | None:
     """The Auth of the core middleware, when the project also wraps Django's WSGI/ASGI app."""
     scope = getattr(request, "scope", None)
@@ -260,14 +247,14 @@ def _outer_auth(request: Any) -> Auth | None:
     return found if isinstance(found, Auth) else None
 
 
-def _run(call: Call) -> Any:
+def _call_in_sync_mode(call: HookCall) -> Any:
     """Call a hook in sync mode; an ``async def`` one runs through ``async_to_sync``."""
     if _is_async(call.hook):
         return async_to_sync(call.hook)(call.argument)
     return call.hook(call.argument)
 
 
-async def _arun(call: Call) -> Any:
+async def _call_in_async_mode(call: HookCall) -> Any:
     """Call a hook in async mode: its async twin or an ``async def`` one is awaited; a plain
     one (which may use the ORM) runs in a thread through ``sync_to_async``, never in the loop."""
     if call.async_hook is not None:
