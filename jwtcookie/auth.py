@@ -67,10 +67,10 @@ class Auth:
 
     __slots__ = (
         "_claims",
+        "_closed_because",
         "_outgoing",
         "_reason",
         "_scopes",
-        "_sealed_because",
         "_sign_in",
         "_token_refused",
         "_user",
@@ -93,7 +93,7 @@ class Auth:
         self._scopes = scopes
         self._token_refused = token_refused
         self._outgoing = planned
-        self._sealed_because: str | None = None  # why login() and logout() are over
+        self._closed_because: str | None = None  # why login() and logout() are over
 
     @property
     def user(self) -> Any:
@@ -162,15 +162,15 @@ class Auth:
         self._reason = Reason.MISSING
         self._scopes = ()
 
-    def seal(self, because: str = SENT) -> Outgoing:
+    def take_outgoing(self, because: str = SENT) -> Outgoing:
         """What the response must carry; called by the middleware as the response starts
         (or before a WebSocket app runs: it has no response to carry a cookie)."""
-        self._sealed_because = because
+        self._closed_because = because
         return self._outgoing
 
     def _check_open(self, action: str) -> None:
-        if self._sealed_because is not None:
-            raise RuntimeError(f"jwtcookie: {action}() was called {self._sealed_because}.")
+        if self._closed_because is not None:
+            raise RuntimeError(f"jwtcookie: {action}() was called {self._closed_because}.")
 
     def __repr__(self) -> str:
         return f"Auth(user={self._user!r}, reason={self._reason.value!r})"

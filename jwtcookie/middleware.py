@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from jwtcookie._request.hooks import await_hook, call_hook, run_async, run_sync
 from jwtcookie._request.interface import Interface, detect_interface
-from jwtcookie._request.policy import Policy, Refusal
+from jwtcookie._request.policy import EarlyResponse, Policy
 from jwtcookie._request.view import RequestView
 from jwtcookie.auth import (
     ENVIRON_AUTH,
@@ -157,7 +157,7 @@ class JWTCookieMiddleware:
     @property
     def keyring(self) -> Keyring:
         """The keys it verifies and signs with now (``rotate_keys`` changes them)."""
-        return self._policy.codec.keys.keyring
+        return self._policy.codec.keyring
 
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A signed token for ``claims`` (for non-browser clients; browsers use ``login``)."""
@@ -173,8 +173,8 @@ class JWTCookieMiddleware:
 
     def cache_info(self) -> CacheInfo:
         """How many verified and renewed tokens are remembered now, and the bound on each."""
-        keys = self._policy.codec.keys
-        return CacheInfo(len(keys.verified), len(keys.renewed), self.settings.cache_size)
+        state = self._policy.codec.state
+        return CacheInfo(len(state.verified), len(state.renewed), self.settings.cache_size)
 
     def rotate_keys(self, keys: Keyring) -> None:
         """Switch to a new keyring at run time; tokens verified under the old one are forgotten."""
@@ -197,20 +197,20 @@ class ASGIMiddleware(JWTCookieMiddleware):
         policy = self._policy
         auth = policy.admit(RequestView.from_scope(scope))
         if not isinstance(auth, Auth):
-            if not isinstance(auth, Refusal):
+            if not isinstance(auth, EarlyResponse):
                 auth = await run_async(auth)
-            if isinstance(auth, Refusal):
+            if isinstance(auth, EarlyResponse):
                 await _refuse_asgi(kind, send, auth)
                 return
         scope = {**scope, SCOPE_USER: auth.user, SCOPE_AUTH: auth}
         if kind == "websocket":
-            auth.seal(ON_A_WEBSOCKET)  # the user is known; no cookie can go back
+            auth.take_outgoing(ON_A_WEBSOCKET)  # the user is known; no cookie can go back
             await self.app(scope, receive, send)
             return
 
         async def send_with_cookies(message: Message) -> None:
             if message["type"] == "http.response.start":
-                outgoing = auth.seal()
+                outgoing = auth.take_outgoing()
                 revoking = policy.revoking(outgoing)
                 if revoking is not None:  # a logout with a revocation store: revoke it first
                     await await_hook(revoking)
@@ -234,9 +234,9 @@ class WSGIMiddleware(JWTCookieMiddleware):
         policy = self._policy
         auth = policy.admit(RequestView.from_environ(environ))
         if not isinstance(auth, Auth):
-            if not isinstance(auth, Refusal):
+            if not isinstance(auth, EarlyResponse):
                 auth = run_sync(auth)
-            if isinstance(auth, Refusal):
+            if isinstance(auth, EarlyResponse):
                 status = f"{auth.status} {HTTPStatus(auth.status).phrase}"
                 start_response(status, list(auth.headers))
                 return [auth.body]
@@ -246,7 +246,7 @@ class WSGIMiddleware(JWTCookieMiddleware):
         def start_response_with_cookies(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
-            outgoing = auth.seal()
+            outgoing = auth.take_outgoing()
             revoking = policy.revoking(outgoing)
             if revoking is not None:  # a logout with a revocation store: revoke it first
                 call_hook(revoking)
@@ -272,7 +272,7 @@ class WSGIMiddleware(JWTCookieMiddleware):
             )
 
 
-async def _refuse_asgi(kind: str, send: Send, refusal: Refusal) -> None:
+async def _refuse_asgi(kind: str, send: Send, refusal: EarlyResponse) -> None:
     """Refuse before the app runs: a JSON answer, or closing a websocket before accepting it."""
     if kind == "websocket":
         await send({"type": "websocket.close", "code": POLICY_VIOLATION})

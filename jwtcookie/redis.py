@@ -41,8 +41,13 @@ except ImportError as missing:  # pragma: no cover - the message is the point
 
 from jwtcookie._background import PidCheck, ThisProcess
 from jwtcookie._revocation.follower import Follower
-from jwtcookie._revocation.keyspace import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
-from jwtcookie._revocation.memory import SESSION, USER, Entry, Replica
+from jwtcookie._revocation.keyspace import (
+    REDIS_ERRORS,
+    SET_IF_LATER_SCRIPT,
+    RedisKeyspace,
+    client_options,
+)
+from jwtcookie._revocation.memory import SESSION, USER, Entry, RevocationCache
 
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
@@ -100,13 +105,13 @@ class RedisRevocations:
         self._max_staleness = max_staleness
         self._timeout = timeout
         self._clock = clock
-        self._replica = Replica(max_age + leeway, clock)
-        self._layout = Layout(prefix, max_age + leeway, clock)
+        self._cache = RevocationCache(max_age + leeway, clock)
+        self._keyspace = RedisKeyspace(prefix, max_age + leeway, clock)
         # A heartbeat every HEARTBEAT, or often enough that a healthy copy is never stale.
         self._heartbeat = HEARTBEAT if max_staleness is None else min(HEARTBEAT, max_staleness / 4)
         options = client_options(timeout)
         self._client = connect(options) if connect else redis.Redis.from_url(str(url), **options)
-        self._raise: Script = self._client.register_script(RAISE_SCRIPT)
+        self._set_if_later: Script = self._client.register_script(SET_IF_LATER_SCRIPT)
         # One redis.asyncio client per event loop (its connections belong to that loop).
         self._async: dict[int, tuple[asyncio.AbstractEventLoop, Any, AsyncScript]] = {}
         self._follower = self._new_follower()
@@ -126,7 +131,7 @@ class RedisRevocations:
         if self.stale:
             return True  # fail closed
         sid = claims.get("sid")
-        return isinstance(sid, str) and sid in self._replica.sessions
+        return isinstance(sid, str) and sid in self._cache.sessions
 
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
@@ -136,7 +141,7 @@ class RedisRevocations:
             self.start()
         if self.stale:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
-        users = self._replica.users
+        users = self._cache.users
         if not users:
             return None
         identity = claims.get("_id", claims.get("sub"))  # as TokenUser.identity reads it
@@ -173,7 +178,7 @@ class RedisRevocations:
 
     def __len__(self) -> int:
         """Entries held in this process's memory."""
-        return len(self._replica)
+        return len(self._cache)
 
     # -- revoking ---------------------------------------------------------------------------
 
@@ -214,7 +219,7 @@ class RedisRevocations:
         if at is None:
             return now
         value = _timestamp(at)
-        if value > now + self._replica.lifetime:
+        if value > now + self._cache.lifetime:
             raise ValueError(
                 "jwtcookie: revoke_user's at may be at most max_age (plus leeway) from now; "
                 "a later one would outlive every token it could refuse."
@@ -224,15 +229,15 @@ class RedisRevocations:
     def _record(self, entry: Entry) -> bool:
         """Apply a revocation here first; False when it can no longer refuse any token."""
         kind, ident, at = entry
-        if self._replica.expires_at(at) <= self._clock():
+        if self._cache.expires_at(at) <= self._clock():
             return False
-        self._replica.add(kind, ident, at)
+        self._cache.add(kind, ident, at)
         return True
 
     def _send(self, entry: Entry) -> bool:
         try:
-            args = self._layout.raise_args(entry, publish=True)
-            self._raise(keys=[self._layout.key(entry)], args=args)
+            args = self._keyspace.raise_args(entry, publish=True)
+            self._set_if_later(keys=[self._keyspace.key(entry)], args=args)
         except REDIS_ERRORS as error:
             return self._unconfirmed(entry, error)
         return True
@@ -240,8 +245,8 @@ class RedisRevocations:
     async def _send_async(self, entry: Entry) -> bool:
         try:
             script = self._async_script()
-            args = self._layout.raise_args(entry, publish=True)
-            await script(keys=[self._layout.key(entry)], args=args)
+            args = self._keyspace.raise_args(entry, publish=True)
+            await script(keys=[self._keyspace.key(entry)], args=args)
         except REDIS_ERRORS as error:
             return self._unconfirmed(entry, error)
         return True
@@ -269,7 +274,7 @@ class RedisRevocations:
             with ThisProcess.start_lock:
                 if self._pid != os.getpid():
                     if (self._pid or self._home) != os.getpid():  # forked: the parent's thread
-                        self._replica.after_fork()  # and locks are not ours
+                        self._cache.after_fork()  # and locks are not ours
                         self._async = {}
                         self._follower = self._new_follower()
                     self._follower.start()
@@ -281,16 +286,16 @@ class RedisRevocations:
     def _new_follower(self) -> Follower:
         return Follower(
             self._client,
-            self._raise,
-            self._replica,
-            self._layout,
+            self._set_if_later,
+            self._cache,
+            self._keyspace,
             timeout=self._timeout,
             heartbeat=self._heartbeat,
         )
 
     def forget_expired(self) -> int:
         """Drop local entries no token can need any more (the follower does it every 30 s)."""
-        return self._replica.forget_expired()
+        return self._cache.forget_expired()
 
     def close(self) -> None:
         """Stop following Redis; lookups keep answering from the last copy."""
@@ -328,7 +333,11 @@ class RedisRevocations:
                     "jwtcookie: the async revocations need connect_async= beside connect=: "
                     "a function that builds the redis.asyncio twin of the same client."
                 )
-            found = self._async[id(loop)] = (loop, client, client.register_script(RAISE_SCRIPT))
+            found = self._async[id(loop)] = (
+                loop,
+                client,
+                client.register_script(SET_IF_LATER_SCRIPT),
+            )
         return found[2]
 
     async def _close_async_client(self) -> None:

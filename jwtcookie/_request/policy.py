@@ -3,7 +3,7 @@
 Every adapter turns its request into a :class:`RequestView` and asks :meth:`Policy.admit`,
 which answers with one of three things:
 
-- a :class:`Refusal`: a cross-site unsafe request (403), a double-submit mismatch (403), an
+- a :class:`EarlyResponse`: a cross-site unsafe request (403), a double-submit mismatch (403), an
   anonymous request to a protected path (401); the adapter writes it and stops;
 - the request's :class:`Auth`, to put in the request before the app runs;
 - a round of the app's hooks, when they have a say about the token: ``is_revoked``, then
@@ -31,7 +31,7 @@ from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.hooks import HookCall, HookRound
 from jwtcookie._request.origin import OriginGuard, normalise_origin
 from jwtcookie._request.view import SAFE_METHODS, RequestView
-from jwtcookie._tokens.codec import Refused, Verified
+from jwtcookie._tokens.codec import Diagnosis, Verified
 from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
@@ -42,7 +42,7 @@ LOGGER = logging.getLogger("jwtcookie")  # never given a token, a secret or a cl
 Headers = Sequence[tuple[str, str]]
 
 
-class Refusal(NamedTuple):
+class EarlyResponse(NamedTuple):
     """An answer the middleware gives itself, before the app runs."""
 
     status: int
@@ -50,7 +50,7 @@ class Refusal(NamedTuple):
     headers: tuple[tuple[str, str], ...]
 
 
-class Presented(NamedTuple):
+class TokenCheck(NamedTuple):
     """The token a request presented, where it came from, and what verification said."""
 
     verified: Verified | None
@@ -61,25 +61,27 @@ class Presented(NamedTuple):
 
 
 # Built on every request: tuple.__new__ skips the generated, Python-level __new__.
-_presented = cast("Callable[[tuple[Any, ...]], Presented]", partial(tuple.__new__, Presented))
+_new_token_check = cast(
+    "Callable[[tuple[Any, ...]], TokenCheck]", partial(tuple.__new__, TokenCheck)
+)
 
 
-NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True, None)
+NO_TOKEN = TokenCheck(None, Reason.MISSING, None, True, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
-AMBIGUOUS = Presented(None, Reason.INVALID, None, True, None)
+AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None)
 
 
-def json_refusal(status: int, error: str, set_cookies: Sequence[str] = ()) -> Refusal:
+def json_response(status: int, error: str, set_cookies: Sequence[str] = ()) -> EarlyResponse:
     """A JSON ``{"error": ...}`` answer; one that deletes a cookie is never shared-cached."""
     body = json.dumps({"error": error}).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     if set_cookies:
         headers += [("Cache-Control", PRIVATE), *(("Set-Cookie", v) for v in set_cookies)]
-    return Refusal(status, body, tuple(headers))
+    return EarlyResponse(status, body, tuple(headers))
 
 
-REFUSED_CROSS_SITE = json_refusal(403, "cross-origin request refused")
+REFUSED_CROSS_SITE = json_response(403, "cross-origin request refused")
 AUTHENTICATION_REQUIRED = "authentication required"
 
 
@@ -118,13 +120,13 @@ class Policy:
         self.delete_headers: tuple[str, ...] = (self.cookies.delete_header,)
         if self._csrf is not None:
             self.delete_headers += (self._csrf.cookies.delete_header,)
-        self._refused_anonymous = json_refusal(401, AUTHENTICATION_REQUIRED)
-        self._refused_deleting = json_refusal(401, AUTHENTICATION_REQUIRED, self.delete_headers)
+        self._refused_anonymous = json_response(401, AUTHENTICATION_REQUIRED)
+        self._refused_deleting = json_response(401, AUTHENTICATION_REQUIRED, self.delete_headers)
         LOGGER.info("jwtcookie: %s", settings.describe())
 
     # -- admission -----------------------------------------------------------------------------
 
-    def admit(self, request: RequestView) -> Refusal | Auth | HookRound[Refusal | Auth]:
+    def admit(self, request: RequestView) -> EarlyResponse | Auth | HookRound[EarlyResponse | Auth]:
         """A refusal, the request's :class:`Auth`, or the hooks' round (module docstring)."""
         if (
             self._guarded
@@ -136,15 +138,15 @@ class Policy:
             if LOGGER.isEnabledFor(logging.INFO):
                 self._log_cross_site(request)
             return REFUSED_CROSS_SITE
-        presented = self._presented(request)
-        if presented.verified is not None:
+        token_check = self._read_token(request)
+        if token_check.verified is not None:
             if self._token_hooks:
-                return self._hook_round(request, presented)
-        elif presented.kid is not None or (self._on_error is not None and presented.token):
-            return self._hook_round(request, presented)  # a key to fetch, or on_error to tell
-        return self._conclude(request, presented)
+                return self._hook_round(request, token_check)
+        elif token_check.kid is not None or (self._on_error is not None and token_check.token):
+            return self._hook_round(request, token_check)  # a key to fetch, or on_error to tell
+        return self._conclude(request, token_check)
 
-    def vouches(self, request: RequestView) -> bool:
+    def csrf_already_checked(self, request: RequestView) -> bool:
         """Whether the browser itself says an unsafe request comes from this very origin
         (``Sec-Fetch-Site: same-origin``) or from one of ``trusted_origins``: a framework's own
         CSRF token check has nothing to add to that. False with cross-site protection off."""
@@ -162,55 +164,55 @@ class Policy:
             and _bearer_token(request.authorization) is not None
         )
 
-    def _presented(self, request: RequestView) -> Presented:
+    def _read_token(self, request: RequestView) -> TokenCheck:
         """The token: an ``Authorization: Bearer`` header wins over the cookie, if enabled."""
         if self._bearer and request.authorization:
             token = _bearer_token(request.authorization)
             if token is not None:
                 return self._check_token(token, from_cookie=False, may_fetch=True)
         if request.cookie is None:
-            return NOTHING_PRESENTED
+            return NO_TOKEN
         values = find_cookie(request.cookie, self._cookie_name)
         if not values:
-            return NOTHING_PRESENTED
+            return NO_TOKEN
         if len(values) == 1:
             return self._check_token(values[0], from_cookie=True, may_fetch=True)
         if len(values) > MAX_DUPLICATE_COOKIES:
             return AMBIGUOUS  # unread ones could hide the user's token behind planted ones
         return self._check_duplicates(values)
 
-    def _check_token(self, token: str, *, from_cookie: bool, may_fetch: bool = False) -> Presented:
+    def _check_token(self, token: str, *, from_cookie: bool, may_fetch: bool = False) -> TokenCheck:
         outcome = self.codec.verify(token)
         if not isinstance(outcome, Verified):
             kid = (
                 self.codec.fetchable_kid(token) if may_fetch and outcome is Reason.INVALID else None
             )
             if kid is not None:  # the issuer may have a new key: fetch it, then check again
-                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, kid))
-            return _presented((None, outcome, token, from_cookie, None))
+                return _new_token_check((None, Reason.UNAVAILABLE, token, from_cookie, kid))
+            return _new_token_check((None, outcome, token, from_cookie, None))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return _presented((None, Reason.INVALID, token, from_cookie, None))
+            return _new_token_check((None, Reason.INVALID, token, from_cookie, None))
         store = self._store
         if store is not None:  # local lookups: a store keeps no network on the request path
             if store.stale:
-                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, None))
+                return _new_token_check((None, Reason.UNAVAILABLE, token, from_cookie, None))
             if store.is_revoked(outcome.claims) or _issued_before(
                 outcome, store.user_not_before(outcome.claims)
             ):
-                return _presented((None, Reason.REVOKED, token, from_cookie, None))
-        return _presented((outcome, Reason.OK, token, from_cookie, None))
+                return _new_token_check((None, Reason.REVOKED, token, from_cookie, None))
+        return _new_token_check((outcome, Reason.OK, token, from_cookie, None))
 
-    def _check_duplicates(self, values: list[str]) -> Presented:
+    def _check_duplicates(self, values: list[str]) -> TokenCheck:
         """The first valid one counts; valid ones naming different users cancel out.
 
         With none valid, one that cannot be judged yet (a stale store, a key the issuer may
         publish) is the answer, so the cookie is kept: the user's real one may be that one,
         beside a planted duplicate. Otherwise the last refused one, deleted.
         """
-        first: Presented | None = None
-        refused: Presented | None = None
+        first: TokenCheck | None = None
+        refused: TokenCheck | None = None
         for value in values:
             checked = self._check_token(value, from_cookie=True, may_fetch=True)
             if checked.verified is None:
@@ -224,19 +226,25 @@ class Policy:
 
     # -- the hooks' say ----------------------------------------------------------------------
 
-    def _hook_round(self, request: RequestView, presented: Presented) -> HookRound[Refusal | Auth]:
+    def _hook_round(
+        self, request: RequestView, token_check: TokenCheck
+    ) -> HookRound[EarlyResponse | Auth]:
         """The order: a key to fetch first; then revoked, not-before, load_user; on_error last."""
         refused: Reason | None = None
         cause = ""  # which hook refused the token, for the log
         user: Any = None
-        if presented.kid is not None and presented.token is not None:
-            keyring = self.codec.keys.keyring
+        if token_check.kid is not None and token_check.token is not None:
+            keyring = self.codec.keyring
             fetch = getattr(keyring, "refresh_for", None)
             # Checked again only once the keyring knows the kid: a kid still unknown (the
             # issuer unreachable, or fetched too recently) stays UNAVAILABLE, cookie kept.
-            if (yield HookCall(fetch, presented.kid, getattr(keyring, "refresh_for_async", None))):
-                presented = self._check_token(presented.token, from_cookie=presented.from_cookie)
-        verified = presented.verified
+            if (
+                yield HookCall(fetch, token_check.kid, getattr(keyring, "refresh_for_async", None))
+            ):
+                token_check = self._check_token(
+                    token_check.token, from_cookie=token_check.from_cookie
+                )
+        verified = token_check.verified
         if verified is not None:
             claims = verified.claims
             if self._is_revoked is not None and (yield HookCall(self._is_revoked, claims)):
@@ -252,27 +260,27 @@ class Policy:
                     refused, cause = Reason.REJECTED, "load_user() answered None"
                 else:
                     user = _checked_user(user)
-        reason = refused or presented.reason
-        if self._on_error is not None and presented.token is not None and reason is not Reason.OK:
+        reason = refused or token_check.reason
+        if self._on_error is not None and token_check.token is not None and reason is not Reason.OK:
             yield HookCall(self._on_error, reason)
-        return self._conclude(request, presented, refused, cause, user)
+        return self._conclude(request, token_check, refused, cause, user)
 
     # -- the request's Auth, or a refusal -------------------------------------------------------
 
     def _conclude(
         self,
         request: RequestView,
-        presented: Presented,
+        token_check: TokenCheck,
         refused: Reason | None = None,
         cause: str = "",
         user: Any = None,
-    ) -> Refusal | Auth:
+    ) -> EarlyResponse | Auth:
         """The request's :class:`Auth`, or a refusal; ``refused``, ``cause`` and ``user`` are
         what the hooks said, when they had a say."""
-        verified = presented.verified
+        verified = token_check.verified
         deleting = False
         if verified is not None and refused is None:
-            token = presented.token if presented.from_cookie else None
+            token = token_check.token if token_check.from_cookie else None
             renew = token is not None and self.codec.should_renew(verified)
             auth = Auth(
                 self.sign_in,
@@ -284,43 +292,43 @@ class Policy:
                 Renewal(token, verified) if renew and token is not None else None,
             )
         else:
-            if presented.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
-                self._log_refused(presented, refused, cause)
-            deleting = _deletes(presented)  # a hook's refusal deletes too: it is for good
+            if token_check.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
+                self._log_refused(token_check, refused, cause)
+            deleting = _deletes(token_check)  # a hook's refusal deletes too: it is for good
             auth = Auth(
                 self.sign_in,
                 ANONYMOUS,
                 EMPTY_CLAIMS,
-                refused or presented.reason,
+                refused or token_check.reason,
                 (),
-                presented.token is not None,  # a token came, and was refused
+                token_check.token is not None,  # a token came, and was refused
                 BAD_COOKIE if deleting else None,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
-            cookie_claims = auth.claims if presented.from_cookie else EMPTY_CLAIMS
+            cookie_claims = auth.claims if token_check.from_cookie else EMPTY_CLAIMS
             problem = self._csrf.refusal(request.cookie, request.csrf_token, cookie_claims)
             if problem:
-                return json_refusal(403, problem)
+                return json_response(403, problem)
         if self._protected and not auth.is_authenticated and self._protects(request.path):
             LOGGER.debug("jwtcookie: 401 for an anonymous request to %r", request.path)
             return self._refused_deleting if deleting else self._refused_anonymous
         return auth
 
-    def _log_refused(self, presented: Presented, refused: Reason | None, cause: str) -> None:
+    def _log_refused(self, token_check: TokenCheck, refused: Reason | None, cause: str) -> None:
         """One INFO line: where the token came from, the reason, and its precise cause."""
-        source = "cookie" if presented.from_cookie else "Authorization header"
-        reason = presented.reason
+        source = "cookie" if token_check.from_cookie else "Authorization header"
+        reason = token_check.reason
         if refused is not None:
             reason = refused
-        elif presented.token is None:
+        elif token_check.token is None:
             cause = (
                 f"the request sent several {self._cookie_name} cookies that cannot be told "
                 "apart (valid ones for different users, or more than "
                 f"{MAX_DUPLICATE_COOKIES}): is a sibling subdomain planting cookies?"
             )
         else:
-            diagnosed = self.codec.diagnose(presented.token)
-            if isinstance(diagnosed, Refused):
+            diagnosed = self.codec.diagnose(token_check.token)
+            if isinstance(diagnosed, Diagnosis):
                 cause = diagnosed.detail
                 if reason is Reason.UNAVAILABLE:
                     cause += "; the issuer's keys did not name it either (the cookie is kept)"
@@ -355,7 +363,7 @@ class Policy:
         return bool(self._protected) and self._protects(request.path)
 
     @property
-    def refusal_of_a_rejected_user(self) -> Refusal:
+    def rejected_user_response(self) -> EarlyResponse:
         """What a protected path answers when ``load_user`` (or an adapter's lookup) finds no
         user for a valid token: 401, and the cookie deleted."""
         return self._refused_deleting
@@ -429,13 +437,13 @@ class Policy:
         return (login,) if csrf is None else (login, csrf)
 
 
-def _deletes(presented: Presented) -> bool:
+def _deletes(token_check: TokenCheck) -> bool:
     """Whether the response deletes the cookie: it held a token that was refused for good
     (not one that could not be checked now)."""
     return (
-        presented.from_cookie
-        and presented.token is not None
-        and presented.reason is not Reason.UNAVAILABLE
+        token_check.from_cookie
+        and token_check.token is not None
+        and token_check.reason is not Reason.UNAVAILABLE
     )
 
 

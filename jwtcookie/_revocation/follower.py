@@ -21,14 +21,14 @@ import redis
 from redis.commands.core import Script
 
 from jwtcookie._revocation.keyspace import (
-    RAISE_SCRIPT,
     REDIS_ERRORS,
-    Layout,
+    SET_IF_LATER_SCRIPT,
+    RedisKeyspace,
     entries_of,
     message,
     text,
 )
-from jwtcookie._revocation.memory import SESSION, USER, Entry, Kind, Replica
+from jwtcookie._revocation.memory import SESSION, USER, Entry, Kind, RevocationCache
 
 FIRST_BACKOFF = 0.05  # seconds before the first reconnection attempt
 MAX_BACKOFF = 2.0  # reconnection attempts never wait longer (with jitter, so workers spread)
@@ -47,16 +47,16 @@ class Follower:
         self,
         client: Any,
         script: Script,
-        replica: Replica,
-        layout: Layout,
+        cache: RevocationCache,
+        keyspace: RedisKeyspace,
         *,
         timeout: float,
         heartbeat: float,
     ) -> None:
         self.client = client
-        self.script = script  # RAISE_SCRIPT, registered on client
-        self.replica = replica
-        self.layout = layout
+        self.script = script  # SET_IF_LATER_SCRIPT, registered on client
+        self.cache = cache
+        self.keyspace = keyspace
         self.timeout = timeout
         self.heartbeat = heartbeat
         self.synced = False  # subscribed, loaded and written back
@@ -111,9 +111,9 @@ class Follower:
         by RESP version and redis-py misreads one of them.
         """
         pubsub = self.client.pubsub()
-        beat_channel = self.layout.heartbeat_channel()
+        beat_channel = self.keyspace.heartbeat_channel()
         try:
-            pubsub.subscribe(self.layout.channel, beat_channel)
+            pubsub.subscribe(self.keyspace.channel, beat_channel)
             beat_sent: float | None = None
             next_beat = next_epoch = time.monotonic() + self.heartbeat
             next_sweep = time.monotonic() + SWEEP_SECONDS
@@ -144,7 +144,7 @@ class Follower:
                 if self.unsent and self.synced:
                     self._send_unsent()
                 if now >= next_sweep:
-                    self.replica.forget_expired()
+                    self.cache.forget_expired()
                     next_sweep = now + SWEEP_SECONDS
         finally:
             with contextlib.suppress(*REDIS_ERRORS):
@@ -155,12 +155,12 @@ class Follower:
         self.synced = False
         started = time.monotonic()
         self.unsent.clear()  # all of them are in the copy: the write-back covers them
-        self.client.set(self.layout.epoch_key, os.urandom(8).hex(), nx=True)
+        self.client.set(self.keyspace.epoch_key, os.urandom(8).hex(), nx=True)
         epoch = self._read_epoch()
         in_redis = self._load()
         missing = [
             entry
-            for entry in self.replica.entries()
+            for entry in self.cache.entries()
             if in_redis[entry[0]].get(entry[1], -math.inf) < entry[2]
         ]
         if missing:
@@ -174,13 +174,13 @@ class Follower:
             self._lost = False
 
     def _read_epoch(self) -> str | None:
-        value = self.client.get(self.layout.epoch_key)
+        value = self.client.get(self.keyspace.epoch_key)
         return None if value is None else text(value)
 
     def _load(self) -> dict[Kind, dict[str, float]]:
         found: dict[Kind, dict[str, float]] = {SESSION: {}, USER: {}}
         keys: list[str] = []
-        for key in self.client.scan_iter(match=self.layout.pattern, count=BATCH):
+        for key in self.client.scan_iter(match=self.keyspace.pattern, count=BATCH):
             keys.append(text(key))
             if len(keys) >= BATCH:
                 self._read(keys, found)
@@ -194,11 +194,11 @@ class Follower:
         for key in keys:
             pipeline.get(key)
         for key, value in zip(keys, pipeline.execute(), strict=True):
-            entry = self.layout.entry_of(key, value)
+            entry = self.keyspace.entry_of(key, value)
             if entry is not None:  # None: expired between SCAN and GET
                 kind, ident, at = entry
                 found[kind][ident] = at
-                self.replica.add(kind, ident, at)
+                self.cache.add(kind, ident, at)
 
     def _write_back(self, entries: list[Entry]) -> None:
         """Restore entries Redis lacks; publish those it really lacked, in batches."""
@@ -208,12 +208,14 @@ class Follower:
             pipeline = self.client.pipeline(transaction=False)
             for entry in chunk:
                 # EVAL, not EVALSHA: a cluster pipeline refuses EVALSHA, and this path is rare.
-                args = self.layout.raise_args(entry, publish=False)
-                pipeline.execute_command("EVAL", RAISE_SCRIPT, 1, self.layout.key(entry), *args)
+                args = self.keyspace.raise_args(entry, publish=False)
+                pipeline.execute_command(
+                    "EVAL", SET_IF_LATER_SCRIPT, 1, self.keyspace.key(entry), *args
+                )
             results = pipeline.execute(raise_on_error=False)  # one refused entry skips alone
             changed = [entry for entry, done in zip(chunk, results, strict=True) if done == 1]
             if changed:
-                self.client.publish(self.layout.channel, message(changed))
+                self.client.publish(self.keyspace.channel, message(changed))
                 restored += len(changed)
         if restored:
             log.warning(
@@ -230,8 +232,8 @@ class Follower:
                 return
             entry = (kind, ident, at)
             try:
-                args = self.layout.raise_args(entry, publish=True)
-                self.script(keys=[self.layout.key(entry)], args=args)
+                args = self.keyspace.raise_args(entry, publish=True)
+                self.script(keys=[self.keyspace.key(entry)], args=args)
             except REDIS_ERRORS:
                 self.unsent.setdefault((kind, ident), at)
                 return  # the next tick, or the resync after reconnecting, tries again
@@ -240,10 +242,10 @@ class Follower:
         try:
             entries = entries_of(data)
         except (ValueError, TypeError, RecursionError):  # RecursionError: '[[[[...'
-            log.warning("jwtcookie: ignored a malformed message on %s.", self.layout.channel)
+            log.warning("jwtcookie: ignored a malformed message on %s.", self.keyspace.channel)
             return
         for kind, ident, at in entries:
-            self.replica.add(kind, ident, at)
+            self.cache.add(kind, ident, at)
 
     @property
     def staleness(self) -> float:

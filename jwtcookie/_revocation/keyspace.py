@@ -27,7 +27,7 @@ REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException, OSErro
 # KEYS[1] the entry; ARGV: time, expiry in ms, channel ("" for none), message.
 # Keeps the later time (an entry never moves back), and publishes only what changed, in the
 # same atomic step as the write, so a subscriber never hears of a key that is not there.
-RAISE_SCRIPT = """
+SET_IF_LATER_SCRIPT = """
 local known = redis.call('GET', KEYS[1])
 if known and tonumber(known) >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -36,7 +36,7 @@ return 1
 """
 
 
-class Layout:
+class RedisKeyspace:
     """Key, channel and argument names for one ``prefix``, and how long an entry lives."""
 
     def __init__(self, prefix: str, lifetime: float, clock: Callable[[], float]) -> None:
@@ -64,7 +64,7 @@ class Layout:
         return f"{self.prefix}:heartbeat:{os.urandom(8).hex()}"
 
     def raise_args(self, entry: Entry, *, publish: bool) -> list[Any]:
-        """``RAISE_SCRIPT``'s arguments: expire when the entry's last token would."""
+        """``SET_IF_LATER_SCRIPT``'s arguments: expire when the entry's last token would."""
         at = entry[2]
         ttl_ms = max(1, math.ceil((at + self.lifetime - self.clock()) * 1000))
         if not publish:

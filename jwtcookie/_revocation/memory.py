@@ -23,7 +23,7 @@ BUCKET_SECONDS = 60
 COMPACT_FROM = 1024  # entries a table must have held before a sweep copies it smaller
 
 
-class Replica:
+class RevocationCache:
     """Revoked sessions and users' not-before times, each kept while a token could need it.
 
     An entry at time ``t`` can affect tokens only until ``t + lifetime`` (``max_age`` plus
@@ -39,7 +39,7 @@ class Replica:
     def __init__(self, lifetime: float, clock: Callable[[], float]) -> None:
         self.lifetime = lifetime
         self.clock = clock
-        # Read on the request path. A sweep may swap in a compacted copy, so hold the replica,
+        # Read on the request path. A sweep may swap in a compacted copy, so hold the table,
         # never these dicts: a reader then sees the old table or the new, each complete.
         self.sessions: dict[str, float] = {}
         self.users: dict[str, float] = {}

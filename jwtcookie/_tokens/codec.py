@@ -55,7 +55,7 @@ class Verified:
         self.scopes = scopes_for(claims)
 
 
-class KeyedCaches:
+class KeyringState:
     """A keyring with the tokens verified and renewed under it, swapped as one on rotation.
 
     A verification holds on to the one it started with, so a token checked with a dropped key
@@ -89,7 +89,7 @@ class TokenCodec:
         clock: Callable[[], float],
         cache_size: int,
     ) -> None:
-        self.keys = KeyedCaches(keyring)
+        self.state = KeyringState(keyring)
         self.max_age = max_age
         self.leeway = leeway
         self.issuer = issuer
@@ -131,7 +131,7 @@ class TokenCodec:
         token then lives out its time.
         """
         now = self.clock()
-        renewed = self.keys.renewed
+        renewed = self.state.renewed
         recent = renewed.get(token)
         if recent is not None and 0 <= now - recent[1] < RENEWAL_REUSE_SECONDS:
             return recent[0]
@@ -177,7 +177,7 @@ class TokenCodec:
         return None
 
     def _sign(self, payload: Mapping[str, Any]) -> str:
-        key = self.keys.keyring.signing_key
+        key = self.state.keyring.signing_key
         if key is None:
             raise RuntimeError(
                 "jwtcookie: this keyring has no signing key (public keys only): it can verify "
@@ -190,17 +190,17 @@ class TokenCodec:
 
     def verify(self, token: str) -> Verified | Reason:
         """The verified token, or why it is refused (never an exception)."""
-        keys = self.keys  # one keyring and its cache for the whole check (rotation swaps both)
-        if keys.generation is not None and keys.generation != keys.keyring.generation:  # type: ignore[attr-defined]
-            keys = self.keys = KeyedCaches(keys.keyring)  # it dropped a key since
-        verified = keys.verified.get(token)
+        state = self.state  # one keyring and its cache for the whole check (rotation swaps both)
+        if state.generation is not None and state.generation != state.keyring.generation:  # type: ignore[attr-defined]
+            state = self.state = KeyringState(state.keyring)  # it dropped a key since
+        verified = state.verified.get(token)
         if verified is None:
-            outcome = self._decode(token, keys.keyring)
+            outcome = self._decode(token, state.keyring)
             if not isinstance(outcome, Verified):
                 return outcome.reason
             verified = outcome
             if len(token) <= MAX_CACHED_TOKEN_LENGTH:
-                _bounded_put(keys.verified, token, verified, self.cache_size)
+                _bounded_put(state.verified, token, verified, self.cache_size)
         now = self.clock()
         if now >= verified.expires_at:
             return Reason.EXPIRED
@@ -208,12 +208,12 @@ class TokenCodec:
             return Reason.INVALID
         return verified
 
-    def diagnose(self, token: str) -> Verified | Refused:
+    def diagnose(self, token: str) -> Verified | Diagnosis:
         """What :meth:`verify` says, with the precise cause of a refusal (for logs and the CLI).
 
         Slower than ``verify`` (no cache); the cause never quotes the token or its signature.
         """
-        outcome = self._decode(token, self.keys.keyring)
+        outcome = self._decode(token, self.state.keyring)
         if not isinstance(outcome, Verified):
             return outcome
         now = self.clock()
@@ -221,15 +221,15 @@ class TokenCodec:
         if now >= outcome.expires_at:
             if outcome.expires_at < float(claims["exp"]):
                 started = _ago(now - float(claims["auth_time"]))
-                return Refused(
+                return Diagnosis(
                     Reason.EXPIRED,
                     f"the session began {started} ago, past max_session_age "
                     f"({span(self.max_session_age or 0)}): log in again",
                 )
-            return Refused(Reason.EXPIRED, f"expired {_ago(now - outcome.expires_at)} ago")
+            return Diagnosis(Reason.EXPIRED, f"expired {_ago(now - outcome.expires_at)} ago")
         if now < outcome.not_before:
             ahead = span(outcome.not_before + self.leeway - now)
-            return Refused(
+            return Diagnosis(
                 Reason.INVALID,
                 f"not valid yet: its iat/nbf is {ahead} ahead of this clock, more than "
                 f"leeway ({self.leeway:g} s); are the two servers' clocks in step?",
@@ -239,7 +239,7 @@ class TokenCodec:
     def fetchable_kid(self, token: str) -> str | None:
         """The ``kid`` a refused token names, when the keyring can fetch keys (a JWKS URL)
         and does not hold that one yet: after fetching, the token is worth a second look."""
-        keyring = self.keys.keyring
+        keyring = self.state.keyring
         if not hasattr(keyring, "refresh_for") or TOKEN_SHAPE.fullmatch(token) is None:
             return None
         try:
@@ -248,15 +248,20 @@ class TokenCodec:
             return None
         return kid if isinstance(kid, str) and keyring.find(kid) is None else None
 
+    @property
+    def keyring(self) -> Keyring:
+        """The keys it verifies and signs with now."""
+        return self.state.keyring
+
     def should_renew(self, verified: Verified) -> bool:
         # A verify-only keyring (public keys) cannot sign: the issuing service renews.
-        return self.clock() > verified.renew_at and self.keys.keyring.signing_key is not None
+        return self.clock() > verified.renew_at and self.state.keyring.signing_key is not None
 
     def rotate(self, keyring: Keyring) -> None:
         """Use ``keyring`` from now on; what was verified or renewed under the old one is gone."""
-        self.keys = KeyedCaches(keyring)
+        self.state = KeyringState(keyring)
 
-    def _decode(self, token: str, keyring: Keyring) -> Verified | Refused:
+    def _decode(self, token: str, keyring: Keyring) -> Verified | Diagnosis:
         if len(token) > MAX_TOKEN_LENGTH:
             return _invalid(f"it is {len(token)} characters, over {MAX_TOKEN_LENGTH}")
         if TOKEN_SHAPE.fullmatch(token) is None:
@@ -307,7 +312,7 @@ class TokenCodec:
             return f"its aud does not name the configured audience {self.audience!r}"
         return None
 
-    def _limits(self, claims: dict[str, Any]) -> Verified | Refused:
+    def _limits(self, claims: dict[str, Any]) -> Verified | Diagnosis:
         issued, expires = claims["iat"], claims["exp"]
         not_before, auth_time = claims.get("nbf"), claims.get("auth_time")
         for name, value in (("iat", issued), ("exp", expires)):
@@ -343,15 +348,15 @@ class TokenCodec:
         return Verified(MappingProxyType(claims), expires_at, not_before, renew_at)
 
 
-class Refused(NamedTuple):
+class Diagnosis(NamedTuple):
     """Why a token is refused: the request's reason, and a sentence for the logs."""
 
     reason: Reason
     detail: str  # never quotes the token, its signature or its claims' values
 
 
-def _invalid(detail: str) -> Refused:
-    return Refused(Reason.INVALID, detail)
+def _invalid(detail: str) -> Diagnosis:
+    return Diagnosis(Reason.INVALID, detail)
 
 
 def span(seconds: float) -> str:

@@ -30,8 +30,8 @@ from jwtcookie._request.policy import Policy
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import (
-    AGAIN,
     ATTRIBUTE,
+    LOOK_UP_AGAIN,
     DjangoTokenUser,
     RequestUser,
     anonymous_user,
@@ -54,7 +54,9 @@ def login(request: Any, user_or_claims: Any) -> str:
     rotate_token(request)  # as django.contrib.auth.login does: no CSRF token from before
     who = getattr(request, ATTRIBUTE, None)
     if isinstance(who, RequestUser):
-        who.settle(user_or_claims if is_user else AGAIN)  # claims: worked out again from them
+        who.set_user(
+            user_or_claims if is_user else LOOK_UP_AGAIN
+        )  # claims: worked out again from them
         request.user = SimpleLazyObject(who.user)
         request.auser = who.auser
     else:

@@ -32,7 +32,7 @@ from django.utils.functional import SimpleLazyObject  # type: ignore[import-unty
 
 from jwtcookie._request.hooks import HookCall, run_async, run_sync
 from jwtcookie._request.interface import is_async_callable
-from jwtcookie._request.policy import Policy, Refusal
+from jwtcookie._request.policy import EarlyResponse, Policy
 from jwtcookie._request.view import RequestView
 from jwtcookie.auth import (
     BAD_COOKIE,
@@ -82,15 +82,15 @@ class JWTCookieMiddleware:
             self._enter(request, view, outer)
             return self.get_response(request)
         outcome = self._policy.admit(view)
-        if not isinstance(outcome, (Auth, Refusal)):
+        if not isinstance(outcome, (Auth, EarlyResponse)):
             outcome = run_sync(outcome, _call_in_sync_mode)
-        if isinstance(outcome, Refusal):
-            return refusal_response(outcome)
+        if isinstance(outcome, EarlyResponse):
+            return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and who.token_user() is None:
-            return refusal_response(self._policy.refusal_of_a_rejected_user)
+            return django_response(self._policy.rejected_user_response)
         response = self.get_response(request)
-        outgoing = who.auth.seal()
+        outgoing = who.auth.take_outgoing()
         if self._user_model and type(outgoing) is Renewal:
             who.token_user()  # never renew the cookie of a user deleted or deactivated
         outgoing = _unless_gone(who, outgoing)
@@ -106,15 +106,15 @@ class JWTCookieMiddleware:
             self._enter(request, view, outer)
             return await self.get_response(request)
         outcome = self._policy.admit(view)
-        if not isinstance(outcome, (Auth, Refusal)):
+        if not isinstance(outcome, (Auth, EarlyResponse)):
             outcome = await run_async(outcome, _call_in_async_mode)
-        if isinstance(outcome, Refusal):
-            return refusal_response(outcome)
+        if isinstance(outcome, EarlyResponse):
+            return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and await who.atoken_user() is None:
-            return refusal_response(self._policy.refusal_of_a_rejected_user)
+            return django_response(self._policy.rejected_user_response)
         response = await self.get_response(request)
-        outgoing = who.auth.seal()
+        outgoing = who.auth.take_outgoing()
         if self._user_model and type(outgoing) is Renewal:
             await who.atoken_user()
         outgoing = _unless_gone(who, outgoing)
@@ -127,9 +127,9 @@ class JWTCookieMiddleware:
         """Put the Auth and a lazy ``request.user`` in the request; vouch to Django's CSRF."""
         request.META[ENVIRON_AUTH] = auth
         request.META[ENVIRON_USER] = auth.user
-        vouched = self._policy.vouches(view)
+        csrf_checked = self._policy.csrf_already_checked(view)
         from_cookie = not self._policy.reads_bearer(view)
-        if vouched or (not from_cookie and auth.is_authenticated):
+        if csrf_checked or (not from_cookie and auth.is_authenticated):
             # As CsrfViewMiddleware marks what it accepted. A valid Bearer token is no
             # ambient credential: a cross-site form cannot send the header (DRF's rule too).
             request.csrf_processing_done = True
@@ -138,7 +138,7 @@ class JWTCookieMiddleware:
             auth,
             user_model=self._user_model,
             from_cookie=from_cookie,
-            vouched=vouched,
+            csrf_checked=csrf_checked,
             bearer=self._bearer,
             previous=previous,
             previous_auser=getattr(request, "auser", None),
@@ -191,7 +191,7 @@ def request_view(request: Any) -> RequestView:
     return RequestView.from_environ(request.META)
 
 
-def refusal_response(refusal: Refusal) -> HttpResponse:
+def django_response(refusal: EarlyResponse) -> HttpResponse:
     """The core's refusal (403 cross-site, 401 protected path) as a Django response."""
     response = HttpResponse(refusal.body, status=refusal.status)
     cookies = []

@@ -30,7 +30,7 @@ from jwtcookie.auth import Auth
 from jwtcookie.users import TokenUser
 
 _UNSET: Any = object()
-AGAIN = _UNSET  # RequestUser.settle(AGAIN): work the user out again, from the new claims
+LOOK_UP_AGAIN = _UNSET  # RequestUser.set_user(LOOK_UP_AGAIN): from the new claims, again
 ATTRIBUTE = "_jwtcookie"  # where the middleware leaves each request's RequestUser
 
 
@@ -159,9 +159,9 @@ class RequestUser:
         "_user_model",
         "auth",
         "bearer",
+        "csrf_checked",
         "from_cookie",
         "read",
-        "vouched",
     )
 
     def __init__(
@@ -170,14 +170,14 @@ class RequestUser:
         *,
         user_model: bool,
         from_cookie: bool,
-        vouched: bool,
+        csrf_checked: bool,
         bearer: bool = False,
         previous: Any = None,
         previous_auser: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.auth = auth
         self.from_cookie = from_cookie  # the token came in the cookie, not a Bearer header
-        self.vouched = vouched  # the browser said it comes from this very origin
+        self.csrf_checked = csrf_checked  # the browser said it comes from this very origin
         self.bearer = bearer  # an Authorization: Bearer token is accepted too
         self.read = False  # a view read the user: the response varies with the Cookie
         self._user_model = user_model
@@ -190,8 +190,8 @@ class RequestUser:
         """The token is valid, but the user it names was looked up and is gone or inactive."""
         return self._found is None and self.auth.is_authenticated
 
-    def settle(self, user: Any) -> None:
-        """After a login in the view: ``user`` is the user now (AGAIN: work it out again)."""
+    def set_user(self, user: Any) -> None:
+        """After a login in the view: ``user`` is the user now (or ``LOOK_UP_AGAIN``)."""
         self._found = user
 
     def token_user(self) -> Any:
@@ -225,7 +225,7 @@ class RequestUser:
         if self._previous_auser is not None:
             return await self._previous_auser()
         if self._previous is not None:
-            return await sync_to_async(_settled)(self._previous)
+            return await sync_to_async(_loaded)(self._previous)
         return anonymous_user()
 
     def _identity(self) -> str | None:
@@ -260,7 +260,7 @@ async def _alookup(identity: str) -> Any:
     return user if getattr(user, "is_active", True) else None
 
 
-def _settled(user: Any) -> Any:
+def _loaded(user: Any) -> Any:
     """``user`` with its lazy value worked out (the session's user reads the database)."""
     user.is_authenticated  # noqa: B018
     return user
