@@ -10,7 +10,6 @@ the app's hooks for it.
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -28,13 +27,10 @@ from jwtcookie.auth import (
     Auth,
 )
 from jwtcookie.keys import Keyring
-from jwtcookie.settings import SEVEN_DAYS, Hook, RevocationStore, Settings
-from jwtcookie.users import Reason
+from jwtcookie.settings import Settings
 
-# The options Settings takes, with their defaults: the middleware takes the same keywords.
-OPTIONS = {
-    name: parameter.default for name, parameter in inspect.signature(Settings).parameters.items()
-}
+# The options are Settings' keywords, described there once; the middleware takes the same.
+OPTIONS = inspect.signature(Settings).parameters
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -98,45 +94,26 @@ class JWTCookieMiddleware:
         self,
         app: Any,
         *,
-        settings: Settings | None = None,  # instead of the options below, checked at import
-        interface: Interface | None = None,  # "asgi"/"wsgi" when detection cannot tell
-        secret: str | bytes | None = None,  # HMAC key; JWT_SECRET via secret_from_env()
-        keys: Keyring | None = None,  # instead of secret: rotation and public keys
-        algorithm: str = "HS256",  # with `secret`; the key pins it, the token never does
-        secure: bool = True,  # Secure cookie; turn off only for plain-http localhost
-        cookie_name: str | None = None,  # __Host-access_token when it can be: no sibling plants it
-        max_age: int = SEVEN_DAYS,  # token life and cookie Max-Age
-        path: str = "/",  # the cookie is sent to the whole site
-        domain: str | None = None,  # host-only cookie unless shared with subdomains
-        samesite: str = "Lax",  # sent on top-level navigation, not on cross-site POSTs
-        partitioned: bool = False,  # CHIPS, for apps embedded in a third-party frame
-        leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
-        issuer: str | None = None,  # required, exact `iss` when set
-        audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
-        renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
-        max_session_age: int | None = None,  # absolute cap from login, across renewals
-        cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
-        double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
-        trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
-        bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
-        protected_paths: Iterable[str] = (),  # path prefixes answered 401 when anonymous
-        load_user: Hook | None = None,  # claims -> user (None: anonymous); may refresh from DB
-        is_revoked: Hook | None = None,  # claims -> bool; runs before accepting and renewing
-        user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
-        revocations: RevocationStore | None = None,  # a shared store: logout() revokes there
-        on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
-        clock: Callable[[], float] = time.time,  # injectable for tests
-        cache_size: int = 4096,  # verified tokens kept: ~2 KiB each, 10 KiB at most
+        settings: Settings | None = None,
+        interface: Interface | None = None,
+        **options: Any,
     ) -> None:
-        options = {name: value for name, value in locals().items() if name in OPTIONS}
+        """``settings`` is a :class:`Settings` checked at import time, or the options are
+        :class:`Settings`' own keywords, given here; ``interface`` ("asgi" or "wsgi") is for
+        an app whose kind detection cannot tell."""
         if settings is None:
+            if unknown := sorted(set(options) - set(OPTIONS)):
+                raise TypeError(
+                    f"jwtcookie: no option named {', '.join(unknown)}; the options are "
+                    "jwtcookie.Settings' keywords (docs/options.md)."
+                )
             settings = Settings(**options)
         elif not isinstance(settings, Settings):
             raise TypeError("jwtcookie: settings= takes a jwtcookie.Settings.")
-        elif changed := sorted(name for name, value in options.items() if value != OPTIONS[name]):
+        elif options:
             raise TypeError(
                 f"jwtcookie: pass the options to Settings(...) or here, not both "
-                f"(got settings= and {', '.join(changed)})."
+                f"(got settings= and {', '.join(sorted(options))})."
             )
         self._check(settings)
         self.app = app
@@ -184,6 +161,19 @@ class JWTCookieMiddleware:
                 "build one with Keyring([Key.hmac(new_secret, kid=...), ...])."
             )
         self._policy.codec.rotate(keys)
+
+
+def _signature_with_the_options() -> inspect.Signature:
+    """The constructor's signature as ``help()`` and editors show it: every option in full."""
+    own = inspect.signature(JWTCookieMiddleware.__init__).parameters
+    head = [own["self"], own["app"], own["settings"], own["interface"]]
+    return inspect.Signature([*head, *OPTIONS.values()], return_annotation=None)
+
+
+JWTCookieMiddleware.__init__.__signature__ = _signature_with_the_options()  # type: ignore[attr-defined]
+JWTCookieMiddleware.__signature__ = _signature_with_the_options().replace(  # type: ignore[attr-defined]
+    parameters=list(_signature_with_the_options().parameters.values())[1:]
+)
 
 
 class ASGIMiddleware(JWTCookieMiddleware):
