@@ -79,3 +79,18 @@ def test_the_middleware_takes_exactly_settings_options_each_written_once() -> No
 def test_an_unknown_option_is_refused_naming_where_the_options_are() -> None:
     with pytest.raises(TypeError, match=r"no option named secrett; .*Settings"):
         JWTCookieMiddleware(lambda environ, start_response: [], secrett="x" * 64)
+
+
+def test_where_things_live_names_every_module_and_folder_of_the_package() -> None:
+    page = (ROOT / "docs" / "where-things-live.md").read_text()
+    package = ROOT / "jwtcookie"
+    for entry in sorted(package.iterdir()):
+        if entry.name.startswith("__") or entry.suffix not in (".py", ""):
+            continue
+        if entry.is_dir():
+            assert f"`jwtcookie/{entry.name}/`" in page, entry.name
+            modules = [m for m in entry.glob("*.py") if not m.name.startswith("__")]
+            for module in modules if entry.name != "contrib" else []:
+                assert f"`{module.name}`" in page, f"{entry.name}/{module.name}"
+        else:
+            assert f"`{entry.name}`" in page, entry.name
