@@ -34,7 +34,7 @@ class PidCheck:
     __slots__ = ("left",)
 
     def __init__(self) -> None:
-        self.left = 0  # calls before the next real pid check
+        self.left = 0
 
     def moved(self, pid: int | None) -> bool:
         """True at first use (``pid`` None) and in a forked child: seen at once after a fork

@@ -15,8 +15,7 @@ from typing import Any, NamedTuple
 
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason, TokenUser, scopes_for
 
-# Where the middleware puts the user and the Auth. ASGI: Starlette's names, so request.user,
-# request.auth and @requires work unchanged. WSGI: namespaced keys, as PEP 3333 asks.
+# ASGI: Starlette's names, so request.user and @requires work; WSGI: PEP 3333's namespacing.
 SCOPE_USER = "user"
 SCOPE_AUTH = "auth"
 ENVIRON_USER = "jwtcookie.user"
@@ -40,19 +39,17 @@ class Renewal(NamedTuple):
     """The token was valid but past its renewal time: the response carries a fresh one."""
 
     token: str
-    verified: Any  # the codec's record of it, handed back to the codec
+    verified: Any
 
 
 class BadCookie(NamedTuple):
     """The cookie held a refused token: the response deletes it."""
 
 
-# What the response must carry: what the app asked for, else what the middleware planned.
 Outgoing = Login | Logout | Renewal | BadCookie | None
 SignIn = Callable[[Mapping[str, Any]], Login]
 BAD_COOKIE = BadCookie()
 
-# Why login() and logout() can no longer change the response.
 SENT = (
     "after the response headers were sent; call it before returning the response (or before "
     "start_response)"
@@ -86,14 +83,14 @@ class Auth:
         token_refused: bool = False,
         planned: Outgoing = None,
     ) -> None:
-        self._sign_in = sign_in  # signs login claims: the middleware's own issuing
+        self._sign_in = sign_in
         self._user = user
         self._claims = claims
         self._reason = reason
         self._scopes = scopes
         self._token_refused = token_refused
         self._outgoing = planned
-        self._closed_because: str | None = None  # why login() and logout() are over
+        self._closed_because: str | None = None
 
     @property
     def user(self) -> Any:

@@ -27,7 +27,7 @@ from jwtcookie._tokens.codec import Verified, span
 from jwtcookie.keys import Key, Keyring, secret_from_env
 from jwtcookie.settings import SEVEN_DAYS, Settings
 
-USAGE_ERROR = 2  # argparse's exit status for a mistake on the command line
+USAGE_ERROR = 2  # argparse's own
 REFUSED = 1
 
 
@@ -103,7 +103,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _secret(args: argparse.Namespace) -> int:
-    print(secrets.token_hex(64))  # 64 random bytes, as `openssl rand -hex 64`
+    print(secrets.token_hex(64))
     return 0
 
 

@@ -29,7 +29,6 @@ from jwtcookie.auth import (
 from jwtcookie.keys import Keyring
 from jwtcookie.settings import Settings
 
-# The options are Settings' keywords, described there once; the middleware takes the same.
 OPTIONS = inspect.signature(Settings).parameters
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Environ = dict[str, Any]
 
-POLICY_VIOLATION = 1008  # websocket close code: the server refuses this connection
+POLICY_VIOLATION = 1008
 
 
 class CacheInfo(NamedTuple):
@@ -74,8 +73,7 @@ class JWTCookieMiddleware:
         raise ValueError(f"jwtcookie: interface must be 'asgi' or 'wsgi', not {kind!r}.")
 
     if TYPE_CHECKING:
-        # Each flavour defines only its own __call__ (servers read the class's __call__);
-        # to a type checker the public class is both an ASGI and a WSGI app.
+        # Servers read the class's __call__, so each flavour defines its own; typed, both.
         @overload
         def __call__(
             self,
@@ -182,7 +180,7 @@ class ASGIMiddleware(JWTCookieMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]  # half of the public overload
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
-            await self.app(scope, receive, send)  # lifespan and unknown scopes pass untouched
+            await self.app(scope, receive, send)
             return
         policy = self._policy
         auth = policy.admit(RequestView.from_scope(scope))
@@ -202,7 +200,7 @@ class ASGIMiddleware(JWTCookieMiddleware):
             if message["type"] == "http.response.start":
                 outgoing = auth.take_outgoing()
                 revoking = policy.revoking(outgoing)
-                if revoking is not None:  # a logout with a revocation store: revoke it first
+                if revoking is not None:
                     await await_hook(revoking)
                 if outgoing is not None:
                     headers = [
@@ -238,14 +236,14 @@ class WSGIMiddleware(JWTCookieMiddleware):
         ) -> Any:
             outgoing = auth.take_outgoing()
             revoking = policy.revoking(outgoing)
-            if revoking is not None:  # a logout with a revocation store: revoke it first
+            if revoking is not None:
                 call_hook(revoking)
             if outgoing is not None:
                 headers = policy.respond(outgoing, headers)
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, start_response_with_cookies)
-        if type(result) is not list and inspect.isawaitable(result):  # a list is the usual case
+        if type(result) is not list and inspect.isawaitable(result):
             if hasattr(result, "close"):
                 result.close()
             raise TypeError(

@@ -28,7 +28,7 @@ from jwtcookie._request.double_submit import DoubleSubmit, csrf_cookie_name
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.settings import Settings
 
-ALICE = {"_id": "1", "username": "alice"}  # who a test logs in when it does not say
+ALICE = {"_id": "1", "username": "alice"}
 
 
 def mint(
@@ -70,7 +70,7 @@ def log_in(
         )
     source, settings = settings, _settings_of(settings)
     bound = DoubleSubmit.with_claim(claims) if settings.double_submit else claims
-    token = mint(source, bound, age=age)  # a middleware's own keys, after rotate_keys
+    token = mint(source, bound, age=age)
     _set_cookie(client, settings.cookie_name, token)
     if settings.double_submit:
         _set_cookie(client, csrf_cookie_name(settings.cookie_name), csrf_value(token))

@@ -59,7 +59,7 @@ class JWTCookie:
 
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A token for a client to keep itself (a bearer token), outside any request."""
-        if self.middleware is not None:  # its keys, after any rotate_keys()
+        if self.middleware is not None:
             return self.middleware.issue(claims)
         return self.settings.codec(cache_size=0).issue(claims)[0]
 

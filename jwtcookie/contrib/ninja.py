@@ -26,7 +26,7 @@ class JWTCookieAuth(APIKeyCookie):
     """The token's user as Ninja's ``request.auth``."""
 
     def __init__(self, csrf: bool = True) -> None:
-        self.param_name = cookie_name()  # OpenAPI's name for the cookie
+        self.param_name = cookie_name()
         super().__init__(csrf=csrf)
 
     def __call__(self, request: Any) -> Any:
