@@ -67,16 +67,18 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class RemoteKeyring(Keyring):
+class RemoteKeyring:
     """Verification keys fetched from a JWKS URL, kept fresh by a daemon thread per process.
 
-    ``JWTCookieMiddleware(app, keys=RemoteKeyring(url))``. It verifies only (no signing key),
+    ``JWTCookieMiddleware(app, keys=RemoteKeyring(url))``: a key source that fetches
+    (:class:`~jwtcookie.keys.FetchingKeySource`). It verifies only (no signing key),
     so this service never renews a cookie: the issuer does. Call ``start()`` at start-up to
     fetch before the first request (otherwise the first token waits for the first fetch), and
     ``close()`` to stop the thread. A forked worker starts its own thread on first use.
     """
 
     __slots__ = (
+        "_by_kid",
         "_clock",
         "_closed",
         "_entries",
@@ -97,6 +99,8 @@ class RemoteKeyring(Keyring):
         "_wake",
         "fetches",
         "generation",
+        "only_key",
+        "signing_key",
     )
 
     def __init__(
@@ -124,10 +128,9 @@ class RemoteKeyring(Keyring):
                 raise ValueError(f"jwtcookie: {name} is a positive number of seconds.")
         if refresh_every < min_interval:
             raise ValueError("jwtcookie: refresh_every cannot be shorter than min_interval.")
-        # The base class's slots: no key yet, none without a kid, none that signs.
         self._by_kid: Mapping[str | None, Key] = {}
-        self.only_key = None
-        self.signing_key = None
+        self.only_key: Key | None = None
+        self.signing_key: Key | None = None
         self.generation = 0  # bumped when a key is withdrawn: the middleware forgets its tokens
         self.fetches = 0  # fetch attempts made by this process (for metrics and tests)
         self._entries: dict[str, dict[str, Any]] = {}  # the JWK each key was parsed from
@@ -186,10 +189,13 @@ class RemoteKeyring(Keyring):
         """Seconds since the last good fetch in this process (``inf`` before the first)."""
         return self._clock() - self._fetched_at
 
-    @classmethod
-    def from_jwks(cls, jwks: Mapping[str, Any] | str) -> Keyring:
-        """A fixed keyring from a document: ``Keyring.from_jwks`` (this class fetches its own)."""
-        return Keyring.from_jwks(jwks)
+    def keys(self) -> list[Key]:
+        """Every key held now."""
+        return list(self._by_kid.values())
+
+    def jwks(self) -> dict[str, Any]:
+        """The keys held now as a JWKS document, as ``Keyring.jwks`` writes one."""
+        return {"keys": [key.public_jwk() for key in self.keys()]}
 
     # -- starting and stopping --------------------------------------------------------------
 

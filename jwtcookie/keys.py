@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
@@ -143,6 +143,41 @@ def _asymmetric(algorithm: str) -> Any:
             f"jwtcookie: {algorithm} needs the `cryptography` package: "
             "pip install 'jwtcookie[crypto]'"
         ) from error
+
+
+@runtime_checkable
+class KeySource(Protocol):
+    """What ``keys=`` takes: a :class:`Keyring`, or a source that fetches its keys
+    (``jwtcookie.jwks.RemoteKeyring``). ``find`` runs on every request: it reads the keys held,
+    never the network."""
+
+    signing_key: Key | None
+    only_key: Key | None  # the one key of a source without kids: it verifies every token
+
+    def find(self, kid: str) -> Key | None: ...
+    def keys(self) -> list[Key]: ...
+
+
+@runtime_checkable
+class FetchingKeySource(KeySource, Protocol):
+    """A key source that can fetch a ``kid`` it does not hold yet, and that counts in
+    ``generation`` the times it withdrew a key (what was verified before is then forgotten)."""
+
+    generation: int
+
+    def refresh_for(self, kid: str) -> bool: ...
+    async def refresh_for_async(self, kid: str) -> bool: ...
+
+
+def key_source(keys: object, where: str) -> KeySource:
+    """``keys`` once it is known to be a key source, checked when the middleware is built."""
+    if not isinstance(keys, KeySource):
+        raise TypeError(
+            f"jwtcookie: {where} takes a jwtcookie.Keyring, not {type(keys).__name__}; build "
+            "one with Keyring([Key.hmac(secret, kid=...), ...]), or pass a key source such as "
+            "jwtcookie.jwks.RemoteKeyring."
+        )
+    return keys
 
 
 class Keyring:

@@ -26,7 +26,7 @@ from jwtcookie.auth import (
     SCOPE_USER,
     Auth,
 )
-from jwtcookie.keys import Keyring
+from jwtcookie.keys import KeySource, key_source
 from jwtcookie.settings import Settings
 
 OPTIONS = inspect.signature(Settings).parameters
@@ -130,7 +130,7 @@ class JWTCookieMiddleware:
         return self._policy.cookies.name
 
     @property
-    def keyring(self) -> Keyring:
+    def keyring(self) -> KeySource:
         """The keys it verifies and signs with now (``rotate_keys`` changes them)."""
         return self._policy.codec.keyring
 
@@ -151,14 +151,9 @@ class JWTCookieMiddleware:
         state = self._policy.codec.state
         return CacheInfo(len(state.verified), len(state.renewed), self.settings.cache_size)
 
-    def rotate_keys(self, keys: Keyring) -> None:
+    def rotate_keys(self, keys: KeySource) -> None:
         """Switch to a new keyring at run time; tokens verified under the old one are forgotten."""
-        if not isinstance(keys, Keyring):
-            raise TypeError(
-                f"jwtcookie: rotate_keys() takes a jwtcookie.Keyring, not {type(keys).__name__}; "
-                "build one with Keyring([Key.hmac(new_secret, kid=...), ...])."
-            )
-        self._policy.codec.rotate(keys)
+        self._policy.codec.rotate(key_source(keys, "rotate_keys()"))
 
 
 def _signature_with_the_options() -> inspect.Signature:

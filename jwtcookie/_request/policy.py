@@ -233,17 +233,16 @@ class Policy:
         refused: Reason | None = None
         cause = ""  # which hook refused the token, for the log
         user: Any = None
-        if token_check.kid is not None and token_check.token is not None:
-            keyring = self.codec.keyring
-            fetch = getattr(keyring, "refresh_for", None)
-            # Checked again only once the keyring knows the kid: a kid still unknown (the
-            # issuer unreachable, or fetched too recently) stays UNAVAILABLE, cookie kept.
-            if (
-                yield HookCall(fetch, token_check.kid, getattr(keyring, "refresh_for_async", None))
-            ):
-                token_check = self._check_token(
-                    token_check.token, from_cookie=token_check.from_cookie
-                )
+        keyring = self.codec.state.fetching
+        # Checked again only once the keyring knows the kid: a kid still unknown (the issuer
+        # unreachable, or fetched too recently) stays UNAVAILABLE, cookie kept.
+        if (
+            token_check.kid is not None
+            and token_check.token is not None
+            and keyring is not None
+            and (yield HookCall(keyring.refresh_for, token_check.kid, keyring.refresh_for_async))
+        ):
+            token_check = self._check_token(token_check.token, from_cookie=token_check.from_cookie)
         verified = token_check.verified
         if verified is not None:
             claims = verified.claims

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import jwt
 
 from jwtcookie._tokens.jws import make_jws, read_claims, sign
-from jwtcookie.keys import Key, Keyring
+from jwtcookie.keys import FetchingKeySource, Key, KeySource
 from jwtcookie.users import Reason, TokenUser, scopes_for
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
@@ -62,13 +62,12 @@ class KeyringState:
     while ``rotate_keys`` runs lands in the discarded cache, never in the new one.
     """
 
-    __slots__ = ("generation", "keyring", "renewed", "verified")
+    __slots__ = ("fetching", "generation", "keyring", "renewed", "verified")
 
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(self, keyring: KeySource) -> None:
         self.keyring = keyring
-        # A keyring that drops keys at run time (jwtcookie.jwks.RemoteKeyring) counts its
-        # drops; what was verified before one is forgotten, as rotate_keys would.
-        self.generation: int | None = getattr(keyring, "generation", None)
+        self.fetching = keyring if isinstance(keyring, FetchingKeySource) else None
+        self.generation = self.fetching.generation if self.fetching is not None else None
         self.verified: OrderedDict[str, Verified] = OrderedDict()
         self.renewed: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
@@ -78,7 +77,7 @@ class TokenCodec:
 
     def __init__(
         self,
-        keyring: Keyring,
+        keyring: KeySource,
         *,
         max_age: int,
         leeway: float,
@@ -191,7 +190,7 @@ class TokenCodec:
     def verify(self, token: str) -> Verified | Reason:
         """The verified token, or why it is refused (never an exception)."""
         state = self.state  # one keyring and its cache for the whole check (rotation swaps both)
-        if state.generation is not None and state.generation != state.keyring.generation:  # type: ignore[attr-defined]
+        if state.fetching is not None and state.generation != state.fetching.generation:
             state = self.state = KeyringState(state.keyring)  # it dropped a key since
         verified = state.verified.get(token)
         if verified is None:
@@ -239,8 +238,8 @@ class TokenCodec:
     def fetchable_kid(self, token: str) -> str | None:
         """The ``kid`` a refused token names, when the keyring can fetch keys (a JWKS URL)
         and does not hold that one yet: after fetching, the token is worth a second look."""
-        keyring = self.state.keyring
-        if not hasattr(keyring, "refresh_for") or TOKEN_SHAPE.fullmatch(token) is None:
+        keyring = self.state.fetching
+        if keyring is None or TOKEN_SHAPE.fullmatch(token) is None:
             return None
         try:
             kid = jwt.get_unverified_header(token).get("kid")
@@ -249,7 +248,7 @@ class TokenCodec:
         return kid if isinstance(kid, str) and keyring.find(kid) is None else None
 
     @property
-    def keyring(self) -> Keyring:
+    def keyring(self) -> KeySource:
         """The keys it verifies and signs with now."""
         return self.state.keyring
 
@@ -257,11 +256,11 @@ class TokenCodec:
         # A verify-only keyring (public keys) cannot sign: the issuing service renews.
         return self.clock() > verified.renew_at and self.state.keyring.signing_key is not None
 
-    def rotate(self, keyring: Keyring) -> None:
+    def rotate(self, keyring: KeySource) -> None:
         """Use ``keyring`` from now on; what was verified or renewed under the old one is gone."""
         self.state = KeyringState(keyring)
 
-    def _decode(self, token: str, keyring: Keyring) -> Verified | Diagnosis:
+    def _decode(self, token: str, keyring: KeySource) -> Verified | Diagnosis:
         if len(token) > MAX_TOKEN_LENGTH:
             return _invalid(f"it is {len(token)} characters, over {MAX_TOKEN_LENGTH}")
         if TOKEN_SHAPE.fullmatch(token) is None:
@@ -371,7 +370,7 @@ def _ago(seconds: float) -> str:
     return span(max(seconds, 0))
 
 
-def _key_for(token: str, keyring: Keyring) -> Key | None:
+def _key_for(token: str, keyring: KeySource) -> Key | None:
     """The key named by the token's ``kid`` (the only header field we ever read)."""
     if keyring.only_key is not None:
         return keyring.only_key
