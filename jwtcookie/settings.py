@@ -54,6 +54,7 @@ class Settings:
         "revocations",
         "samesite",
         "secure",
+        "token_type",
         "trusted_origins",
         "user_not_before",
     )
@@ -74,6 +75,7 @@ class Settings:
         leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
         issuer: str | None = None,  # required, exact `iss` when set
         audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
+        token_type: str | None = None,  # required `typ` header when set; other kinds refused always
         renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
         max_session_age: int | None = None,  # absolute cap from login, across renewals
         cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
@@ -116,6 +118,7 @@ class Settings:
         self.renew_after = _renew_after(renew_after)
         self.issuer = _optional_text("issuer", issuer)
         self.audience = _optional_text("audience", audience)
+        self.token_type = _token_type(token_type)
         self.cross_site_protection = cross_site_protection
         self.double_submit = double_submit
         self.trusted_origins = _strings("trusted_origins", trusted_origins, "'https://app.example'")
@@ -158,6 +161,7 @@ class Settings:
             max_session_age=self.max_session_age,
             clock=self.clock if clock is None else clock,
             cache_size=self.cache_size if cache_size is None else cache_size,
+            token_type=self.token_type,
         )
 
     def async_hooks(self) -> list[str]:
@@ -185,6 +189,8 @@ class Settings:
             f"tokens live {span(self.max_age)}, renewed {renewal}",
             f"cross-site protection {'on' if self.cross_site_protection else 'OFF'}",
         ]
+        if self.token_type is not None:
+            parts.append(f"every token typed {self.token_type}")
         if self.trusted_origins:
             parts.append(f"trusted origins {list(self.trusted_origins)}")
         if self.protected_paths:
@@ -314,6 +320,22 @@ def _optional_text(name: str, value: str | None) -> str | None:
     if value is not None and (not isinstance(value, str) or not value):
         raise TypeError(f"jwtcookie: {name} is a non-empty str or None, not {value!r}.")
     return value
+
+
+def _token_type(token_type: str | None) -> str | None:
+    """A ``typ`` such as ``"session+jwt"``: a media type, printable ASCII without spaces."""
+    if token_type is None:
+        return None
+    _expect(
+        isinstance(token_type, str),
+        f"token_type is a str such as 'session+jwt', not {token_type!r}",
+    )
+    if not token_type or not all("!" <= char <= "~" for char in token_type):
+        raise ValueError(
+            f"jwtcookie: token_type {token_type!r} is not a media type such as 'session+jwt' "
+            "(printable ASCII, no spaces)."
+        )
+    return token_type
 
 
 def _strings(name: str, values: Iterable[str], example: str) -> tuple[str, ...]:

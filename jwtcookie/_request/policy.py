@@ -25,7 +25,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from jwtcookie._request.caching import PRIVATE, private_cache_control
+from jwtcookie._request.caching import PRIVATE, kept_from_shared_caches
 from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.hooks import HookCall, HookRound
@@ -375,25 +375,10 @@ class Policy:
 
     def respond(self, outgoing: Outgoing, headers: Headers) -> list[tuple[str, str]]:
         """``headers`` with the cookies ``outgoing`` asks for (and kept from shared caches)."""
-        values, cache_control = self.response_changes(outgoing, headers)
-        if not values:
-            return list(headers)
-        added = [("Set-Cookie", value) for value in values]
-        if cache_control is None:
-            return [*headers, *added]
-        kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
-        return [*kept, ("Cache-Control", cache_control), *added]
-
-    def response_changes(
-        self, outgoing: Outgoing, headers: Headers
-    ) -> tuple[tuple[str, ...], str | None]:
-        """The Set-Cookie values ``outgoing`` adds to a response with the app's ``headers``, and
-        the Cache-Control value that replaces the response's (None: it stays as it is)."""
         values = self.set_cookie_values(outgoing, headers)
         if not values:
-            return (), None
-        cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
-        return values, private_cache_control(cache_controls) if cache_controls else PRIVATE
+            return list(headers)
+        return [*kept_from_shared_caches(headers), *(("Set-Cookie", value) for value in values)]
 
     def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
         """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""
@@ -411,7 +396,7 @@ class Policy:
             if fresh is None:
                 LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
                 return ()
-            LOGGER.debug("jwtcookie: renewed the login of %r", outgoing.verified.user.identity)
+            LOGGER.debug("jwtcookie: renewed a login cookie")
             return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers  # a bad cookie
 

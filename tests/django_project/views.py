@@ -111,6 +111,8 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
 def cacheable(request: HttpRequest) -> HttpResponse:
     response = HttpResponse("same for everyone")
     response["Cache-Control"] = "public, max-age=60"
+    response["CDN-Cache-Control"] = "public, max-age=600"  # what a CDN obeys (RFC 9213)
+    response["Surrogate-Control"] = "max-age=600"
     return response
 
 

@@ -30,6 +30,7 @@ from django.http import HttpResponse  # type: ignore[import-untyped, unused-igno
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped, unused-ignore]
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
+from jwtcookie._request.caching import kept_from_shared_caches
 from jwtcookie._request.hooks import HookCall, run_async, run_sync
 from jwtcookie._request.interface import is_async_callable
 from jwtcookie._request.policy import EarlyResponse, Policy
@@ -157,15 +158,11 @@ class JWTCookieMiddleware:
 
     def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
         if outgoing is not None:
-            headers = [
-                ("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()
-            ]
-            if response.has_header("Cache-Control"):
-                headers.append(("Cache-Control", response["Cache-Control"]))
-            values, cache_control = self._policy.response_changes(outgoing, headers)
-            add_cookies(response, values)
-            if cache_control is not None:
-                response["Cache-Control"] = cache_control
+            own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
+            values = self._policy.set_cookie_values(outgoing, own)
+            if values:
+                add_cookies(response, values)
+                _keep_private(response)
         if who.read:
             patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware does
         return response
@@ -238,6 +235,16 @@ def add_cookies(response: Any, values: Iterable[str]) -> None:
     for value in values:
         cookie = SetCookie(value)
         response.cookies[cookie.key] = cookie  # a Morsel is stored as it is
+
+
+def _keep_private(response: Any) -> None:
+    """The core's rule for a response carrying our cookie (``kept_from_shared_caches``),
+    applied to a Django response."""
+    kept = dict(kept_from_shared_caches(list(response.items())))
+    for name in [name for name in response.headers if name not in kept]:
+        del response[name]
+    for name, value in kept.items():
+        response[name] = value
 
 
 def _outer_auth(request: Any) -> Auth | None:
