@@ -70,6 +70,7 @@ class Auth:
         "_scopes",
         "_sign_in",
         "_token_refused",
+        "_unjudged_session",
         "_user",
     )
 
@@ -82,6 +83,7 @@ class Auth:
         scopes: tuple[str, ...] = (),
         token_refused: bool = False,
         planned: Outgoing = None,
+        unjudged_session: str | None = None,
     ) -> None:
         self._sign_in = sign_in
         self._user = user
@@ -90,6 +92,9 @@ class Auth:
         self._scopes = scopes
         self._token_refused = token_refused
         self._outgoing = planned
+        # The sid of a token that verified but that the revocation store could not judge: the
+        # request is anonymous, yet logout() must still revoke that session.
+        self._unjudged_session = unjudged_session
         self._closed_because: str | None = None
 
     @property
@@ -153,7 +158,8 @@ class Auth:
         a copy of the cookie is refused as well.
         """
         self._check_open("logout")
-        self._outgoing = Logout(self.session_id)
+        self._outgoing = Logout(self.session_id or self._unjudged_session)
+        self._unjudged_session = None
         self._user = ANONYMOUS
         self._claims = EMPTY_CLAIMS
         self._reason = Reason.MISSING

@@ -19,6 +19,7 @@ from jwtcookie._request.interface import is_async_callable
 from jwtcookie._request.origin import OriginGuard
 from jwtcookie._tokens.codec import TokenCodec, span
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring, KeySource, key_source
+from jwtcookie.revocations import Standing, window_problem
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600
@@ -132,6 +133,11 @@ class Settings:
         )
         self.on_error = _hook("on_error", on_error, "(reason) -> None")
         self.revocations = _store(revocations)
+        stores = [self.revocations] if self.revocations is not None else []
+        for component in stores + _owners(self.is_revoked, self.user_not_before):
+            problem = window_problem(component.window, max_age=self.max_age, leeway=self.leeway)
+            if problem is not None:
+                raise ValueError(f"jwtcookie: {problem}")
         _expect(callable(clock), "clock is a function returning the time, like time.time")
         self.clock = clock
         _expect(
@@ -220,8 +226,13 @@ class RevocationStore(Protocol):
     """
 
     @property
-    def stale(self) -> bool:
-        """True while the store cannot vouch for its answers (fail closed)."""
+    def standing(self) -> Standing:
+        """What it can answer now: ``jwtcookie.revocations.standing()`` decides, for all."""
+
+    @property
+    def window(self) -> float:
+        """Seconds it keeps an entry after the entry's time (``math.inf``: for ever). The
+        middleware refuses a store that forgets before its tokens expire."""
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool: ...
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None: ...
@@ -367,7 +378,7 @@ def _store(store: Any) -> RevocationStore | None:
         name
         for name in ("is_revoked", "user_not_before", "revoke_session")
         if not callable(getattr(store, name, None))
-    ] + ([] if _has(store, "stale") else ["stale"])
+    ] + [name for name in ("standing", "window") if not _has(store, name)]
     if missing:
         raise TypeError(
             f"jwtcookie: revocations= takes a revocation store such as "
@@ -375,6 +386,17 @@ def _store(store: Any) -> RevocationStore | None:
             f"{', '.join(missing)}."
         )
     return store  # type: ignore[no-any-return]
+
+
+def _owners(*hooks: Hook | None) -> list[Any]:
+    """The objects behind hooks that are bound methods of a store (``**store.hooks()``):
+    they keep a window too."""
+    owners: list[Any] = []
+    for hook in hooks:
+        owner = getattr(hook, "__self__", None)
+        if owner is not None and owner not in owners and _has(owner, "window"):
+            owners.append(owner)
+    return owners
 
 
 def _has(thing: object, name: str) -> bool:

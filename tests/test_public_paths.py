@@ -33,6 +33,7 @@ PUBLIC_NAMES = {
     "jwtcookie.keys": ["Key", "Keyring", "secret_from_env"],
     "jwtcookie.jwks": ["RemoteKeyring"],
     "jwtcookie.redis": ["RedisRevocations"],
+    "jwtcookie.revocations": ["Standing", "standing", "window_problem"],
     "jwtcookie.testing": ["ALICE", "csrf_value", "log_in", "log_out", "mint"],
     "jwtcookie.cli": ["main"],
     "jwtcookie.contrib.flask": ["JWTCookie", "get_auth", "login_required", "unauthorized"],

@@ -33,6 +33,7 @@ from jwtcookie._request.origin import OriginGuard, normalise_origin
 from jwtcookie._request.view import SAFE_METHODS, RequestView
 from jwtcookie._tokens.codec import Diagnosis, Verified
 from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
+from jwtcookie.revocations import Standing
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
 if TYPE_CHECKING:  # the policy is built from the options; the options never need the policy
@@ -58,6 +59,8 @@ class TokenCheck(NamedTuple):
     token: str | None  # None: no token, or duplicates that cannot be told apart
     from_cookie: bool
     kid: str | None  # a key id the keyring can fetch, not yet known: fetch, then check again
+    renewable: bool  # False when the store judged it from a copy it is not following
+    unjudged_session: str | None  # the sid of a verified token the store could not judge
 
 
 # Built on every request: tuple.__new__ skips the generated, Python-level __new__.
@@ -66,10 +69,10 @@ _new_token_check = cast(
 )
 
 
-NO_TOKEN = TokenCheck(None, Reason.MISSING, None, True, None)
+NO_TOKEN = TokenCheck(None, Reason.MISSING, None, True, None, True, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
-AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None)
+AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, True, None)
 
 
 def json_response(status: int, error: str, set_cookies: Sequence[str] = ()) -> EarlyResponse:
@@ -188,21 +191,31 @@ class Policy:
                 self.codec.fetchable_kid(token) if may_fetch and outcome is Reason.INVALID else None
             )
             if kid is not None:  # the issuer may have a new key: fetch it, then check again
-                return _new_token_check((None, Reason.UNAVAILABLE, token, from_cookie, kid))
-            return _new_token_check((None, outcome, token, from_cookie, None))
+                return _new_token_check(
+                    (None, Reason.UNAVAILABLE, token, from_cookie, kid, True, None)
+                )
+            return _new_token_check((None, outcome, token, from_cookie, None, True, None))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return _new_token_check((None, Reason.INVALID, token, from_cookie, None))
+            return _new_token_check((None, Reason.INVALID, token, from_cookie, None, True, None))
         store = self._store
-        if store is not None:  # local lookups: a store keeps no network on the request path
-            if store.stale:
-                return _new_token_check((None, Reason.UNAVAILABLE, token, from_cookie, None))
-            if store.is_revoked(outcome.claims) or _issued_before(
-                outcome, store.user_not_before(outcome.claims)
-            ):
-                return _new_token_check((None, Reason.REVOKED, token, from_cookie, None))
-        return _new_token_check((outcome, Reason.OK, token, from_cookie, None))
+        if store is None:
+            return _new_token_check((outcome, Reason.OK, token, from_cookie, None, True, None))
+        # Local lookups: a store keeps no network on the request path.
+        standing = store.standing
+        if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
+            sid = outcome.claims.get("sid")
+            sid = sid if isinstance(sid, str) else None
+            return _new_token_check(
+                (None, Reason.UNAVAILABLE, token, from_cookie, None, False, sid)
+            )
+        if store.is_revoked(outcome.claims) or _issued_before(
+            outcome, store.user_not_before(outcome.claims)
+        ):
+            return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, False, None))
+        renewable = standing is Standing.CURRENT
+        return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewable, None))
 
     def _check_duplicates(self, values: list[str]) -> TokenCheck:
         """The first valid one counts; valid ones naming different users cancel out.
@@ -280,7 +293,9 @@ class Policy:
         deleting = False
         if verified is not None and refused is None:
             token = token_check.token if token_check.from_cookie else None
-            renew = token is not None and self.codec.should_renew(verified)
+            renew = (
+                token_check.renewable and token is not None and self.codec.should_renew(verified)
+            )
             auth = Auth(
                 self.sign_in,
                 verified.user if user is None else user,
@@ -302,6 +317,7 @@ class Policy:
                 (),
                 token_check.token is not None,  # a token came, and was refused
                 BAD_COOKIE if deleting else None,
+                token_check.unjudged_session,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
             cookie_claims = auth.claims if token_check.from_cookie else EMPTY_CLAIMS
@@ -332,7 +348,7 @@ class Policy:
                 if reason is Reason.UNAVAILABLE:
                     cause += "; the issuer's keys did not name it either (the cookie is kept)"
             elif reason is Reason.UNAVAILABLE:
-                cause = "the revocation store is stale (fail closed; the cookie is kept)"
+                cause = "the revocation store cannot answer (the cookie is kept)"
             elif reason is Reason.REVOKED:
                 cause = "the revocation store has its session or its user revoked"
             else:  # valid, yet refused here: a login cookie double_submit cannot bind

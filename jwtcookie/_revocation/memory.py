@@ -77,6 +77,29 @@ class RevocationCache:
             lists[0 if kind == SESSION else 1].append(ident)
             return True
 
+    def add_loaded(self, kind: Kind, loaded: dict[str, float]) -> None:
+        """``add`` for each of a full load's entries of one kind, under one lock (a fresh
+        worker loads 100,000 of them before it may answer)."""
+        now = self.clock()
+        lifetime = self.lifetime
+        table = self.sessions if kind == SESSION else self.users
+        slot = 0 if kind == SESSION else 1
+        with self._lock:
+            for ident, at in loaded.items():
+                expires = at + lifetime
+                if expires <= now or at > now + lifetime:
+                    continue  # as in add
+                known = table.get(ident)
+                if known is not None and known >= at:
+                    continue
+                table[ident] = at
+                bucket = int(expires // BUCKET_SECONDS) + 1
+                lists = self._buckets.get(bucket)
+                if lists is None:
+                    lists = self._buckets[bucket] = ([], [])
+                    heapq.heappush(self._bucket_heap, bucket)
+                lists[slot].append(ident)
+
     def entries(self) -> Iterator[Entry]:
         """Every entry still alive (a snapshot: safe while others write)."""
         now = self.clock()
