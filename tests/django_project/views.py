@@ -14,7 +14,15 @@ from django.shortcuts import render
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from jwtcookie.contrib.django import alogin, alogout, get_auth, login, logout
+from jwtcookie.contrib.django import (
+    alogin,
+    alogout,
+    aupdate_session_auth_hash,
+    get_auth,
+    login,
+    logout,
+    update_session_auth_hash,
+)
 from jwtcookie.contrib.django import login_required as token_required
 
 
@@ -96,6 +104,38 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 async def async_logout_view(request: HttpRequest) -> HttpResponse:
     await alogout(request)
     return HttpResponse(status=204)
+
+
+@require_POST
+@login_required
+def change_password(request: HttpRequest) -> HttpResponse:
+    """The user sets a new password; ``keep`` says whether to keep this login."""
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    if request.POST.get("keep"):
+        update_session_auth_hash(request, request.user)
+    return HttpResponse("changed")
+
+
+async def async_change_password(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    user.set_password(request.POST["password"])
+    await user.asave()
+    await aupdate_session_auth_hash(request, user)
+    return HttpResponse("changed")
+
+
+@require_POST
+@login_required
+def change_someones_password(request: HttpRequest) -> HttpResponse:
+    """An administrator sets another user's password and calls what a form's view calls."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=request.POST["username"])
+    user.set_password(request.POST["password"])
+    user.save()
+    update_session_auth_hash(request, user)
+    return HttpResponse("changed")
 
 
 @require_POST

@@ -47,6 +47,7 @@ from jwtcookie.auth import (
     Renewal,
 )
 from jwtcookie.contrib.django.config import Problem, configuration
+from jwtcookie.contrib.django.logins import keep_login, kept_by_django
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
 
 
@@ -91,6 +92,9 @@ class JWTCookieMiddleware:
         if self._row_decides(view, who) and who.token_user() is None:
             return django_response(self._policy.rejected_user_response)
         response = self.get_response(request)
+        changed = who.password_changed()
+        if changed is not None and kept_by_django(request, changed):
+            keep_login(request, changed)
         outgoing = who.auth.take_outgoing()
         if self._user_model and type(outgoing) is Renewal:
             who.token_user()  # never renew the cookie of a user deleted or deactivated
@@ -115,6 +119,9 @@ class JWTCookieMiddleware:
         if self._row_decides(view, who) and await who.atoken_user() is None:
             return django_response(self._policy.rejected_user_response)
         response = await self.get_response(request)
+        changed = who.password_changed()
+        if changed is not None and await sync_to_async(kept_by_django)(request, changed):
+            keep_login(request, changed)
         outgoing = who.auth.take_outgoing()
         if self._user_model and type(outgoing) is Renewal:
             await who.atoken_user()
@@ -177,15 +184,18 @@ def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
 
 
 def request_view(request: Any) -> RequestView:
-    """The policy's view of a Django request.
+    """The policy's view of a Django request, on the path Django routes on (``path_info``).
 
-    Under ASGI the scope's own headers: Django's ``META`` joins repeated headers with ``,``
-    (HTTP/2 sends one Cookie header per cookie), which is not how cookies are separated.
+    Under ASGI ``path_info`` is the scope's path less ``FORCE_SCRIPT_NAME``, which wins over
+    the scope's ``root_path``: behind a proxy that passes the prefix on, the scope's path and
+    root path alone would name another route. The headers are the scope's own: Django's
+    ``META`` joins repeated headers with ``,`` (HTTP/2 sends one Cookie header per cookie),
+    which is not how cookies are separated.
     """
     scope = getattr(request, "scope", None)
     if isinstance(scope, dict) and scope.get("type") == "http":
-        return RequestView.from_scope(scope)
-    return RequestView.from_environ(request.META)
+        return RequestView.from_scope(scope, request.path_info)
+    return RequestView.from_environ(request.META, request.path_info)
 
 
 def django_response(refusal: EarlyResponse) -> HttpResponse:
