@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from jwtcookie._request.hooks import await_hook, call_hook, run_async, run_sync
 from jwtcookie._request.interface import Interface, detect_interface
-from jwtcookie._request.policy import EarlyResponse, Policy
+from jwtcookie._request.policy import Policy
+from jwtcookie._request.responses import EarlyResponse
 from jwtcookie._request.view import RequestView
 from jwtcookie.auth import (
     ENVIRON_AUTH,
@@ -116,6 +117,8 @@ class JWTCookieMiddleware:
         self._check(settings)
         self.app = app
         self._policy = Policy(settings)
+        self._responses = self._policy.responses
+        self._codec = self._policy.codec
 
     def _check(self, settings: Settings) -> None:
         """Overridden by the WSGI flavour, which cannot await an async hook."""
@@ -127,33 +130,33 @@ class JWTCookieMiddleware:
     @property
     def cookie_name(self) -> str:
         """The login cookie's name (``__Host-access_token`` unless configured otherwise)."""
-        return self._policy.cookies.name
+        return self._responses.cookies.name
 
     @property
     def keyring(self) -> KeySource:
         """The keys it verifies and signs with now (``rotate_keys`` changes them)."""
-        return self._policy.codec.keyring
+        return self._codec.keyring
 
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A signed token for ``claims`` (for non-browser clients; browsers use ``login``)."""
-        return self._policy.codec.issue(claims)[0]
+        return self._codec.issue(claims)[0]
 
     def set_cookie_header(self, token: str) -> str:
         """The Set-Cookie value that stores ``token`` with this middleware's attributes."""
-        return self._policy.cookies.set_header(token)
+        return self._responses.cookies.set_header(token)
 
     @property
     def delete_cookie_header(self) -> str:
-        return self._policy.cookies.delete_header
+        return self._responses.cookies.delete_header
 
     def cache_info(self) -> CacheInfo:
         """How many verified and renewed tokens are remembered now, and the bound on each."""
-        state = self._policy.codec.state
+        state = self._codec.state
         return CacheInfo(len(state.verified), len(state.renewed), self.settings.cache_size)
 
     def rotate_keys(self, keys: KeySource) -> None:
         """Switch to a new keyring at run time; tokens verified under the old one are forgotten."""
-        self._policy.codec.rotate(key_source(keys, "rotate_keys()"))
+        self._codec.rotate(key_source(keys, "rotate_keys()"))
 
 
 def _signature_with_the_options() -> inspect.Signature:
@@ -177,8 +180,8 @@ class ASGIMiddleware(JWTCookieMiddleware):
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        policy = self._policy
-        auth = policy.admit(RequestView.from_scope(scope))
+        responses = self._responses
+        auth = self._policy.admit(RequestView.from_scope(scope))
         if not isinstance(auth, Auth):
             if not isinstance(auth, EarlyResponse):
                 auth = await run_async(auth)
@@ -194,7 +197,7 @@ class ASGIMiddleware(JWTCookieMiddleware):
         async def send_with_cookies(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outgoing = auth.take_outgoing()
-                revoking = policy.revoking(outgoing)
+                revoking = responses.revoking(outgoing)
                 if revoking is not None:
                     await await_hook(revoking)
                 if outgoing is not None:
@@ -202,7 +205,7 @@ class ASGIMiddleware(JWTCookieMiddleware):
                         (n.decode("latin-1"), v.decode("latin-1"))
                         for n, v in message.get("headers", ())
                     ]
-                    answered = policy.respond(outgoing, headers)
+                    answered = responses.respond(outgoing, headers)
                     raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in answered]
                     message = {**message, "headers": raw}
             await send(message)
@@ -214,8 +217,8 @@ class WSGIMiddleware(JWTCookieMiddleware):
     """Sets ``environ["jwtcookie.user"]`` and ``environ["jwtcookie.auth"]``."""
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:  # type: ignore[override]  # half of the public overload
-        policy = self._policy
-        auth = policy.admit(RequestView.from_environ(environ))
+        responses = self._responses
+        auth = self._policy.admit(RequestView.from_environ(environ))
         if not isinstance(auth, Auth):
             if not isinstance(auth, EarlyResponse):
                 auth = run_sync(auth)
@@ -230,11 +233,11 @@ class WSGIMiddleware(JWTCookieMiddleware):
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             outgoing = auth.take_outgoing()
-            revoking = policy.revoking(outgoing)
+            revoking = responses.revoking(outgoing)
             if revoking is not None:
                 call_hook(revoking)
             if outgoing is not None:
-                headers = policy.respond(outgoing, headers)
+                headers = responses.respond(outgoing, headers)
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, start_response_with_cookies)

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jwtcookie import Auth, Settings
-from jwtcookie._request.policy import REFUSED_CROSS_SITE, Policy
+from jwtcookie._request.policy import Policy
+from jwtcookie._request.responses import REFUSED_CROSS_SITE
 from jwtcookie._request.view import RequestView
 from tests.harness import SECRET, make_token
 
@@ -103,7 +104,7 @@ def test_reads_bearer_names_the_token_the_core_logs_in_with() -> None:
     ]
     for checked, authorization, bearer in cases:
         for view in views("GET", cookie | {"Authorization": authorization}):
-            assert checked.reads_bearer(view) is bearer, authorization
+            assert checked.reader.reads_bearer(view) is bearer, authorization
             auth = checked.admit(view)
             assert isinstance(auth, Auth)
             assert auth.user["username"] == ("bob" if bearer else "alice"), authorization

@@ -29,7 +29,7 @@ from starlette.requests import HTTPConnection
 
 from jwtcookie import access
 from jwtcookie import auth as auth_module
-from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
+from jwtcookie._request.responses import AUTHENTICATION_REQUIRED
 from jwtcookie.settings import Settings, default_cookie_name
 from jwtcookie.users import AnonymousUser, TokenUser
 

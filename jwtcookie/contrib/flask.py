@@ -24,7 +24,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.local import LocalProxy
 
 from jwtcookie import access
-from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
+from jwtcookie._request.responses import AUTHENTICATION_REQUIRED
 from jwtcookie.auth import Auth
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.settings import Settings

@@ -29,7 +29,7 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, JsonResponse  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie import access
-from jwtcookie._request.policy import AUTHENTICATION_REQUIRED
+from jwtcookie._request.responses import AUTHENTICATION_REQUIRED
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.logins import (
     alogin,

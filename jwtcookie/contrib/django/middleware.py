@@ -33,7 +33,8 @@ from django.utils.functional import SimpleLazyObject  # type: ignore[import-unty
 from jwtcookie._request.caching import kept_from_shared_caches
 from jwtcookie._request.hooks import HookCall, run_async, run_sync
 from jwtcookie._request.interface import is_async_callable
-from jwtcookie._request.policy import EarlyResponse, Policy
+from jwtcookie._request.policy import Policy
+from jwtcookie._request.responses import EarlyResponse
 from jwtcookie._request.view import RequestView
 from jwtcookie.auth import (
     BAD_COOKIE,
@@ -72,6 +73,7 @@ class JWTCookieMiddleware:
             raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
         settings = config.settings
         self._policy = Policy(settings)
+        self._responses = self._policy.responses
         self._user_model = config.user_model
         self._bearer = settings.bearer
 
@@ -90,7 +92,7 @@ class JWTCookieMiddleware:
             return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and who.token_user() is None:
-            return django_response(self._policy.rejected_user_response)
+            return django_response(self._responses.rejected_user_response)
         response = self.get_response(request)
         changed = who.password_changed()
         if changed is not None and kept_by_django(request, changed):
@@ -99,7 +101,7 @@ class JWTCookieMiddleware:
         if self._user_model and type(outgoing) is Renewal:
             who.token_user()  # never renew the cookie of a user deleted or deactivated
         outgoing = _unless_gone(who, outgoing)
-        revoking = self._policy.revoking(outgoing)
+        revoking = self._responses.revoking(outgoing)
         if revoking is not None:  # a logout with a revocation store: revoke it first
             _call_in_sync_mode(revoking)
         return self._leave(who, outgoing, response)
@@ -117,7 +119,7 @@ class JWTCookieMiddleware:
             return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and await who.atoken_user() is None:
-            return django_response(self._policy.rejected_user_response)
+            return django_response(self._responses.rejected_user_response)
         response = await self.get_response(request)
         changed = who.password_changed()
         if changed is not None and await sync_to_async(kept_by_django)(request, changed):
@@ -126,7 +128,7 @@ class JWTCookieMiddleware:
         if self._user_model and type(outgoing) is Renewal:
             await who.atoken_user()
         outgoing = _unless_gone(who, outgoing)
-        revoking = self._policy.revoking(outgoing)
+        revoking = self._responses.revoking(outgoing)
         if revoking is not None:
             await _call_in_async_mode(revoking)
         return self._leave(who, outgoing, response)
@@ -136,7 +138,7 @@ class JWTCookieMiddleware:
         request.META[ENVIRON_AUTH] = auth
         request.META[ENVIRON_USER] = auth.user
         csrf_checked = self._policy.csrf_already_checked(view)
-        from_cookie = not self._policy.reads_bearer(view)
+        from_cookie = not self._policy.reader.reads_bearer(view)
         if csrf_checked or (not from_cookie and auth.is_authenticated):
             # As CsrfViewMiddleware marks what it accepted. A valid Bearer token is no
             # ambient credential: a cross-site form cannot send the header (DRF's rule too).
@@ -166,7 +168,7 @@ class JWTCookieMiddleware:
     def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
         if outgoing is not None:
             own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
-            values = self._policy.set_cookie_values(outgoing, own)
+            values = self._responses.set_cookie_values(outgoing, own)
             if values:
                 add_cookies(response, values)
                 _keep_private(response)
