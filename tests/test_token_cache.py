@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from jwtcookie import Key, Keyring
-from jwtcookie._tokens import codec
+from jwtcookie._tokens import verifying
 from tests.harness import Clock, Reply, Site, claims_of, parse_set_cookie
 
 OTHER_SECRET = "another-secret-entirely-" + "fedcba9876543210" * 3
@@ -121,16 +121,16 @@ def test_a_verification_in_flight_during_rotate_keys_is_not_cached(
     its token in the cache. Before the fix it was cached after the clear and stayed valid."""
     site = make(mode, clock)
     old_token = site.middleware.issue({"_id": "1"})
-    read_claims = codec.read_claims
+    read_claims = verifying.read_claims
 
     def read_while_rotating(*args: Any) -> Any:
         claims = read_claims(*args)  # the signature checked with the dropped key...
         site.middleware.rotate_keys(Keyring([Key.hmac(OTHER_SECRET)]))  # ...as it lands
         return claims
 
-    monkeypatch.setattr(codec, "read_claims", read_while_rotating)
+    monkeypatch.setattr(verifying, "read_claims", read_while_rotating)
     send(site, old_token)  # this request started before the rotation: either answer
-    monkeypatch.setattr(codec, "read_claims", read_claims)
+    monkeypatch.setattr(verifying, "read_claims", read_claims)
     assert send(site, old_token)[0] == "invalid"
 
 
@@ -196,11 +196,11 @@ def test_cache_size_zero_still_renews(clock: Clock) -> None:
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every token the middleware hands to PyJWT to verify."""
     decoded: list[str] = []
-    real = codec.read_claims
+    real = verifying.read_claims
 
     def counting(jws: Any, token: str, *args: Any) -> Any:
         decoded.append(token)
         return real(jws, token, *args)
 
-    monkeypatch.setattr(codec, "read_claims", counting)
+    monkeypatch.setattr(verifying, "read_claims", counting)
     return decoded
