@@ -1,16 +1,16 @@
-"""This process's id, kept current across ``fork()`` without a system call per request.
+"""The background threads of the Redis store and the JWKS keyring, one per process.
 
-The background threads (the Redis follower, the JWKS fetcher) do not survive a fork: a
-pre-fork server's worker must start its own. Comparing a saved pid with :attr:`ThisProcess.pid`
-tells a worker that it was forked; ``os.getpid()`` would cost a system call (about 150 ns)
-on every request, so :class:`PidCheck` makes a real one only every ``PID_CHECK_EVERY`` calls,
-for servers that fork from C without Python's at-fork handlers (uWSGI without lazy-apps).
+A thread does not survive ``fork()``: a pre-fork server's worker must start its own.
+Comparing a saved pid with :attr:`ThisProcess.pid`, kept current by an at-fork handler, tells
+a worker that it was forked; ``os.getpid()`` would cost a system call (about 150 ns) on every
+request, so :class:`ProcessThread` makes a real one only every ``PID_CHECK_EVERY`` lookups.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 PID_CHECK_EVERY = 256  # lookups between real os.getpid() calls
 
@@ -22,26 +22,51 @@ class ThisProcess:
     start_lock = threading.Lock()
 
 
-class PidCheck:
-    """Whether a thread started in process ``pid`` must be started again in this one.
+class ProcessThread:
+    """One background thread per process for its owner (the Redis store's follower, a JWKS
+    keyring's fetcher): started at first use, and again in a forked child, where the
+    parent's thread does not run.
 
-    On the request path, inline and without a call (a call costs more than the lookup)::
+    The owner checks on its request path, inline and without a call (a call costs more than
+    the lookup it guards)::
 
-        check.left -= 1
-        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid): ...
+        thread.left -= 1
+        if thread.pid != ThisProcess.pid or thread.left < 0:
+            thread.check()
     """
 
-    __slots__ = ("left",)
+    __slots__ = ("_home", "_start_here", "closed", "left", "pid")
 
-    def __init__(self) -> None:
+    def __init__(self, start_here: Callable[[bool, bool], None]) -> None:
+        """``start_here(forked, wait)`` starts the owner's thread in this process; ``forked``
+        says that the owner was made in another one (its locks and events are not this
+        one's), ``wait`` that the caller may wait for the thread's first work."""
+        self._start_here = start_here
+        self._home = os.getpid()
+        self.pid: int | None = None
         self.left = 0
+        self.closed = False
 
-    def moved(self, pid: int | None) -> bool:
-        """True at first use (``pid`` None) and in a forked child: seen at once after a fork
-        Python made, within ``PID_CHECK_EVERY`` calls after one it did not see."""
+    def check(self) -> None:
+        """The slow path: a real ``os.getpid()``, at most every ``PID_CHECK_EVERY`` lookups,
+        for servers that fork from C without Python's at-fork handlers (uWSGI)."""
         self.left = PID_CHECK_EVERY
         ThisProcess.pid = os.getpid()
-        return pid != ThisProcess.pid
+        if self.pid != ThisProcess.pid:
+            self.ensure()
+
+    def ensure(self, *, wait: bool = True) -> bool:
+        """Start the thread here unless it runs here already (or the owner is closed);
+        whether it started now. Other callers meanwhile wait until it has."""
+        pid = ThisProcess.pid = os.getpid()
+        if self.pid == pid or self.closed:
+            return False
+        with ThisProcess.start_lock:
+            if self.pid == pid:
+                return False
+            self._start_here((self.pid or self._home) != pid, wait)
+            self.pid = pid
+            return True
 
 
 def _after_fork_in_child() -> None:

@@ -49,7 +49,7 @@ from typing import Any
 import jwt
 import jwt.algorithms
 
-from jwtcookie._background import PidCheck, ThisProcess
+from jwtcookie._background import ProcessThread, ThisProcess
 from jwtcookie.keys import Key, Keyring
 
 REFRESH_EVERY = 300.0  # seconds between scheduled fetches (PyJWKClient caches as long)
@@ -82,7 +82,6 @@ class RemoteKeyring:
     __slots__ = (
         "_by_kid",
         "_clock",
-        "_closed",
         "_entries",
         "_failing",
         "_fetched_at",
@@ -91,8 +90,7 @@ class RemoteKeyring:
         "_lock",
         "_min_interval",
         "_opener",
-        "_pid",
-        "_pid_check",
+        "_process",
         "_refresh_every",
         "_stop",
         "_thread",
@@ -153,19 +151,17 @@ class RemoteKeyring:
         self._last_attempt = -math.inf
         self._fetched_at = -math.inf
         self._thread: threading.Thread | None = None
-        self._pid: int | None = None  # the process the thread runs in
-        self._pid_check = PidCheck()
-        self._closed = False
+        self._process = ProcessThread(self._follow_here)
         self._failing = False  # the last fetch failed (logged once per outage)
 
     # -- what the middleware reads: local only ----------------------------------------------
 
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
-        check = self._pid_check
-        check.left -= 1
-        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
-            self._follow_in_this_process()
+        process = self._process
+        process.left -= 1
+        if process.pid != ThisProcess.pid or process.left < 0:
+            process.check()
         return self._by_kid.get(kid)
 
     def refresh_for(self, kid: str) -> bool:
@@ -212,7 +208,7 @@ class RemoteKeyring:
         Whether keys are held. Call it at start-up (a lifespan handler, gunicorn's
         ``post_fork``); lookups start the thread on first use anyway.
         """
-        self._follow_in_this_process()
+        self._process.ensure(wait=False)
         if wait and self._fetched_at == -math.inf:
             future = self._requested(None)
             if future is not None:
@@ -222,7 +218,7 @@ class RemoteKeyring:
 
     def close(self) -> None:
         """Stop the thread (waiting at most for a fetch in flight); the keys held stay usable."""
-        self._closed = True
+        self._process.closed = True
         self._stop.set()
         self._wake.set()
         thread = self._thread
@@ -245,33 +241,25 @@ class RemoteKeyring:
         """How long a caller waits for a fetch: connecting, then the whole body."""
         return 2 * self._timeout
 
-    def _follow_in_this_process(self) -> None:
-        """Start the thread: at first use, or in a forked child (the parent's is not here)."""
-        pid = ThisProcess.pid = os.getpid()
-        if self._pid == pid or self._closed:
-            return
-        with ThisProcess.start_lock:
-            if self._pid == pid:
-                return
-            if self._pid is not None:  # forked: the parent's thread, lock and events stay there
-                self._lock = threading.Lock()
-                self._wake = threading.Event()
-                self._stop = threading.Event()
-                self._inflight = None
-                self._last_attempt = -math.inf  # this process's own rate limit: fetch at once
-            self._thread = threading.Thread(target=self._follow, name="jwtcookie-jwks", daemon=True)
-            self._thread.start()
-            self._pid = pid
+    def _follow_here(self, forked: bool, wait: bool) -> None:
+        if forked:  # the parent's thread, lock and events stay there
+            self._lock = threading.Lock()
+            self._wake = threading.Event()
+            self._stop = threading.Event()
+            self._inflight = None
+            self._last_attempt = -math.inf  # this process's own rate limit: fetch at once
+        self._thread = threading.Thread(target=self._follow, name="jwtcookie-jwks", daemon=True)
+        self._thread.start()
 
     def _requested(self, kid: str | None) -> Future[bool] | None:
         """The fetch to wait for: the one in flight, or a new one unless rate-limited."""
-        if self._pid != os.getpid():  # a real check: a fork from C skips at-fork handlers
-            self._follow_in_this_process()
+        if self._process.pid != os.getpid():  # a fork from C skips the at-fork handlers
+            self._process.ensure(wait=False)
         if kid is not None and kid in self._by_kid:
             return None
         with self._lock:
             if self._inflight is None:
-                if self._closed or self._clock() - self._last_attempt < self._min_interval:
+                if self._process.closed or self._clock() - self._last_attempt < self._min_interval:
                     return None
                 self._inflight = _running_future()
                 self._wake.set()

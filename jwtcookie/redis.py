@@ -24,7 +24,6 @@ import asyncio
 import inspect
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -39,7 +38,7 @@ except ImportError as missing:  # pragma: no cover - the message is the point
         "jwtcookie.redis needs redis-py 5 or later: pip install 'jwtcookie[redis]'."
     ) from missing
 
-from jwtcookie._background import PidCheck, ThisProcess
+from jwtcookie._background import ProcessThread, ThisProcess
 from jwtcookie._revocation.follower import Follower
 from jwtcookie._revocation.keyspace import (
     REDIS_ERRORS,
@@ -121,10 +120,7 @@ class RedisRevocations:
         # One redis.asyncio client per event loop (its connections belong to that loop).
         self._async: dict[int, tuple[asyncio.AbstractEventLoop, Any, AsyncScript]] = {}
         self._follower = self._new_follower()
-        self._pid: int | None = None  # the process the follower runs in
-        self._home = os.getpid()  # the process the store was made in
-        self._pid_check = PidCheck()
-        self._closed = False
+        self._process = ProcessThread(self._follow_here)
 
     # -- the middleware's hooks: local lookups only -----------------------------------------
 
@@ -162,10 +158,10 @@ class RedisRevocations:
         this process's first full load or once older than ``max_staleness`` (given as
         ``revocations=``, the middleware then answers ``unavailable`` and keeps the cookie; as
         plain hooks, tokens are refused as revoked), and no renewal while not following."""
-        check = self._pid_check
-        check.left -= 1
-        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
-            self.start()
+        process = self._process
+        process.left -= 1
+        if process.pid != ThisProcess.pid or process.left < 0:
+            process.check()
         follower = self._follower
         return standing(
             follower.loaded, follower.synced, follower.confirmed_at, self._max_staleness
@@ -286,18 +282,17 @@ class RedisRevocations:
         are ``unavailable``, cookies kept. Lookups call this on first use; call it yourself
         at start-up (a lifespan handler, gunicorn's ``post_fork``) to wait there.
         """
-        if self._pid != os.getpid() and not self._closed:
-            with ThisProcess.start_lock:
-                if self._pid != os.getpid():
-                    if (self._pid or self._home) != os.getpid():  # forked: the parent's thread
-                        self._cache.after_fork()  # and locks are not ours
-                        self._async = {}
-                        self._follower = self._new_follower()
-                    self._follower.start()
-                    if wait:
-                        self._follower.first_try.wait(FIRST_LOAD_WAIT)
-                    self._pid = os.getpid()
+        self._process.ensure(wait=wait)
         return self._follower.synced
+
+    def _follow_here(self, forked: bool, wait: bool) -> None:
+        if forked:  # the parent's thread and locks are not ours
+            self._cache.after_fork()
+            self._async = {}
+            self._follower = self._new_follower()
+        self._follower.start()
+        if wait:
+            self._follower.first_try.wait(FIRST_LOAD_WAIT)
 
     def _new_follower(self) -> Follower:
         return Follower(
@@ -316,7 +311,7 @@ class RedisRevocations:
 
     def close(self) -> None:
         """Stop following Redis; lookups keep answering from the last copy."""
-        self._closed = True
+        self._process.closed = True
         self._follower.stop()
         for client in (self._client, self._subscriber):
             client.close()
