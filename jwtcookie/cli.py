@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (ValueError, TypeError, OSError, RuntimeError) as error:  # bad key, claims, file
+    except (ValueError, TypeError, OSError, RuntimeError) as error:
         print(f"jwtcookie: {str(error).removeprefix('jwtcookie: ')}", file=sys.stderr)
         return USAGE_ERROR
 

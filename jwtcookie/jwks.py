@@ -132,8 +132,8 @@ class RemoteKeyring:
         self.only_key: Key | None = None
         self.signing_key: Key | None = None
         self.generation = 0  # bumped when a key is withdrawn: the middleware forgets its tokens
-        self.fetches = 0  # fetch attempts made by this process (for metrics and tests)
-        self._entries: dict[str, dict[str, Any]] = {}  # the JWK each key was parsed from
+        self.fetches = 0
+        self._entries: dict[str, dict[str, Any]] = {}
         self._refresh_every = float(refresh_every)
         self._min_interval = float(min_interval)
         self._timeout = float(timeout)
@@ -144,7 +144,7 @@ class RemoteKeyring:
             # answers as the proxy would publish the keys.
             handlers.append(urllib.request.ProxyHandler({}))
         self._opener = urllib.request.build_opener(*handlers)
-        self._lock = threading.Lock()  # guards _inflight and _last_attempt; never held for I/O
+        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._inflight: Future[bool] | None = None
@@ -152,9 +152,7 @@ class RemoteKeyring:
         self._fetched_at = -math.inf
         self._thread: threading.Thread | None = None
         self._process = ProcessThread(self._follow_here)
-        self._failing = False  # the last fetch failed (logged once per outage)
-
-    # -- what the middleware reads: local only ----------------------------------------------
+        self._failing = False
 
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
@@ -200,8 +198,6 @@ class RemoteKeyring:
         """The keys held now as a JWKS document, as ``Keyring.jwks`` writes one."""
         return {"keys": [key.public_jwk() for key in self.keys()]}
 
-    # -- starting and stopping --------------------------------------------------------------
-
     def start(self, *, wait: bool = True) -> bool:
         """Follow the URL from this process; with ``wait``, wait (bounded) for the first fetch.
 
@@ -234,8 +230,6 @@ class RemoteKeyring:
     def __repr__(self) -> str:
         return f"RemoteKeyring({self._url!r}, kids={sorted(self._entries)})"
 
-    # -- the thread -------------------------------------------------------------------------
-
     @property
     def _wait(self) -> float:
         """How long a caller waits for a fetch: connecting, then the whole body."""
@@ -266,7 +260,7 @@ class RemoteKeyring:
             return self._inflight
 
     def _follow(self) -> None:
-        due = self._clock()  # the first fetch at once
+        due = self._clock()
         backoff = self._min_interval
         while not self._stop.is_set():
             self._wake.wait(max(0.0, due - self._clock()))
@@ -304,8 +298,8 @@ class RemoteKeyring:
         try:
             document = json.loads(self._download())
             keys, entries = _parse(document)
-        except (OSError, HTTPException, ValueError) as error:  # URLError, timeouts, bad JSON
-            if not self._failing:  # once per outage
+        except (OSError, HTTPException, ValueError) as error:
+            if not self._failing:
                 log.warning(
                     "jwtcookie: could not fetch the JWKS at %s (%s); keeping the %d keys held "
                     "and retrying.",
@@ -431,7 +425,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _describe(error: BaseException) -> str:
-    reason = getattr(error, "reason", None)  # URLError wraps the socket error
+    reason = getattr(error, "reason", None)
     return f"{type(error).__name__}: {reason if reason is not None else error}"
 
 

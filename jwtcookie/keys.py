@@ -198,7 +198,6 @@ class Keyring:
         if len(keys) > 1 and (None in kids or len(set(kids)) != len(kids)):
             raise ValueError("jwtcookie: with several keys each needs its own, distinct kid.")
         self._by_kid: Mapping[str | None, Key] = {key.kid: key for key in keys}
-        # The one key of a keyring without kids: it verifies every token, whatever its header.
         self.only_key: Key | None = keys[0] if len(keys) == 1 and keys[0].kid is None else None
         if signing_kid is None:
             signers = [key for key in keys if key.sign_with is not None]

@@ -51,9 +51,7 @@ from jwtcookie.revocations import CANNOT_ANSWER, Standing, standing
 
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
-# Longest start() waits for the first full load (100,000 entries take 0.9-2.4 s, docs); it
-# returns at once when Redis cannot be reached. Until that load the store cannot answer.
-FIRST_LOAD_WAIT = 10.0
+FIRST_LOAD_WAIT = 10.0  # start()'s longest wait for the first load (100,000 entries: 2.4 s)
 FAR_FUTURE = float(2**62)  # a not-before that refuses every token (int() of it is exact)
 
 log = logging.getLogger("jwtcookie.redis")
@@ -110,7 +108,6 @@ class RedisRevocations:
         self._clock = clock
         self._cache = RevocationCache(max_age + leeway, clock)
         self._keyspace = RedisKeyspace(prefix, max_age + leeway, clock)
-        # A heartbeat every HEARTBEAT, or often enough that a healthy copy is never stale.
         self._heartbeat = HEARTBEAT if max_staleness is None else min(HEARTBEAT, max_staleness / 4)
         options = client_options(timeout)
         self._client = connect(options) if connect else redis.Redis.from_url(str(url), **options)
@@ -122,8 +119,6 @@ class RedisRevocations:
         self._follower = self._new_follower()
         self._process = ProcessThread(self._follow_here)
 
-    # -- the middleware's hooks: local lookups only -----------------------------------------
-
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """The ``is_revoked`` hook: the token's session was revoked, or the store cannot answer."""
         if self.standing is CANNOT_ANSWER:
@@ -134,11 +129,11 @@ class RedisRevocations:
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
         if self.standing is CANNOT_ANSWER:
-            return FAR_FUTURE  # fail closed, even where only this hook is wired
+            return FAR_FUTURE
         users = self._cache.users
         if not users:
             return None
-        identity = claims.get("_id", claims.get("sub"))  # as TokenUser.identity reads it
+        identity = claims.get("_id", claims.get("sub"))
         if identity is None:
             return None
         return users.get(identity if isinstance(identity, str) else str(identity))
@@ -190,8 +185,6 @@ class RedisRevocations:
     def __len__(self) -> int:
         """Entries held in this process's memory."""
         return len(self._cache)
-
-    # -- revoking ---------------------------------------------------------------------------
 
     def revoke_session(self, sid: str) -> bool:
         """Refuse every token of this login (``get_auth(request).session_id``), everywhere.
@@ -272,8 +265,6 @@ class RedisRevocations:
         self.start(wait=False)  # a process that only revokes needs the follower to retry it
         return False
 
-    # -- following Redis, in each process ---------------------------------------------------
-
     def start(self, *, wait: bool = True) -> bool:
         """Follow Redis from this process (again after a fork); whether the copy is synced.
 
@@ -315,7 +306,7 @@ class RedisRevocations:
         self._follower.stop()
         for client in (self._client, self._subscriber):
             client.close()
-            pool = getattr(client, "connection_pool", None)  # a Sentinel client keeps its pool
+            pool = getattr(client, "connection_pool", None)
             if pool is not None:
                 pool.disconnect()
 
@@ -329,8 +320,6 @@ class RedisRevocations:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # -- redis.asyncio clients, one per event loop ------------------------------------------
 
     def _async_script(self) -> AsyncScript:
         loop = asyncio.get_running_loop()

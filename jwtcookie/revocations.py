@@ -16,11 +16,14 @@ class Standing(enum.Enum):
 
     Every question asks this one answer: accepting a token, renewing it, and the plain hooks.
     A logout revokes its session whatever the standing (the store queues it for Redis).
+    ``CURRENT``: whole, and followed: accept what it does not refuse, and renew. ``BEHIND``:
+    whole once, not confirmed since (fail open): accept, never renew. ``CANNOT_ANSWER``:
+    refuse as unavailable and keep the cookie; never renew.
     """
 
-    CURRENT = "current"  # whole, and followed: accept what it does not refuse, and renew
-    BEHIND = "behind"  # whole once, not confirmed since (fail open): accept, never renew
-    CANNOT_ANSWER = "cannot answer"  # refuse as unavailable and keep the cookie; never renew
+    CURRENT = "current"
+    BEHIND = "behind"
+    CANNOT_ANSWER = "cannot answer"
 
 
 CURRENT, BEHIND, CANNOT_ANSWER = Standing.CURRENT, Standing.BEHIND, Standing.CANNOT_ANSWER

@@ -81,11 +81,11 @@ def log_out(client: Any, settings: Settings | JWTCookieMiddleware) -> None:
     """Take the login cookie out of ``client``'s cookie jar."""
     settings = _settings_of(settings)
     jar = getattr(client, "cookies", None)
-    if isinstance(jar, SimpleCookie):  # Django
+    if isinstance(jar, SimpleCookie):
         jar.pop(settings.cookie_name, None)
-    elif hasattr(client, "delete_cookie"):  # Flask / werkzeug
+    elif hasattr(client, "delete_cookie"):
         client.delete_cookie(settings.cookie_name)
-    elif jar is not None:  # httpx, Starlette, FastAPI
+    elif jar is not None:
         jar.delete(settings.cookie_name)
 
 
@@ -110,7 +110,7 @@ def _settings_of(source: Settings | JWTCookieMiddleware) -> Settings:
 
 def _set_cookie(client: Any, name: str, value: str) -> None:
     jar = getattr(client, "cookies", None)
-    if isinstance(jar, SimpleCookie):  # Django's Client and AsyncClient
+    if isinstance(jar, SimpleCookie):
         jar[name] = value
     elif hasattr(client, "set_cookie"):  # Flask's / werkzeug's test client
         client.set_cookie(name, value)

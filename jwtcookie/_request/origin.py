@@ -69,7 +69,7 @@ def normalise_origin(origin: str) -> str | None:
     if not separator or scheme not in _DEFAULT_PORTS or not rest or "/" in rest or "@" in rest:
         return None  # also `null`, which a browser sends for opaque origins
     rest = rest.lower()
-    if rest.startswith("["):  # IPv6 literal
+    if rest.startswith("["):
         host, bracket, port_part = rest.partition("]")
         host += bracket
         port = port_part[1:] if port_part.startswith(":") else ""

@@ -84,7 +84,7 @@ class Policy:
         """A refusal, the request's :class:`Auth`, or the hooks' round (module docstring)."""
         if (
             self._guarded
-            and (request.websocket or request.method not in SAFE_METHODS)  # request.unsafe
+            and (request.websocket or request.method not in SAFE_METHODS)
             and not self._guard.allows(
                 fetch_site=request.fetch_site, origin=request.origin, host=request.host
             )

@@ -76,8 +76,8 @@ class Follower:
         )
         self.thread: threading.Thread | None = None
         self._synced_since = -math.inf
-        self._epoch: str | None = None  # the epoch this process last synced with
-        self._lost = False  # logged as lost, not yet back
+        self._epoch: str | None = None
+        self._lost = False
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -113,7 +113,7 @@ class Follower:
             self.first_try.set()
             self._lost = True
             if self.synced and time.monotonic() - self._synced_since > STEADY_SECONDS:
-                backoff = FIRST_BACKOFF  # a fresh outage after a steady connection
+                backoff = FIRST_BACKOFF
             self.synced = False
             self._stop.wait(backoff * random.uniform(0.5, 1.0))  # noqa: S311  # jitter
             backoff = min(backoff * 2, MAX_BACKOFF)
@@ -140,7 +140,7 @@ class Follower:
                             if self.synced:
                                 self.confirmed_at = max(self.confirmed_at, beat_sent)
                             beat_sent = None
-                    elif kind == "subscribe":  # a new subscription: what came before is unknown
+                    elif kind == "subscribe":
                         self._resync()
                     elif kind == "message":
                         self._apply(got.get("data"))
@@ -149,7 +149,7 @@ class Follower:
                     raise redis.ConnectionError("Redis did not deliver a heartbeat in time")
                 if now >= next_epoch and self.synced:
                     if self._read_epoch() != self._epoch:
-                        self._resync()  # emptied without a disconnect
+                        self._resync()
                     next_epoch = now + EPOCH_SECONDS
                 if now >= next_beat and beat_sent is None:
                     beat_sent = time.monotonic()
@@ -255,7 +255,7 @@ class Follower:
         while self.unsent:
             try:
                 (kind, ident), at = self.unsent.popitem()
-            except KeyError:  # a resync emptied it meanwhile
+            except KeyError:
                 return
             entry = (kind, ident, at)
             try:
@@ -263,12 +263,12 @@ class Follower:
                 self.script(keys=[self.keyspace.key(entry)], args=args)
             except REDIS_ERRORS:
                 self.unsent.setdefault((kind, ident), at)
-                return  # the next tick, or the resync after reconnecting, tries again
+                return
 
     def _apply(self, data: object) -> None:
         try:
             entries = entries_of(data)
-        except (ValueError, TypeError, RecursionError):  # RecursionError: '[[[[...'
+        except (ValueError, TypeError, RecursionError):
             log.warning("jwtcookie: ignored a malformed message on %s.", self.keyspace.channel)
             return
         for kind, ident, at in entries:

@@ -35,10 +35,8 @@ if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return 1
 """
 
-# ARGV: SCAN cursor, match pattern, count. One step of a full load, done inside Redis: SCAN,
-# then MGET, answered as {next cursor, JSON [key, value, key, value, ...]}: one reply per step
-# instead of one per key, which is what made 100,000 entries take seconds to load. MGET answers
-# nil for a key expired meanwhile or of another type; unpack() is kept to short runs.
+# ARGV: SCAN cursor, match pattern, count. One reply per step of a full load (SCAN, then MGET:
+# {next cursor, JSON [key, value, ...]}), not one per key; nil for a key expired meanwhile.
 LOAD_SCRIPT = """
 local found = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
 local keys, out = found[2], {}
@@ -67,7 +65,7 @@ class RedisKeyspace:
         self.clock = clock
         self.channel = f"{prefix}:revocations"
         self.epoch_key = f"{prefix}:epoch"
-        self.pattern = f"{prefix}:[{''.join(KINDS)}]:*"  # SCAN's match: entries only
+        self.pattern = f"{prefix}:[{''.join(KINDS)}]:*"
 
     def key(self, entry: Entry) -> str:
         return f"{self.prefix}:{entry[0]}:{entry[1]}"
@@ -157,6 +155,6 @@ def number(value: object) -> float | None:
         return None
     try:
         found = float(value)
-    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
+    except (ValueError, OverflowError):
         return None
     return found if math.isfinite(found) else None

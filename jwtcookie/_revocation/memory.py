@@ -43,7 +43,7 @@ class RevocationCache:
         # never these dicts: a reader then sees the old table or the new, each complete.
         self.sessions: dict[str, float] = {}
         self.users: dict[str, float] = {}
-        self._largest = {SESSION: 0, USER: 0}  # entries at the fullest since the last compaction
+        self._largest = {SESSION: 0, USER: 0}
         # bucket number -> (session ids, user ids) that expire before the bucket's time.
         self._buckets: dict[int, tuple[list[str], list[str]]] = {}
         self._bucket_heap: list[int] = []
@@ -69,7 +69,7 @@ class RevocationCache:
             if known is not None and known >= at:
                 return False
             table[ident] = at
-            bucket = int(expires // BUCKET_SECONDS) + 1  # swept once its start has passed
+            bucket = int(expires // BUCKET_SECONDS) + 1
             lists = self._buckets.get(bucket)
             if lists is None:
                 lists = self._buckets[bucket] = ([], [])
@@ -88,7 +88,7 @@ class RevocationCache:
             for ident, at in loaded.items():
                 expires = at + lifetime
                 if expires <= now or at > now + lifetime:
-                    continue  # as in add
+                    continue
                 known = table.get(ident)
                 if known is not None and known >= at:
                     continue

@@ -27,7 +27,7 @@ class _CheckedHMAC(HMACAlgorithm):
     """HMAC over a secret that ``Key.hmac`` already passed through PyJWT's own check."""
 
     def prepare_key(self, key: str | bytes) -> bytes:
-        if not isinstance(key, bytes):  # only Key.hmac's checked bytes ever reach here
+        if not isinstance(key, bytes):
             raise TypeError("jwtcookie: HMAC keys reach the JWS layer as checked bytes.")
         return key
 

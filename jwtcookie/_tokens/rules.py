@@ -36,7 +36,9 @@ HOSTILE_INPUT = (jwt.PyJWTError, ValueError, RecursionError)
 
 
 class Verified:
-    """A verified token's claims with its time limits worked out once (a cache entry)."""
+    """A verified token's claims with its time limits worked out once (a cache entry): the
+    first instant it is no longer accepted (``expires_at``), the first it is
+    (``not_before``), and the one after which a request renews it (``renew_at``)."""
 
     __slots__ = ("claims", "expires_at", "not_before", "renew_at", "scopes", "user")
 
@@ -44,9 +46,9 @@ class Verified:
         self, claims: Mapping[str, Any], expires_at: float, not_before: float, renew_at: float
     ) -> None:
         self.claims = claims
-        self.expires_at = expires_at  # the first instant it is no longer accepted
-        self.not_before = not_before  # the first instant it is accepted
-        self.renew_at = renew_at  # after this instant a request renews it
+        self.expires_at = expires_at
+        self.not_before = not_before
+        self.renew_at = renew_at
         self.user = TokenUser(claims)
         self.scopes = scopes_for(claims)
 

@@ -43,7 +43,7 @@ class TokenVerifier(TokenRules):
         """The verified token, or why it is refused (never an exception)."""
         state = self.state  # one keyring and its cache for the whole check (rotation swaps both)
         if state.fetching is not None and state.generation != state.fetching.generation:
-            state = self.state = KeyringState(state.keyring)  # it dropped a key since
+            state = self.state = KeyringState(state.keyring)
         verified = state.verified.get(token)
         if verified is None:
             outcome = self._decode(token, state.keyring)
@@ -120,7 +120,7 @@ class TokenVerifier(TokenRules):
         except jwt.InvalidAlgorithmError:
             pinned = key.algorithm if key is not None else "own"
             return _invalid(f"signed with another algorithm than the key's {pinned}")
-        except HOSTILE_INPUT as error:  # what a malformed or forged token makes PyJWT/json raise
+        except HOSTILE_INPUT as error:
             return _invalid(f"malformed ({type(error).__name__})")
         problem = self._claims_problem(claims) or self._kind_problem(header, claims)
         if problem is not None:
@@ -192,7 +192,7 @@ class TokenVerifier(TokenRules):
             )
         expires_at = expires  # never extended: leeway is for an issuer's clock, not a grace
         not_before = max(issued, float(not_before or issued)) - self.leeway
-        capped = False  # at the session's cap already: a renewal could not extend it
+        capped = False
         if self.max_session_age is not None:
             if auth_time is None:
                 return _invalid("it has no auth_time, which max_session_age needs")
@@ -224,7 +224,7 @@ def _key_for(header: Mapping[str, Any], keyring: KeySource) -> Key | None:
 
 
 def _is_timestamp(value: object) -> bool:
-    """A JSON number a clock can be compared with: not a bool, a string, NaN or infinity."""
-    # json.loads makes exact ints and floats (a bool's type is bool); the range check is
-    # also false for NaN and the infinities.
+    """A JSON number a clock can be compared with: not a bool, a string, NaN or infinity
+    (``json.loads`` makes exact ints and floats; the range check is false for NaN and the
+    infinities)."""
     return type(value) in (int, float) and -1e12 < value < 1e12  # type: ignore[operator]

@@ -83,7 +83,7 @@ def unauthorized() -> JsonResponse:
 def _logged_in(request: HttpRequest) -> bool:
     """Whether the token logs the request in; with ``user_model``, to a user still active."""
     who = getattr(request, ATTRIBUTE, None)
-    if isinstance(who, RequestUser):  # the MIDDLEWARE way: the row, when there is one
+    if isinstance(who, RequestUser):
         return who.token_user() is not None
     return access.get_auth(request).is_authenticated
 

@@ -72,9 +72,7 @@ def login(request: Any, user_or_claims: Any) -> str:
     rotate_token(request)  # as django.contrib.auth.login does: no CSRF token from before
     who = getattr(request, ATTRIBUTE, None)
     if isinstance(who, RequestUser):
-        who.set_user(
-            user_or_claims if is_user else LOOK_UP_AGAIN
-        )  # claims: worked out again from them
+        who.set_user(user_or_claims if is_user else LOOK_UP_AGAIN)
         request.user = SimpleLazyObject(who.user)
         request.auser = who.auser
     else:
@@ -91,7 +89,7 @@ def logout(request: Any) -> None:
     auth.logout()
     session = getattr(request, "session", None)
     if session is not None and SESSION_KEY in session:
-        django_logout(request)  # flushes the session, sends user_logged_out
+        django_logout(request)
     else:
         if not getattr(user, "is_authenticated", False):
             user = None

@@ -102,7 +102,7 @@ class JWTCookieMiddleware:
             who.token_user()  # never renew the cookie of a user deleted or deactivated
         outgoing = _unless_gone(who, outgoing)
         revoking = self._responses.revoking(outgoing)
-        if revoking is not None:  # a logout with a revocation store: revoke it first
+        if revoking is not None:
             _call_in_sync_mode(revoking)
         return self._leave(who, outgoing, response)
 
@@ -143,7 +143,7 @@ class JWTCookieMiddleware:
             # As CsrfViewMiddleware marks what it accepted. A valid Bearer token is no
             # ambient credential: a cross-site form cannot send the header (DRF's rule too).
             request.csrf_processing_done = True
-        previous = getattr(request, "user", None)  # the session's lazy user, not worked out
+        previous = getattr(request, "user", None)
         who = RequestUser(
             auth,
             user_model=self._user_model,
@@ -233,7 +233,7 @@ class SetCookie(Morsel[str]):
                 self[key.lower()] = setting if equals else True
         self.header = header
 
-    def OutputString(self, attrs: Container[str] | None = None) -> str:  # Morsel's own name
+    def OutputString(self, attrs: Container[str] | None = None) -> str:
         return self.header
 
     def copy(self) -> SetCookie:
@@ -246,7 +246,7 @@ class SetCookie(Morsel[str]):
 def add_cookies(response: Any, values: Iterable[str]) -> None:
     for value in values:
         cookie = SetCookie(value)
-        response.cookies[cookie.key] = cookie  # a Morsel is stored as it is
+        response.cookies[cookie.key] = cookie
 
 
 def _keep_private(response: Any) -> None:

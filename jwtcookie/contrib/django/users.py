@@ -68,7 +68,7 @@ class DjangoTokenUser:
         return self._user.identity
 
     id = pk
-    identity = pk  # jwtcookie's user protocol, as TokenUser has it
+    identity = pk
 
     @property
     def username(self) -> str:
@@ -184,8 +184,8 @@ class RequestUser:
     ) -> None:
         self.auth = auth
         self.from_cookie = from_cookie  # the token came in the cookie, not a Bearer header
-        self.csrf_checked = csrf_checked  # the browser said it comes from this very origin
-        self.bearer = bearer  # an Authorization: Bearer token is accepted too
+        self.csrf_checked = csrf_checked
+        self.bearer = bearer
         self.read = False  # a view read the user: the response varies with the Cookie
         self._user_model = user_model
         self._previous = previous
@@ -284,7 +284,7 @@ def same_password(user: Any, claimed: Any) -> bool:
     under ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS``, as Django's ``get_user`` checks a
     session."""
     if not hasattr(user, "get_session_auth_hash"):
-        return True  # a user model with no password to change
+        return True
     if not isinstance(claimed, str):
         return False
     if constant_time_compare(claimed, _digest(user.get_session_auth_hash())):
