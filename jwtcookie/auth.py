@@ -10,6 +10,7 @@ cookie). The middleware reads that once, when the response starts, and writes th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -20,6 +21,7 @@ SCOPE_USER = "user"
 SCOPE_AUTH = "auth"
 ENVIRON_USER = "jwtcookie.user"
 ENVIRON_AUTH = "jwtcookie.auth"
+LOGGER = logging.getLogger("jwtcookie")  # never given a token or a claim's value
 
 
 class Login(NamedTuple):
@@ -65,6 +67,7 @@ class Auth:
     __slots__ = (
         "_claims",
         "_closed_because",
+        "_cross_site",
         "_outgoing",
         "_reason",
         "_scopes",
@@ -83,6 +86,7 @@ class Auth:
         scopes: tuple[str, ...] = (),
         token_refused: bool = False,
         planned: Outgoing = None,
+        cross_site: bool = False,
         unjudged_session: str | None = None,
     ) -> None:
         self._sign_in = sign_in
@@ -92,6 +96,7 @@ class Auth:
         self._scopes = scopes
         self._token_refused = token_refused
         self._outgoing = planned
+        self._cross_site = cross_site  # an unsafe request from another site: no cookie changes
         # The sid of a token that verified but that the revocation store could not judge: the
         # request is anonymous, yet logout() must still revoke that session.
         self._unjudged_session = unjudged_session
@@ -135,7 +140,9 @@ class Auth:
         """Sign a fresh token for ``claims``; the response sets it as the cookie.
 
         From here on this request is the new login: ``user``, ``claims`` and ``session_id``
-        describe it. Returns the token (for a client that wants it in the body too).
+        describe it. Returns the token (for a client that wants it in the body too). On an
+        unsafe request from another site (let through as it carried no cookie of ours), the
+        response sets no cookie: no cross-site page can log a browser in.
         """
         self._check_open("login")
         login = self._sign_in(claims)
@@ -155,7 +162,8 @@ class Auth:
         """Make the response delete the cookie; from here on this request is anonymous.
 
         With a revocation store (``revocations=``), the session is revoked everywhere too, so
-        a copy of the cookie is refused as well.
+        a copy of the cookie is refused as well. On an unsafe request from another site it
+        changes nothing: no cross-site page can log a browser out.
         """
         self._check_open("logout")
         self._outgoing = Logout(self.session_id or self._unjudged_session)
@@ -169,7 +177,17 @@ class Auth:
         """What the response must carry; called by the middleware as the response starts
         (or before a WebSocket app runs: it has no response to carry a cookie)."""
         self._closed_because = because
-        return self._outgoing
+        outgoing = self._outgoing
+        if self._cross_site and outgoing is not None:
+            # Login CSRF, or logging a victim out: no cross-site request changes our cookie.
+            action = "login" if type(outgoing) is Login else "logout"
+            LOGGER.info(
+                "jwtcookie: %s() on a cross-site request sets no cookie; if that page is your "
+                "own front end, list its origin in trusted_origins.",
+                action,
+            )
+            return None
+        return outgoing
 
     def _check_open(self, action: str) -> None:
         if self._closed_because is not None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from jwtcookie._request.cookies import cookie_prefix
 from jwtcookie._request.interface import is_async_callable
-from jwtcookie._request.origin import OriginGuard
+from jwtcookie._request.origin import STRICT, OriginGuard
 from jwtcookie._tokens.codec import TokenCodec, span
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring, KeySource, key_source
 from jwtcookie.revocations import Standing, window_problem
@@ -79,7 +79,7 @@ class Settings:
         token_type: str | None = None,  # required `typ` header when set; other kinds refused always
         renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
         max_session_age: int | None = None,  # absolute cap from login, across renewals
-        cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
+        cross_site_protection: bool | str = True,  # cross-site writes by our cookie; or "strict"
         double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
         trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
         bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
@@ -95,7 +95,6 @@ class Settings:
         for name, value in (
             ("secure", secure),
             ("partitioned", partitioned),
-            ("cross_site_protection", cross_site_protection),
             ("double_submit", double_submit),
             ("bearer", bearer),
         ):
@@ -120,6 +119,13 @@ class Settings:
         self.issuer = _optional_text("issuer", issuer)
         self.audience = _optional_text("audience", audience)
         self.token_type = _token_type(token_type)
+        if not (isinstance(cross_site_protection, bool) or cross_site_protection == STRICT):
+            mistake = ValueError if isinstance(cross_site_protection, str) else TypeError
+            raise mistake(
+                "jwtcookie: cross_site_protection is True (refuse cross-site writes that carry the "
+                "cookie), 'strict' (refuse every cross-site write) or False, not "
+                f"{cross_site_protection!r}."
+            )
         self.cross_site_protection = cross_site_protection
         self.double_submit = double_submit
         self.trusted_origins = _strings("trusted_origins", trusted_origins, "'https://app.example'")
@@ -193,7 +199,8 @@ class Settings:
             f"cookie {self.cookie_name} ({'; '.join(attributes)})",
             f"{key.algorithm} key that {signs}" if key else "no key yet (fetched when needed)",
             f"tokens live {span(self.max_age)}, renewed {renewal}",
-            f"cross-site protection {'on' if self.cross_site_protection else 'OFF'}",
+            "cross-site protection "
+            + {True: "on", False: "OFF", STRICT: "strict"}[self.cross_site_protection],
         ]
         if self.token_type is not None:
             parts.append(f"every token typed {self.token_type}")

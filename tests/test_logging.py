@@ -93,7 +93,12 @@ def test_a_refused_cross_site_request_names_trusted_origins(
 ) -> None:
     site = Site(mode)
     logged.clear()
-    reply = site.request("/logout", method="POST", headers=[("origin", "http://localhost:3000")])
+    reply = site.request(
+        "/logout",
+        method="POST",
+        cookie=f"access_token={make_token()}",
+        headers=[("origin", "http://localhost:3000")],
+    )
     assert reply.status == 403
     (line,) = lines(logged)
     assert "refused a cross-site POST to '/logout'" in line

@@ -20,11 +20,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from jwtcookie._request.cookies import CookieWriter
+from jwtcookie._request.cookies import CookieWriter, find_cookie
 from jwtcookie._request.diagnosis import LOGGER, log_cross_site, log_refused_token
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.hooks import HookCall, HookRound
-from jwtcookie._request.origin import OriginGuard
+from jwtcookie._request.origin import STRICT, OriginGuard
 from jwtcookie._request.responses import (
     REFUSED_CROSS_SITE,
     EarlyResponse,
@@ -69,7 +69,9 @@ class Policy:
         )
         self._sign_in = self.responses.sign_in
         self._guard = OriginGuard(settings.trusted_origins)
-        self._guarded = settings.cross_site_protection
+        self._guarded = settings.cross_site_protection is not False
+        self._strict = settings.cross_site_protection == STRICT
+        self._cookie_name = settings.cookie_name
         self._protected = settings.protected_paths
         self._protected_exact = frozenset(self._protected)
         self._protected_below = tuple(prefix.rstrip("/") + "/" for prefix in self._protected)
@@ -82,23 +84,40 @@ class Policy:
 
     def admit(self, request: RequestView) -> EarlyResponse | Auth | HookRound[EarlyResponse | Auth]:
         """A refusal, the request's :class:`Auth`, or the hooks' round (module docstring)."""
+        token_check = self.reader.read(request)
         if (
             self._guarded
             and (request.websocket or request.method not in SAFE_METHODS)
-            and not self._guard.allows(
-                fetch_site=request.fetch_site, origin=request.origin, host=request.host
-            )
+            and self._cross_site(request)
+            and not self._lets_through(request, token_check)
         ):
             if LOGGER.isEnabledFor(logging.INFO):
                 log_cross_site(request)
             return REFUSED_CROSS_SITE
-        token_check = self.reader.read(request)
         if token_check.verified is not None:
             if self._token_hooks:
                 return self._hook_round(request, token_check)
         elif token_check.kid is not None or (self._on_error is not None and token_check.token):
             return self._hook_round(request, token_check)
         return self._conclude(request, token_check)
+
+    def _cross_site(self, request: RequestView) -> bool:
+        """Whether the browser says this (unsafe) request comes from another site."""
+        return not self._guard.allows(
+            fetch_site=request.fetch_site, origin=request.origin, host=request.host
+        )
+
+    def _lets_through(self, request: RequestView, token_check: TokenCheck) -> bool:
+        """Whether a cross-site unsafe request may go on: nobody is logged in by our cookie.
+
+        It carries none of it, or a valid Bearer token (which wins over the cookie) is what
+        authenticates it. Such a request can neither log in nor out (``Auth`` drops both).
+        """
+        if self._strict:
+            return False
+        if not token_check.from_cookie and token_check.verified is not None:
+            return True
+        return request.cookie is None or not find_cookie(request.cookie, self._cookie_name)
 
     def csrf_already_checked(self, request: RequestView) -> bool:
         """Whether the browser itself says an unsafe request comes from this very origin
@@ -162,6 +181,8 @@ class Policy:
         what the hooks said, when they had a say."""
         verified = token_check.verified
         deleting = False
+        # Let through by _lets_through: the response may set or delete no cookie of ours.
+        cross_site = self._guarded and request.unsafe and self._cross_site(request)
         if verified is not None and refused is None:
             token = token_check.token if token_check.from_cookie else None
             renew = (
@@ -175,6 +196,7 @@ class Policy:
                 verified.scopes,
                 False,
                 Renewal(token, verified) if renew and token is not None else None,
+                cross_site,
             )
         else:
             reason = refused or token_check.reason
@@ -196,6 +218,7 @@ class Policy:
                 (),
                 token_check.token is not None,
                 BAD_COOKIE if deleting else None,
+                cross_site,
                 token_check.unjudged_session,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:

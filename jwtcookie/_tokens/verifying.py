@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from jwtcookie._tokens.jws import read_claims
+from jwtcookie._tokens.jws import read_token
 from jwtcookie._tokens.rules import (
     ACCESS,
     HOSTILE_INPUT,
@@ -110,11 +110,10 @@ class TokenVerifier(TokenRules):
             return _invalid("it is not a compact JWT (three unpadded base64url segments)")
         key = None
         try:
-            header = jwt.get_unverified_header(token)  # trusted once the signature verifies
-            key = _key_for(header, keyring)
+            key = _key_for(token, keyring)
             if key is None:
                 return _invalid("its header names no key (kid) this keyring holds")
-            claims = read_claims(self._jws, token, key.verify_with, key.algorithm)
+            header, claims = read_token(self._jws, token, key.verify_with, key.algorithm)
         except jwt.InvalidSignatureError:
             return _invalid("bad signature: signed with another key, or altered")
         except jwt.InvalidAlgorithmError:
@@ -215,11 +214,11 @@ def _ago(seconds: float) -> str:
     return span(max(seconds, 0))
 
 
-def _key_for(header: Mapping[str, Any], keyring: KeySource) -> Key | None:
+def _key_for(token: str, keyring: KeySource) -> Key | None:
     """The key named by the token's ``kid`` (the only header field that picks anything)."""
     if keyring.only_key is not None:
         return keyring.only_key
-    kid = header.get("kid")
+    kid = jwt.get_unverified_header(token).get("kid")
     return keyring.find(kid) if isinstance(kid, str) else None
 
 
