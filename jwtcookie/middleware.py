@@ -10,6 +10,7 @@ the app's hooks for it.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -114,14 +115,14 @@ class JWTCookieMiddleware:
                 f"jwtcookie: pass the options to Settings(...) or here, not both "
                 f"(got settings= and {', '.join(sorted(options))})."
             )
-        self._check(settings)
+        self._check(app, settings)
         self.app = app
         self._policy = Policy(settings)
         self._responses = self._policy.responses
         self._codec = self._policy.codec
 
-    def _check(self, settings: Settings) -> None:
-        """Overridden by the WSGI flavour, which cannot await an async hook."""
+    def _check(self, app: Any, settings: Settings) -> None:
+        """What a flavour refuses to wrap: each one overrides it."""
 
     @property
     def settings(self) -> Settings:
@@ -174,6 +175,16 @@ JWTCookieMiddleware.__signature__ = _signature_with_the_options().replace(  # ty
 
 class ASGIMiddleware(JWTCookieMiddleware):
     """Injects ``scope["user"]`` and ``scope["auth"]``; adds the cookies as the response starts."""
+
+    def _check(self, app: Any, settings: Settings) -> None:
+        if settings.protected_paths and _django_script_name(app):
+            raise ValueError(
+                "jwtcookie: Django's ASGI application routes on the path less "
+                "FORCE_SCRIPT_NAME, which a wrapper around it cannot see, so protected_paths "
+                "would guard other paths than Django's; list "
+                "'jwtcookie.contrib.django.JWTCookieMiddleware' in MIDDLEWARE and set "
+                "protected_paths in its JWTCOOKIE setting instead."
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]  # half of the public overload
         kind = scope["type"]
@@ -250,7 +261,7 @@ class WSGIMiddleware(JWTCookieMiddleware):
             )
         return result
 
-    def _check(self, settings: Settings) -> None:
+    def _check(self, app: Any, settings: Settings) -> None:
         if settings.async_hooks():
             raise TypeError(
                 f"jwtcookie: a WSGI app cannot await an `async def` hook "
@@ -266,3 +277,11 @@ async def _refuse_asgi(kind: str, send: Send, refusal: EarlyResponse) -> None:
     headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in refusal.headers]
     await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
     await send({"type": "http.response.body", "body": refusal.body})
+
+
+def _django_script_name(app: Any) -> str | None:
+    """``FORCE_SCRIPT_NAME`` when ``app`` is Django's ASGI handler (Django is imported then)."""
+    if type(app).__module__ != "django.core.handlers.asgi":
+        return None
+    conf = sys.modules.get("django.conf")
+    return getattr(conf.settings, "FORCE_SCRIPT_NAME", None) if conf is not None else None

@@ -128,3 +128,21 @@ def test_drf_and_ninja_views_under_force_script_name_are_guarded(handler: str, p
     with override_settings(FORCE_SCRIPT_NAME=PREFIX, JWTCOOKIE=options):
         anonymous = HANDLERS[handler]()(f"{PREFIX}{path}")
         assert (anonymous.status_code, anonymous.json()) == (401, REFUSED)
+
+
+def test_wrapping_djangos_asgi_application_with_protected_paths_under_force_script_name_is_refused(
+    alice: Any,
+) -> None:
+    """The wrapper sees the scope's path, ``/app/me``, where Django routes ``/me``: guarding
+    ``/me`` there let ``GET /app/me`` through anonymously, so it is refused at construction."""
+    from django.core.asgi import get_asgi_application
+
+    from jwtcookie import JWTCookieMiddleware
+
+    options = {**PROJECT["JWTCOOKIE"], "protected_paths": []}
+    with override_settings(FORCE_SCRIPT_NAME=PREFIX, JWTCOOKIE=options):
+        django_app = get_asgi_application()
+        with pytest.raises(ValueError, match=r"FORCE_SCRIPT_NAME.*MIDDLEWARE"):
+            JWTCookieMiddleware(django_app, secret=SECRET, protected_paths=["/me"])
+        JWTCookieMiddleware(django_app, secret=SECRET)  # no paths to match: nothing to refuse
+    JWTCookieMiddleware(django_app, secret=SECRET, protected_paths=["/me"])
