@@ -42,7 +42,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Environ = dict[str, Any]
 
-POLICY_VIOLATION = 1008
+WEBSOCKET_POLICY_VIOLATION = 1008
 
 
 class CacheInfo(NamedTuple):
@@ -272,7 +272,7 @@ class WSGIMiddleware(JWTCookieMiddleware):
 async def _refuse_asgi(kind: str, send: Send, refusal: EarlyResponse) -> None:
     """Refuse before the app runs: a JSON answer, or closing a websocket before accepting it."""
     if kind == "websocket":
-        await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+        await send({"type": "websocket.close", "code": WEBSOCKET_POLICY_VIOLATION})
         return
     headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in refusal.headers]
     await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
