@@ -29,12 +29,13 @@ from jwtcookie.auth import (
     Auth,
 )
 from jwtcookie.keys import KeySource, key_source
-from jwtcookie.settings import Settings
+from jwtcookie.settings import Options, Settings
 
 OPTIONS = inspect.signature(Settings).parameters
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from typing_extensions import Unpack
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -96,7 +97,7 @@ class JWTCookieMiddleware:
         *,
         settings: Settings | None = None,
         interface: Interface | None = None,
-        **options: Any,
+        **options: Unpack[Options],
     ) -> None:
         """``settings`` is a :class:`Settings` checked at import time, or the options are
         :class:`Settings`' own keywords, given here; ``interface`` ("asgi" or "wsgi") is for

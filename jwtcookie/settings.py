@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from jwtcookie._request.cookies import cookie_prefix
 from jwtcookie._request.interface import is_async_callable
@@ -222,6 +222,40 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"Settings({self.describe()})"
+
+
+class Options(TypedDict, total=False):
+    """:class:`Settings`' keywords and their types, for a type checker reading the middleware's
+    ``**options``; the defaults and their reasons stand in ``Settings``' signature alone."""
+
+    secret: str | bytes | None
+    keys: KeySource | None
+    algorithm: str
+    secure: bool
+    cookie_name: str | None
+    max_age: int
+    path: str
+    domain: str | None
+    samesite: str
+    partitioned: bool
+    leeway: float
+    issuer: str | None
+    audience: str | None
+    token_type: str | None
+    renew_after: float | None
+    max_session_age: int | None
+    cross_site_protection: bool | str
+    double_submit: bool
+    trusted_origins: Iterable[str]
+    bearer: bool
+    protected_paths: Iterable[str]
+    load_user: Hook | None
+    is_revoked: Hook | None
+    user_not_before: Hook | None
+    revocations: RevocationStore | None
+    on_error: Callable[[Reason], Any] | None
+    clock: Callable[[], float]
+    cache_size: int
 
 
 class RevocationStore(Protocol):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from jwtcookie import JWTCookieMiddleware, Settings
+from jwtcookie.settings import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 # Defaults the docs spell in words, because the code's default is computed or absent.
@@ -74,6 +75,14 @@ def test_the_middleware_takes_exactly_settings_options_each_written_once() -> No
     middleware = (ROOT / "jwtcookie" / "middleware.py").read_text()
     again = [name for name in options if re.search(rf"\b{name}: [^=\n]+ = ", middleware)]
     assert not again, f"options declared again in middleware.py: {again}"
+
+
+def test_the_options_a_type_checker_reads_are_settings_own() -> None:
+    """``Options`` (the middleware's ``**options`` to mypy) names and types what ``Settings``
+    takes, no more and no fewer."""
+    settings = {name: p.annotation for name, p in inspect.signature(Settings).parameters.items()}
+    typed = {name: getattr(t, "__forward_arg__", t) for name, t in Options.__annotations__.items()}
+    assert typed == settings
 
 
 def test_an_unknown_option_is_refused_naming_where_the_options_are() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -32,6 +33,32 @@ def test_ruff_finds_nothing_to_fix() -> None:
 def test_the_package_passes_mypy_strict() -> None:
     result = run("mypy", "--strict", "jwtcookie")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_type_checker_catches_a_misspelt_or_mistyped_option(tmp_path: Path) -> None:
+    """The middleware takes Settings' options as ``**options``; mypy still knows each by name
+    and type (``Options``), as it did when the constructor spelled them out."""
+    user_code = tmp_path / "user_app.py"
+    user_code.write_text(
+        "from jwtcookie import JWTCookieMiddleware\n"
+        "app = object()\n"
+        "JWTCookieMiddleware(app, secret='x' * 64, secrte='y')\n"
+        "JWTCookieMiddleware(app, secret='x' * 64, max_age='7d')\n"
+        "JWTCookieMiddleware(app, secret='x' * 64, secure=False, protected_paths=['/api'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(user_code)],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert [line.split(":")[1] for line in errors] == ["3", "4"], result.stdout
+    assert 'Unexpected keyword argument "secrte"' in errors[0]
+    assert 'Argument "max_age"' in errors[1]
 
 
 def test_the_package_keeps_its_import_layers() -> None:
