@@ -10,12 +10,16 @@ the demos' contract asks.
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from flask import Flask, jsonify
 from flask import request as flask_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -25,6 +29,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from jwtcookie import JWTCookieMiddleware, Settings, get_auth
+from jwtcookie.origin import OriginGuard
 from tests.harness import ALICE, MALLORY, SECRET, make_token
 
 SPA = "https://spa.example"
@@ -210,9 +215,44 @@ def test_an_origin_pattern_trusts_the_subdomains_it_names(flavour: str) -> None:
         "https://app.example.com:8443",
         "https://evil-example.com",
         "https://app.example.com.evil",
+        *HOSTS_THAT_ONLY_END_WITH_THE_DOMAIN,
     ):
         status, _, _ = send("/items", {"Origin": origin, **with_cookie})
         assert status == 403, origin
+
+
+# Each ends with ".example.com" but names no subdomain of it: before the fix every one was
+# trusted by https://*.example.com (the browser's origin is evil.com, or none at all).
+HOSTS_THAT_ONLY_END_WITH_THE_DOMAIN = [
+    "https://evil.com#.example.com",
+    "https://evil.com?.example.com",
+    "https://evil.com\\.example.com",
+    "https://.example.com",
+    "https://evil.com%2f.example.com",
+    "https://evil.com .example.com",
+    "https://evil_com.example.com",
+]
+
+
+def test_a_pattern_trusts_only_well_formed_origins_of_a_subdomain() -> None:
+    guard = OriginGuard(["https://*.example.com"])
+    assert guard.trusts("https://a.example.com")
+    assert guard.trusts("HTTPS://A.B.Example.COM:443")
+    for origin in HOSTS_THAT_ONLY_END_WITH_THE_DOMAIN:
+        assert not guard.trusts(origin), origin
+
+
+_LABEL_TEXT = st.text(alphabet=string.printable + "\u00e9\u0430", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=_LABEL_TEXT, suffix=st.sampled_from(["", ":443", ":8443", "/", "#", " "]))
+def test_a_pattern_trusts_nothing_but_a_strict_subdomain_origin(prefix: str, suffix: str) -> None:
+    origin = f"https://{prefix}.example.com{suffix}"
+    expected = re.fullmatch(
+        r"https://([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+example\.com(:443)?", origin.strip().lower()
+    )
+    assert OriginGuard(["https://*.example.com"]).trusts(origin) == bool(expected), origin
 
 
 @pytest.mark.parametrize(
@@ -230,6 +270,12 @@ def test_an_origin_pattern_trusts_the_subdomains_it_names(flavour: str) -> None:
         "ftp://*.example.com",
         "https://**.example.com",
         "https://*.example.com:*",
+        "https://*.example.com#",
+        "https://*.example.com?",
+        "https://*.ex ample.com",
+        "https://*.ex_ample.com",
+        "https://*.-example.com",
+        "*.github.io",
     ],
 )
 def test_a_malformed_origin_pattern_is_refused_at_construction(pattern: str) -> None:
