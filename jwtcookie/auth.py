@@ -36,6 +36,7 @@ class Logout(NamedTuple):
     """``logout()`` was called: the response deletes the cookie (and a store revokes this)."""
 
     session_id: str | None
+    deletes_cookie: bool = True  # False: a cross-site Bearer logout revokes, changes no cookie
 
 
 class Renewal(NamedTuple):
@@ -68,6 +69,7 @@ class Auth:
     """One request's login: the user, the claims, why, and ``login()``/``logout()``."""
 
     __slots__ = (
+        "_bearer",
         "_claims",
         "_cross_site",
         "_outgoing",
@@ -91,6 +93,7 @@ class Auth:
         planned: Outgoing = None,
         cross_site: bool = False,
         unjudged_session: str | None = None,
+        bearer: bool = False,
     ) -> None:
         self._sign_in = sign_in  # signs login claims: the middleware's own issuing
         self._user = user
@@ -100,6 +103,7 @@ class Auth:
         self._token_refused = token_refused
         self._outgoing = planned
         self._cross_site = cross_site  # an unsafe request from another site: no cookie changes
+        self._bearer = bearer  # the token came from the Authorization header, not the cookie
         # The sid of a token that verified but that the revocation store could not judge: the
         # request is anonymous, yet logout() must still revoke that session.
         self._unjudged_session = unjudged_session
@@ -165,8 +169,9 @@ class Auth:
         """Make the response delete the cookie; from here on this request is anonymous.
 
         With a revocation store (``revocations=``), the session is revoked everywhere too, so
-        a copy of the cookie is refused as well. On an unsafe request from another site it
-        changes nothing: no cross-site page can log a browser out.
+        a copy of the cookie is refused as well. On an unsafe request from another site no
+        cookie is deleted (no cross-site page can log a browser out); the session of a token
+        sent in the ``Authorization`` header, which no other site's page can send, is revoked.
         """
         self._check_open("logout")
         self._outgoing = Logout(self.session_id or self._unjudged_session)
@@ -182,6 +187,9 @@ class Auth:
         self._sealed_because = because
         outgoing = self._outgoing
         if self._cross_site and outgoing is not None:
+            if self._bearer and type(outgoing) is Logout:
+                # The client's own logout: another site's page cannot send its header.
+                return Logout(outgoing.session_id, deletes_cookie=False)
             # Login CSRF, or logging a victim out: no cross-site request changes our cookie.
             action = "login" if type(outgoing) is Login else "logout"
             LOGGER.info(

@@ -341,6 +341,7 @@ class Policy:
                 False,
                 Renewal(token, verified) if renew and token is not None else None,
                 cross_site,
+                bearer=not presented.from_cookie,
             )
         else:
             if presented.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
@@ -356,6 +357,7 @@ class Policy:
                 BAD_COOKIE if deleting else None,
                 cross_site,
                 presented.unjudged_session,
+                bearer=not presented.from_cookie,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
             cookie_claims = auth.claims if presented.from_cookie else EMPTY_CLAIMS
@@ -441,7 +443,7 @@ class Policy:
         if type(outgoing) is Login:
             return self._login_values(outgoing.token, outgoing.claims)
         if type(outgoing) is Logout:
-            return self.delete_headers
+            return self.delete_headers if outgoing.deletes_cookie else ()
         prefix = self.cookies.prefix
         if any(n.lower() == "set-cookie" and v.lstrip().startswith(prefix) for n, v in headers):
             return ()  # the app set or deleted the cookie itself: its own login/logout stands

@@ -30,7 +30,9 @@ from starlette.testclient import TestClient
 
 from jwtcookie import JWTCookieMiddleware, Settings, get_auth
 from jwtcookie.origin import OriginGuard
+from jwtcookie.revocations import Standing
 from tests.harness import ALICE, MALLORY, SECRET, make_token
+from tests.test_revocation import MemoryStore
 
 SPA = "https://spa.example"
 FROM_SPA = {"Origin": SPA, "Sec-Fetch-Site": "cross-site"}
@@ -192,6 +194,26 @@ def test_a_cross_site_request_can_neither_log_in_nor_out(flavour: str) -> None:
         assert set_cookies(reply_headers) == [], path
     status, reply_headers, _ = send("/login", {"Sec-Fetch-Site": "same-origin"})
     assert set_cookies(reply_headers), "the control: a same-origin login sets the cookie"
+
+
+def test_a_cross_site_bearer_logout_revokes_its_session_and_changes_no_cookie(
+    flavour: str,
+) -> None:
+    """An SPA on another origin logs out with its Bearer token: the session is revoked, as
+    the 200 says. Before the fix nothing was revoked and the token stayed valid. Another
+    site's page cannot send the header, so this logout is the client's own; the browser's
+    cookie (another login) is neither deleted nor revoked."""
+    store = MemoryStore(Standing.CURRENT)
+    send = client(flavour, revocations=store)
+    spa_token = make_token(sid="spa-login")
+    browser_cookie = cookie(make_token(sid="browser-login"))
+    status, reply_headers, _ = send("/logout", {**FROM_SPA, **bearer(spa_token), **browser_cookie})
+    assert status == 200
+    assert store.sessions == {"spa-login"}
+    assert set_cookies(reply_headers) == [], "no cross-site request deletes our cookie"
+    assert send("/items", {**FROM_SPA, **bearer(spa_token)})[2]["auth"] is False
+    send("/logout", {**FROM_SPA, "Authorization": "Bearer forged"})
+    assert store.sessions == {"spa-login"}, "a refused token revokes nothing"
 
 
 def test_strict_refuses_every_cross_site_write(flavour: str) -> None:
