@@ -200,6 +200,20 @@ class Auth:
             return None
         return outgoing
 
+    @property
+    def deletes_when_refused(self) -> bool:
+        """Whether refusing this request's token deletes the cookie: only a token that came
+        from the cookie, and never on a cross-site request."""
+        return not self._bearer and not self._cross_site
+
+    def refusing_the_user(self, outgoing: Outgoing) -> Outgoing:
+        """What the sealed response carries once an adapter found the token's user gone
+        (deleted or deactivated), as ``load_user`` answering None would: the cookie is deleted
+        when :attr:`deletes_when_refused`, and never renewed."""
+        if type(outgoing) is Login or type(outgoing) is Logout:
+            return outgoing
+        return BAD_COOKIE if self.deletes_when_refused else None
+
     def _check_open(self, action: str) -> None:
         if self._sealed_because is not None:
             raise RuntimeError(f"jwtcookie: {action}() was called {self._sealed_because}.")

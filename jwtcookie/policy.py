@@ -417,11 +417,10 @@ class Policy:
         """Whether an anonymous request to this path is refused (``protected_paths``)."""
         return bool(self._protected) and self._protects(request.path)
 
-    @property
-    def refusal_of_a_rejected_user(self) -> Refusal:
+    def refusal_of_a_rejected_user(self, auth: Auth) -> Refusal:
         """What a protected path answers when ``load_user`` (or an adapter's lookup) finds no
-        user for a valid token: 401, and the cookie deleted."""
-        return self._refused_deleting
+        user for a valid token: 401, and the cookie deleted if it held the token."""
+        return self._refused_deleting if auth.deletes_when_refused else self._refused_anonymous
 
     def _protects(self, path: str) -> bool:
         """Whether ``path`` is one of ``protected_paths`` or below one at a ``/`` boundary."""

@@ -31,13 +31,10 @@ from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie.auth import (
-    BAD_COOKIE,
     ENVIRON_AUTH,
     ENVIRON_USER,
     SCOPE_AUTH,
     Auth,
-    Login,
-    Logout,
     Outgoing,
     Renewal,
 )
@@ -92,7 +89,7 @@ class JWTCookieMiddleware:
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and who.token_user() is None:
-            return refusal_response(self._policy.refusal_of_a_rejected_user)
+            return refusal_response(self._policy.refusal_of_a_rejected_user(who.auth))
         response = self.get_response(request)
         changed = who.password_changed()
         if changed is not None and kept_by_django(request, changed):
@@ -122,7 +119,7 @@ class JWTCookieMiddleware:
             return refusal_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and await who.atoken_user() is None:
-            return refusal_response(self._policy.refusal_of_a_rejected_user)
+            return refusal_response(self._policy.refusal_of_a_rejected_user(who.auth))
         response = await self.get_response(request)
         changed = who.password_changed()
         if changed is not None and await sync_to_async(kept_by_django)(request, changed):
@@ -182,10 +179,9 @@ class JWTCookieMiddleware:
 
 def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
     """What the response carries once the view ran: a user found deleted or deactivated has
-    the cookie deleted (as ``load_user`` answering None would), never renewed."""
-    if who.gone and type(outgoing) is not Login and type(outgoing) is not Logout:
-        return BAD_COOKIE
-    return outgoing
+    the cookie that held its token deleted (as ``load_user`` answering None would), never
+    renewed; the core decides (a Bearer token's, or a cross-site request's, deletes none)."""
+    return who.auth.refusing_the_user(outgoing) if who.gone else outgoing
 
 
 def request_view(request: Any) -> RequestView:
