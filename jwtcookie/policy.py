@@ -150,6 +150,7 @@ class Policy:
         self._load_user: Hook | None = settings.load_user
         self._on_error = settings.on_error
         self._store = settings.revocations
+        self._judge = settings.store()  # its standing is asked first, and logout revokes there
         self._token_hooks = bool(self._is_revoked or self._user_not_before or self._load_user)
         # What logout and a bad cookie send: the same name, path and domain, expired.
         self.delete_headers: tuple[str, ...] = (self.cookies.delete_header,)
@@ -250,17 +251,19 @@ class Policy:
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
             return _presented((None, Reason.INVALID, token, from_cookie, None, True, None))
-        store = self._store
-        if store is None:
+        judge = self._judge
+        if judge is None:
             return _presented((outcome, Reason.OK, token, from_cookie, None, True, None))
         # Local lookups: a store keeps no network on the request path.
-        standing = store.standing
+        standing = judge.standing
         if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
             sid = outcome.claims.get("sid")
             sid = sid if isinstance(sid, str) else None
             return _presented((None, Reason.UNAVAILABLE, token, from_cookie, None, False, sid))
-        if store.is_revoked(outcome.claims) or _issued_before(
-            outcome, store.user_not_before(outcome.claims)
+        store = self._store  # wired as hooks instead, the store answers these in the Hearing
+        if store is not None and (
+            store.is_revoked(outcome.claims)
+            or _issued_before(outcome, store.user_not_before(outcome.claims))
         ):
             return _presented((None, Reason.REVOKED, token, from_cookie, None, False, None))
         renewable = standing is Standing.CURRENT
@@ -457,7 +460,7 @@ class Policy:
 
     def revoking(self, outgoing: Outgoing) -> Call | None:
         """The store's revocation to run as a logout's response starts (flavours call it)."""
-        store = self._store
+        store = self._judge
         if store is None or type(outgoing) is not Logout or outgoing.session_id is None:
             return None
         return Call(
