@@ -8,9 +8,12 @@ themselves here as they are defined, so this module never imports them.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, overload
 
 from jwtcookie.detect import Interface, detect_interface
@@ -26,6 +29,30 @@ OPTIONS = {
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+
+@contextmanager
+def _told_when_built_in_a_server() -> Iterator[None]:
+    """Log a configuration mistake raised while an event loop runs, then raise it.
+
+    Starlette builds its middleware stack on the first ASGI call, inside the server, and
+    uvicorn's ``lifespan="auto"`` takes the error for "no lifespan support" and starts:
+    without this line the mistake shows only as a 500 on every request.
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        if _event_loop_running():
+            logging.getLogger("jwtcookie").error("%s", error)
+        raise
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class CacheInfo(NamedTuple):
@@ -52,6 +79,7 @@ class JWTCookieMiddleware:
         super().__init_subclass__(**kwargs)
         JWTCookieMiddleware._flavours[interface] = cls
 
+    @_told_when_built_in_a_server()
     def __new__(cls, app: Any, **options: Any) -> JWTCookieMiddleware:
         if cls is not JWTCookieMiddleware:
             return super().__new__(cls)
@@ -78,6 +106,7 @@ class JWTCookieMiddleware:
         ) -> Iterable[bytes]: ...
         def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
+    @_told_when_built_in_a_server()
     def __init__(
         self,
         app: Any,
