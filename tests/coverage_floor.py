@@ -1,11 +1,11 @@
 """Branch coverage of jwtcookie/ in the default test run, with a floor it may not fall below.
 
-Loaded first (``-p tests.coverage_floor`` in pyproject.toml's addopts) so that it starts
-measuring before anything imports jwtcookie. It measures only a whole run: no files, ``-k``
-or ``-m`` on the command line (a targeted run would report a meaningless figure, slower);
-``JWTCOOKIE_COVERAGE=1`` measures any run. The settings and the floor (``fail_under``) are
-pyproject.toml's ``[tool.coverage.*]``; the full report, with the missing lines, is written to
-test-artifacts/coverage.txt.
+The repository's root conftest.py loads this plugin before tests/conftest.py imports
+jwtcookie, so measuring starts as this module is imported; at configuration it goes on only
+for a whole run: no files, ``-k`` or ``-m`` on the command line (a targeted run would report
+a meaningless figure, slower); ``JWTCOOKIE_COVERAGE=1`` measures any run. The settings and
+the floor (``fail_under``) are pyproject.toml's ``[tool.coverage.*]``; the full report, with
+the missing lines, is written to test-artifacts/coverage.txt.
 
 The floor holds for the run CI makes, where the Redis and browser tests cannot skip
 (``JWTCOOKIE_REQUIRE_REDIS=1`` and ``JWTCOOKIE_REQUIRE_BROWSER=1``): there a figure under it
@@ -59,14 +59,19 @@ class Measurement:
 def whole_run(config: pytest.Config) -> bool:
     if os.environ.get("JWTCOOKIE_COVERAGE") == "1":
         return True
-    options = config.known_args_namespace
+    options = config.option
     return not (options.file_or_dir or options.keyword or options.markexpr)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: Any) -> None:
-    if whole_run(early_config):
-        early_config.stash[MEASUREMENT] = Measurement()
+MEASUREMENT = pytest.StashKey[Measurement]()
+STARTED = Measurement()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if whole_run(config):
+        config.stash[MEASUREMENT] = STARTED
+    else:
+        STARTED.coverage.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -80,6 +85,3 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if measurement is not None:
         for line in measurement.summary:
             terminalreporter.write_line(line)
-
-
-MEASUREMENT = pytest.StashKey[Measurement]()

@@ -45,6 +45,7 @@ SDIST_NEEDS = (
     "pyproject.toml",
     "tox.ini",
     "mkdocs.yml",
+    "conftest.py",
     "tests/conftest.py",
     "tests/test_release.py",
     "docs/index.md",
