@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -10,6 +11,7 @@ from jwtcookie.auth import ON_A_WEBSOCKET, SCOPE_AUTH, SCOPE_USER
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.policy import Call, Hearing, Refusal
 from jwtcookie.request import RequestView
+from jwtcookie.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -21,6 +23,16 @@ POLICY_VIOLATION = 1008  # websocket close code: the server refuses this connect
 
 class ASGIMiddleware(JWTCookieMiddleware, interface="asgi"):
     """Injects ``scope["user"]`` and ``scope["auth"]``; adds the cookies as the response starts."""
+
+    def _check(self, app: Any, settings: Settings) -> None:
+        if settings.protected_paths and _django_script_name(app):
+            raise ValueError(
+                "jwtcookie: Django's ASGI application routes on the path less "
+                "FORCE_SCRIPT_NAME, which a wrapper around it cannot see, so protected_paths "
+                "would guard other paths than Django's; list "
+                "'jwtcookie.contrib.django.JWTCookieMiddleware' in MIDDLEWARE and set "
+                "protected_paths in its JWTCOOKIE setting instead."
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]  # half of the public overload
         kind = scope["type"]
@@ -78,3 +90,11 @@ async def _answer(kind: str, send: Send, refusal: Refusal) -> None:
     headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in refusal.headers]
     await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
     await send({"type": "http.response.body", "body": refusal.body})
+
+
+def _django_script_name(app: Any) -> str | None:
+    """``FORCE_SCRIPT_NAME`` when ``app`` is Django's ASGI handler (Django is imported then)."""
+    if type(app).__module__ != "django.core.handlers.asgi":
+        return None
+    conf = sys.modules.get("django.conf")
+    return getattr(conf.settings, "FORCE_SCRIPT_NAME", None) if conf is not None else None

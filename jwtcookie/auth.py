@@ -10,6 +10,7 @@ cookie). The middleware reads that once, when the response starts, and writes th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -21,6 +22,7 @@ SCOPE_USER = "user"
 SCOPE_AUTH = "auth"
 ENVIRON_USER = "jwtcookie.user"
 ENVIRON_AUTH = "jwtcookie.auth"
+LOGGER = logging.getLogger("jwtcookie")  # never given a token or a claim's value
 
 
 class Login(NamedTuple):
@@ -67,12 +69,14 @@ class Auth:
 
     __slots__ = (
         "_claims",
+        "_cross_site",
         "_outgoing",
         "_reason",
         "_scopes",
         "_sealed_because",
         "_sign_in",
         "_token_refused",
+        "_unjudged_session",
         "_user",
     )
 
@@ -85,6 +89,8 @@ class Auth:
         scopes: tuple[str, ...] = (),
         token_refused: bool = False,
         planned: Outgoing = None,
+        cross_site: bool = False,
+        unjudged_session: str | None = None,
     ) -> None:
         self._sign_in = sign_in  # signs login claims: the middleware's own issuing
         self._user = user
@@ -93,6 +99,10 @@ class Auth:
         self._scopes = scopes
         self._token_refused = token_refused
         self._outgoing = planned
+        self._cross_site = cross_site  # an unsafe request from another site: no cookie changes
+        # The sid of a token that verified but that the revocation store could not judge: the
+        # request is anonymous, yet logout() must still revoke that session.
+        self._unjudged_session = unjudged_session
         self._sealed_because: str | None = None  # why login() and logout() are over
 
     @property
@@ -133,7 +143,9 @@ class Auth:
         """Sign a fresh token for ``claims``; the response sets it as the cookie.
 
         From here on this request is the new login: ``user``, ``claims`` and ``session_id``
-        describe it. Returns the token (for a client that wants it in the body too).
+        describe it. Returns the token (for a client that wants it in the body too). On an
+        unsafe request from another site (let through as it carried no cookie of ours), the
+        response sets no cookie: no cross-site page can log a browser in.
         """
         self._check_open("login")
         login = self._sign_in(claims)
@@ -153,10 +165,12 @@ class Auth:
         """Make the response delete the cookie; from here on this request is anonymous.
 
         With a revocation store (``revocations=``), the session is revoked everywhere too, so
-        a copy of the cookie is refused as well.
+        a copy of the cookie is refused as well. On an unsafe request from another site it
+        changes nothing: no cross-site page can log a browser out.
         """
         self._check_open("logout")
-        self._outgoing = Logout(self.session_id)
+        self._outgoing = Logout(self.session_id or self._unjudged_session)
+        self._unjudged_session = None
         self._user = ANONYMOUS
         self._claims = EMPTY_CLAIMS
         self._reason = Reason.MISSING
@@ -166,7 +180,17 @@ class Auth:
         """What the response must carry; called by the middleware as the response starts
         (or before a WebSocket app runs: it has no response to carry a cookie)."""
         self._sealed_because = because
-        return self._outgoing
+        outgoing = self._outgoing
+        if self._cross_site and outgoing is not None:
+            # Login CSRF, or logging a victim out: no cross-site request changes our cookie.
+            action = "login" if type(outgoing) is Login else "logout"
+            LOGGER.info(
+                "jwtcookie: %s() on a cross-site request sets no cookie; if that page is your "
+                "own front end, list its origin in trusted_origins.",
+                action,
+            )
+            return None
+        return outgoing
 
     def _check_open(self, action: str) -> None:
         if self._sealed_because is not None:

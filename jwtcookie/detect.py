@@ -10,15 +10,19 @@ Interface = Literal["asgi", "wsgi"]
 
 
 def detect_interface(app: object) -> Interface:
-    """ASGI for an ``async def`` callable or an object whose class has ``async def __call__``.
+    """ASGI for an ``async def`` callable, an object whose class has ``async def __call__``,
+    or a class with ``__await__`` (Starlette's ``HTTPEndpoint``: calling it makes an object
+    that awaiting runs), as uvicorn's ``--interface auto`` decides.
 
-    Looks through ``functools.partial``. A class is refused: it would be ASGI2-style, which
-    no current server runs. Anything else is WSGI. Detection cannot see through a decorator
-    that hides a coroutine function; pass ``interface=`` then.
+    Looks through ``functools.partial``. Any other class is refused: it would be ASGI2-style,
+    which no current server runs. Anything else is WSGI. Detection cannot see through a
+    decorator that hides a coroutine function; pass ``interface=`` then.
     """
     while isinstance(app, functools.partial):
         app = app.func
     if inspect.isclass(app):
+        if hasattr(app, "__await__"):
+            return "asgi"
         raise TypeError(
             f"jwtcookie: {app.__name__} is a class, not an app instance; pass an instance "
             "(ASGI2-style classes are not supported), or interface='asgi'/'wsgi' if it is one."

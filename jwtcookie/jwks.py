@@ -14,13 +14,15 @@ publishes at ``/.well-known/jwks.json``. Requests only ever read the keys this p
   held, and their request is anonymous with ``Reason.UNAVAILABLE``, its cookie kept.
 
 When the issuer is unreachable or answers something that is not a usable JWKS, the last good
-keys stay and the thread retries with backoff. Each key is parsed as ``Keyring.from_jwks``
-parses it: public keys only, pinned to the algorithm of their ``alg``.
+keys stay and the thread retries with backoff. A well-formed document that offers no signing
+key at all (``{"keys": []}``, an emergency stop) is the issuer's word, not a failure: every
+key is dropped and no token verifies until it publishes one. Each key is parsed as
+``Keyring.from_jwks`` parses it: public keys only, pinned to the algorithm of their ``alg``.
 
 The HTTP client is the standard library's (``urllib.request``): the keyring needs nothing
-beyond PyJWT's crypto backend, honours the usual proxy variables, verifies TLS with the
-system's CA certificates, and follows no redirect (a JWKS URL is configured, never
-discovered). See docs/scaling-out.md.
+beyond PyJWT's crypto backend, honours the usual proxy variables (never for a loopback URL),
+verifies TLS with the system's CA certificates, and follows no redirect (a JWKS URL is
+configured, never discovered). See docs/scaling-out.md.
 """
 
 from __future__ import annotations
@@ -135,7 +137,12 @@ class RemoteKeyring(Keyring):
         self._min_interval = float(min_interval)
         self._timeout = float(timeout)
         self._clock = clock
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+        if _is_loopback(urllib.parse.urlsplit(self._url).hostname or ""):
+            # Python proxies loopback too unless no_proxy says otherwise, and whoever
+            # answers as the proxy would publish the keys.
+            handlers.append(urllib.request.ProxyHandler({}))
+        self._opener = urllib.request.build_opener(*handlers)
         self._lock = threading.Lock()  # guards _inflight and _last_attempt; never held for I/O
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -317,6 +324,12 @@ class RemoteKeyring(Keyring):
         if self._failing:
             log.warning("jwtcookie: the JWKS at %s answers again.", self._url)
             self._failing = False
+        if not entries and (self._entries or self._fetched_at == -math.inf):
+            log.warning(
+                "jwtcookie: the JWKS at %s publishes no signing key: no token verifies until "
+                "it does.",
+                self._url,
+            )
         withdrawn = sorted(kid for kid in self._entries if entries.get(kid) != self._entries[kid])
         added = sorted(kid for kid in entries if kid not in self._entries)
         by_kid: dict[str | None, Key] = {kid: key for kid, key in keys.items()}
@@ -364,14 +377,22 @@ def _running_future() -> Future[bool]:
 
 
 def _parse(document: Any) -> tuple[dict[str, Key], dict[str, dict[str, Any]]]:
-    """The usable signing keys by kid; entries that are not are skipped, with a warning."""
+    """The usable signing keys by kid; entries that are not are skipped, with a warning.
+
+    None at all when the document offers no signing key (the issuer's emergency stop); a
+    ``ValueError`` when it offers some and none is usable (a failure: the last keys stay).
+    """
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ValueError("not a JWKS document (an object with a `keys` list)")
     keys: dict[str, Key] = {}
     entries: dict[str, dict[str, Any]] = {}
+    offered = False
     for entry in document["keys"][:MAX_KEYS]:
-        if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+        if isinstance(entry, dict) and entry.get("use", "sig") != "sig":
             continue  # an encryption key is not for verifying tokens
+        offered = True
+        if not isinstance(entry, dict):
+            continue
         kid = entry.get("kid")
         if not isinstance(kid, str) or not kid or kid in keys:
             log.warning("jwtcookie: skipped a JWKS key without a kid of its own (%r)", kid)
@@ -383,7 +404,7 @@ def _parse(document: Any) -> tuple[dict[str, Key], dict[str, dict[str, Any]]]:
             continue
         keys[kid] = key
         entries[kid] = entry
-    if not keys:
+    if offered and not keys:
         raise ValueError("the document holds no usable signing key")
     return keys, entries
 

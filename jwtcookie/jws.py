@@ -57,9 +57,13 @@ def sign(
     return jws.encode(payload, key, algorithm=algorithm, headers=headers)
 
 
-def read_claims(jws: jwt.PyJWS, token: str, key: Any, algorithm: str) -> Any:
-    """The payload of a token whose signature ``key`` verifies under ``algorithm`` alone.
+def read_token(
+    jws: jwt.PyJWS, token: str, key: Any, algorithm: str
+) -> tuple[Mapping[str, Any], Any]:
+    """The header and the payload of a token whose signature ``key`` verifies under
+    ``algorithm`` alone.
 
     Raises on any failure; the caller turns every exception into "invalid".
     """
-    return json.loads(jws.decode(token, key, algorithms=[algorithm]))
+    decoded = jws.decode_complete(token, key, algorithms=[algorithm])
+    return decoded["header"], json.loads(decoded["payload"])

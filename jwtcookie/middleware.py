@@ -126,9 +126,10 @@ class JWTCookieMiddleware:
         leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
         issuer: str | None = None,  # required, exact `iss` when set
         audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
+        token_type: str | None = None,  # required `typ` header when set; other kinds refused always
         renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
         max_session_age: int | None = None,  # absolute cap from login, across renewals
-        cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
+        cross_site_protection: bool | str = True,  # cross-site writes by our cookie; or "strict"
         double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
         trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
         bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
@@ -151,12 +152,12 @@ class JWTCookieMiddleware:
                 f"jwtcookie: pass the options to Settings(...) or here, not both "
                 f"(got settings= and {', '.join(changed)})."
             )
-        self._check(settings)
+        self._check(app, settings)
         self.app = app
         self._policy = Policy(settings)
 
-    def _check(self, settings: Settings) -> None:
-        """Overridden by the WSGI flavour, which cannot await an async hook."""
+    def _check(self, app: Any, settings: Settings) -> None:
+        """What a flavour refuses to wrap: each one overrides it."""
 
     @property
     def settings(self) -> Settings:

@@ -21,25 +21,46 @@ _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 
 class OriginGuard:
     """Decides, from a few headers, whether an unsafe request may go on (the caller asks only
-    about unsafe ones: not GET, HEAD, OPTIONS or TRACE, and every WebSocket handshake)."""
+    about unsafe ones: not GET, HEAD, OPTIONS or TRACE, and every WebSocket handshake).
 
-    __slots__ = ("trusted",)
+    ``trusted_origins`` holds origins (``https://app.example``) and patterns
+    (``https://*.example.com``): a pattern names every origin of that scheme and port whose
+    host ends with ``.example.com``, a subdomain at any depth, not ``example.com`` itself.
+    """
+
+    __slots__ = ("patterns", "trusted")
 
     def __init__(self, trusted_origins: Iterable[str] = ()) -> None:
         trusted = set()
+        patterns = set()
         for origin in trusted_origins:
+            if "*" in origin:
+                patterns.add(_pattern(origin))
+                continue
             normal = normalise_origin(origin)
             if normal is None:
                 raise ValueError(
-                    f"jwtcookie: trusted origin {origin!r} is not of the form scheme://host[:port]."
+                    f"jwtcookie: trusted origin {origin!r} is not of the form "
+                    "scheme://host[:port] (or scheme://*.domain[:port] for its subdomains)."
                 )
             trusted.add(normal)
         self.trusted = frozenset(trusted)
+        self.patterns = tuple(sorted(patterns))
 
     def trusts(self, origin: str | None) -> bool:
-        """Whether ``origin`` is one of ``trusted_origins``."""
-        return (
-            origin is not None and bool(self.trusted) and normalise_origin(origin) in self.trusted
+        """Whether ``origin`` is one of ``trusted_origins``, or matches one of their patterns."""
+        if origin is None or not (self.trusted or self.patterns):
+            return False
+        normal = normalise_origin(origin)
+        if normal is None:
+            return False
+        if normal in self.trusted:
+            return True
+        scheme, _, rest = normal.partition("://")
+        host, _, port = rest.rpartition(":")
+        return any(
+            scheme == pattern_scheme and port == pattern_port and host.endswith(suffix)
+            for pattern_scheme, suffix, pattern_port in self.patterns
         )
 
     def allows(self, *, fetch_site: str | None, origin: str | None, host: str | None) -> bool:
@@ -50,6 +71,30 @@ class OriginGuard:
         if origin is None:
             return True  # neither header: not a browser
         return host is not None and same_host(origin, host)
+
+
+def _pattern(pattern: str) -> tuple[str, str, str]:
+    """``(scheme, ".domain", port)`` of ``scheme://*.domain[:port]``; malformed ones refused."""
+    scheme, separator, rest = pattern.strip().partition("://")
+    normal = normalise_origin(f"{scheme}://{rest.removeprefix('*.')}") if separator else None
+    domain = normal.partition("://")[2].rpartition(":")[0] if normal else ""
+    if (
+        normal is None
+        or not rest.startswith("*.")
+        or "*" in rest[2:]
+        or "." not in domain  # `*.com`: a whole top-level domain
+        or domain.startswith("[")
+        or domain.replace(".", "").isdigit()  # an IP address has no subdomains
+        or not all(domain.split("."))
+    ):
+        raise ValueError(
+            f"jwtcookie: trusted origin pattern {pattern!r} is not of the form "
+            "scheme://*.domain[:port], such as 'https://*.example.com': one leading '*.' "
+            "before a domain of at least two labels."
+        )
+    scheme, _, host_port = normal.partition("://")
+    _, _, port = host_port.rpartition(":")
+    return scheme, "." + domain, port
 
 
 def same_host(origin: str, host: str) -> bool:

@@ -26,12 +26,13 @@ from functools import partial
 from typing import Any, NamedTuple, cast
 
 from jwtcookie.auth import BAD_COOKIE, Auth, Login, Logout, Outgoing, Renewal
-from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie.caching import PRIVATE, kept_from_shared_caches
 from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, find_cookie
 from jwtcookie.double_submit import DoubleSubmit
 from jwtcookie.origin import OriginGuard, normalise_origin
 from jwtcookie.request import SAFE_METHODS, RequestView
-from jwtcookie.settings import Hook, Settings
+from jwtcookie.revocations import Standing
+from jwtcookie.settings import STRICT, Hook, Settings
 from jwtcookie.tokens import Refused, Verified
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
@@ -55,6 +56,8 @@ class Presented(NamedTuple):
     token: str | None  # None: no token, or duplicates that cannot be told apart
     from_cookie: bool
     kid: str | None  # a key id the keyring can fetch, not yet known: fetch, then check again
+    renewable: bool  # False when the store judged it from a copy it is not following
+    unjudged_session: str | None  # the sid of a verified token the store could not judge
 
 
 # Built on every request: tuple.__new__ skips the generated, Python-level __new__.
@@ -72,10 +75,10 @@ class Call(NamedTuple):
     async_hook: Any = None
 
 
-NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True, None)
+NOTHING_PRESENTED = Presented(None, Reason.MISSING, None, True, None, True, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
-AMBIGUOUS = Presented(None, Reason.INVALID, None, True, None)
+AMBIGUOUS = Presented(None, Reason.INVALID, None, True, None, True, None)
 
 
 def json_refusal(status: int, error: str, set_cookies: Sequence[str] = ()) -> Refusal:
@@ -134,7 +137,8 @@ class Policy:
         )
         self._cookie_name = settings.cookie_name
         self._guard = OriginGuard(settings.trusted_origins)
-        self._guarded = settings.cross_site_protection
+        self._guarded = settings.cross_site_protection is not False
+        self._strict = settings.cross_site_protection == STRICT
         self._csrf = DoubleSubmit(self.cookies) if settings.double_submit else None
         self._bearer = settings.bearer
         self._protected = settings.protected_paths
@@ -159,17 +163,16 @@ class Policy:
 
     def admit(self, request: RequestView) -> Refusal | Hearing | Auth:
         """A refusal, the hooks' hearing, or the request's :class:`Auth` (module docstring)."""
+        presented = self._presented(request)
         if (
             self._guarded
             and (request.websocket or request.method not in SAFE_METHODS)  # request.unsafe
-            and not self._guard.allows(
-                fetch_site=request.fetch_site, origin=request.origin, host=request.host
-            )
+            and self._cross_site(request)
+            and not self._lets_through(request, presented)
         ):
             if LOGGER.isEnabledFor(logging.INFO):
                 self._log_cross_site(request)
             return REFUSED_CROSS_SITE
-        presented = self._presented(request)
         if presented.verified is not None:
             if self._token_hooks:
                 return Hearing(self, request, presented)
@@ -180,6 +183,24 @@ class Policy:
     def decide(self, hearing: Hearing) -> Refusal | Auth:
         """The request's :class:`Auth`, or a refusal, once the hooks have had their say."""
         return self._conclude(hearing.request, hearing.presented, hearing)
+
+    def _cross_site(self, request: RequestView) -> bool:
+        """Whether the browser says this (unsafe) request comes from another site."""
+        return not self._guard.allows(
+            fetch_site=request.fetch_site, origin=request.origin, host=request.host
+        )
+
+    def _lets_through(self, request: RequestView, presented: Presented) -> bool:
+        """Whether a cross-site unsafe request may go on: nobody is logged in by our cookie.
+
+        It carries none of it, or a valid Bearer token (which wins over the cookie) is what
+        authenticates it. Such a request can neither log in nor out (``Auth`` drops both).
+        """
+        if self._strict:
+            return False
+        if not presented.from_cookie and presented.verified is not None:
+            return True  # a valid Bearer token
+        return request.cookie is None or not find_cookie(request.cookie, self._cookie_name)
 
     def vouches(self, request: RequestView) -> bool:
         """Whether the browser itself says an unsafe request comes from this very origin
@@ -223,21 +244,27 @@ class Policy:
                 self.codec.fetchable_kid(token) if may_fetch and outcome is Reason.INVALID else None
             )
             if kid is not None:  # the issuer may have a new key: fetch it, then check again
-                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, kid))
-            return _presented((None, outcome, token, from_cookie, None))
+                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, kid, True, None))
+            return _presented((None, outcome, token, from_cookie, None, True, None))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return _presented((None, Reason.INVALID, token, from_cookie, None))
+            return _presented((None, Reason.INVALID, token, from_cookie, None, True, None))
         store = self._store
-        if store is not None:  # local lookups: a store keeps no network on the request path
-            if store.stale:
-                return _presented((None, Reason.UNAVAILABLE, token, from_cookie, None))
-            if store.is_revoked(outcome.claims) or _issued_before(
-                outcome, store.user_not_before(outcome.claims)
-            ):
-                return _presented((None, Reason.REVOKED, token, from_cookie, None))
-        return _presented((outcome, Reason.OK, token, from_cookie, None))
+        if store is None:
+            return _presented((outcome, Reason.OK, token, from_cookie, None, True, None))
+        # Local lookups: a store keeps no network on the request path.
+        standing = store.standing
+        if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
+            sid = outcome.claims.get("sid")
+            sid = sid if isinstance(sid, str) else None
+            return _presented((None, Reason.UNAVAILABLE, token, from_cookie, None, False, sid))
+        if store.is_revoked(outcome.claims) or _issued_before(
+            outcome, store.user_not_before(outcome.claims)
+        ):
+            return _presented((None, Reason.REVOKED, token, from_cookie, None, False, None))
+        renewable = standing is Standing.CURRENT
+        return _presented((outcome, Reason.OK, token, from_cookie, None, renewable, None))
 
     def _check_duplicates(self, values: list[str]) -> Presented:
         """The first valid one counts; valid ones naming different users cancel out.
@@ -299,10 +326,12 @@ class Policy:
         verified = presented.verified
         refused = hearing.refused if hearing is not None else None
         deleting = False
+        # Let through by _lets_through: the response may set or delete no cookie of ours.
+        cross_site = self._guarded and request.unsafe and self._cross_site(request)
         if verified is not None and refused is None:
             user = hearing.user if hearing is not None and hearing.user is not None else None
             token = presented.token if presented.from_cookie else None
-            renew = token is not None and self.codec.should_renew(verified)
+            renew = presented.renewable and token is not None and self.codec.should_renew(verified)
             auth = Auth(
                 self.sign_in,
                 verified.user if user is None else user,
@@ -311,6 +340,7 @@ class Policy:
                 verified.scopes,
                 False,
                 Renewal(token, verified) if renew and token is not None else None,
+                cross_site,
             )
         else:
             if presented.reason is not Reason.MISSING and LOGGER.isEnabledFor(logging.INFO):
@@ -324,6 +354,8 @@ class Policy:
                 (),
                 presented.token is not None,  # a token came, and was refused
                 BAD_COOKIE if deleting else None,
+                cross_site,
+                presented.unjudged_session,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
             cookie_claims = auth.claims if presented.from_cookie else EMPTY_CLAIMS
@@ -354,7 +386,7 @@ class Policy:
                 if reason is Reason.UNAVAILABLE:
                     cause += "; the issuer's keys did not name it either (the cookie is kept)"
             elif reason is Reason.UNAVAILABLE:
-                cause = "the revocation store is stale (fail closed; the cookie is kept)"
+                cause = "the revocation store cannot answer (the cookie is kept)"
             elif reason is Reason.REVOKED:
                 cause = "the revocation store has its session or its user revoked"
             else:  # valid, yet refused here: a login cookie double_submit cannot bind
@@ -400,15 +432,7 @@ class Policy:
         values = self.set_cookie_values(outgoing, headers)
         if not values:
             return list(headers)
-        added = [("Set-Cookie", value) for value in values]
-        cache_controls = [value for name, value in headers if name.lower() == "cache-control"]
-        if not cache_controls:  # the usual case
-            return [*headers, ("Cache-Control", PRIVATE), *added]
-        private = private_cache_control(cache_controls)
-        if private is None:
-            return [*headers, *added]
-        kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
-        return [*kept, ("Cache-Control", private), *added]
+        return [*kept_from_shared_caches(headers), *(("Set-Cookie", value) for value in values)]
 
     def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
         """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""
@@ -426,7 +450,7 @@ class Policy:
             if fresh is None:
                 LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
                 return ()
-            LOGGER.debug("jwtcookie: renewed the login of %r", outgoing.verified.user.identity)
+            LOGGER.debug("jwtcookie: renewed a login cookie")
             return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers  # a bad cookie
 

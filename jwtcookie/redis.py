@@ -42,10 +42,13 @@ except ImportError as missing:  # pragma: no cover - the message is the point
 from jwtcookie.forks import PidCheck, ThisProcess
 from jwtcookie.redis_follower import Follower
 from jwtcookie.redis_keys import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
-from jwtcookie.revocations import SESSION, USER, Entry, Replica
+from jwtcookie.revocations import CANNOT_ANSWER, SESSION, USER, Entry, Replica, Standing, standing
 
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
+# Longest start() waits for the first full load (100,000 entries take 0.9-2.4 s, docs); it
+# returns at once when Redis cannot be reached. Until that load the store cannot answer.
+FIRST_LOAD_WAIT = 10.0
 FAR_FUTURE = float(2**62)  # a not-before that refuses every token (int() of it is exact)
 
 log = logging.getLogger("jwtcookie.redis")
@@ -106,6 +109,8 @@ class RedisRevocations:
         self._heartbeat = HEARTBEAT if max_staleness is None else min(HEARTBEAT, max_staleness / 4)
         options = client_options(timeout)
         self._client = connect(options) if connect else redis.Redis.from_url(str(url), **options)
+        raw = client_options(timeout, decode=False)
+        self._subscriber = connect(raw) if connect else redis.Redis.from_url(str(url), **raw)
         self._raise: Script = self._client.register_script(RAISE_SCRIPT)
         # One redis.asyncio client per event loop (its connections belong to that loop).
         self._async: dict[int, tuple[asyncio.AbstractEventLoop, Any, AsyncScript]] = {}
@@ -118,23 +123,15 @@ class RedisRevocations:
     # -- the middleware's hooks: local lookups only -----------------------------------------
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
-        """The ``is_revoked`` hook: the token's session was revoked, or the copy is too stale."""
-        check = self._pid_check
-        check.left -= 1
-        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
-            self.start()
-        if self.stale:
+        """The ``is_revoked`` hook: the token's session was revoked, or the store cannot answer."""
+        if self.standing is CANNOT_ANSWER:
             return True  # fail closed
         sid = claims.get("sid")
         return isinstance(sid, str) and sid in self._replica.sessions
 
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
-        check = self._pid_check
-        check.left -= 1
-        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
-            self.start()
-        if self.stale:
+        if self.standing is CANNOT_ANSWER:
             return FAR_FUTURE  # fail closed, even where only this hook is wired
         users = self._replica.users
         if not users:
@@ -154,17 +151,34 @@ class RedisRevocations:
         return self._follower.synced
 
     @property
-    def stale(self) -> bool:
-        """Whether the copy is older than ``max_staleness`` (fail closed). Given as
-        ``revocations=``, the middleware then answers anonymous and keeps the cookie; as plain
-        hooks, the tokens are refused as revoked (and their cookies deleted)."""
-        if self._max_staleness is None:
-            return False
-        check = self._pid_check  # read before the lookups: follow from here
+    def standing(self) -> Standing:
+        """What the copy can answer now, by ``jwtcookie.revocations.standing``: nothing before
+        this process's first full load or once older than ``max_staleness`` (given as
+        ``revocations=``, the middleware then answers ``unavailable`` and keeps the cookie; as
+        plain hooks, tokens are refused as revoked), and no renewal while not following."""
+        check = self._pid_check
         check.left -= 1
         if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
             self.start()
-        return self.staleness > self._max_staleness
+        follower = self._follower
+        return standing(
+            follower.loaded, follower.synced, follower.confirmed_at, self._max_staleness
+        )
+
+    @property
+    def stale(self) -> bool:
+        """Whether the store cannot answer now (``standing``)."""
+        return self.standing is Standing.CANNOT_ANSWER
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this process has held every revocation in Redis at least once."""
+        return self._follower.loaded
+
+    @property
+    def window(self) -> float:
+        """Seconds an entry is kept after its time: ``max_age`` plus ``leeway``."""
+        return self._replica.lifetime
 
     @property
     def staleness(self) -> float:
@@ -261,9 +275,10 @@ class RedisRevocations:
     def start(self, *, wait: bool = True) -> bool:
         """Follow Redis from this process (again after a fork); whether the copy is synced.
 
-        With ``wait``, the first start waits up to ``timeout`` for the first full load, so a
-        fresh worker does not answer from an empty copy. Lookups call this on first use; call
-        it yourself at start-up (a lifespan handler, gunicorn's ``post_fork``) to wait there.
+        With ``wait``, the first start waits for the first full load (up to 10 s; at once
+        False when Redis cannot be reached). Until that load the store cannot answer: tokens
+        are ``unavailable``, cookies kept. Lookups call this on first use; call it yourself
+        at start-up (a lifespan handler, gunicorn's ``post_fork``) to wait there.
         """
         if self._pid != os.getpid() and not self._closed:
             with ThisProcess.start_lock:
@@ -274,13 +289,14 @@ class RedisRevocations:
                         self._follower = self._new_follower()
                     self._follower.start()
                     if wait:
-                        self._follower.first_sync.wait(self._timeout)
+                        self._follower.first_try.wait(FIRST_LOAD_WAIT)
                     self._pid = os.getpid()
         return self._follower.synced
 
     def _new_follower(self) -> Follower:
         return Follower(
             self._client,
+            self._subscriber,
             self._raise,
             self._replica,
             self._layout,
@@ -296,10 +312,11 @@ class RedisRevocations:
         """Stop following Redis; lookups keep answering from the last copy."""
         self._closed = True
         self._follower.stop()
-        self._client.close()
-        pool = getattr(self._client, "connection_pool", None)  # a Sentinel client keeps its pool
-        if pool is not None:
-            pool.disconnect()
+        for client in (self._client, self._subscriber):
+            client.close()
+            pool = getattr(client, "connection_pool", None)  # a Sentinel client keeps its pool
+            if pool is not None:
+                pool.disconnect()
 
     async def aclose(self) -> None:
         """``close``, and the ``redis.asyncio`` client of the running event loop."""

@@ -9,6 +9,7 @@ On any failure: keep the copy, wait (bounded, jittered backoff), and start again
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
@@ -21,6 +22,7 @@ import redis
 from redis.commands.core import Script
 
 from jwtcookie.redis_keys import (
+    LOAD_SCRIPT,
     RAISE_SCRIPT,
     REDIS_ERRORS,
     Layout,
@@ -28,14 +30,15 @@ from jwtcookie.redis_keys import (
     message,
     text,
 )
-from jwtcookie.revocations import SESSION, USER, Entry, Kind, Replica
+from jwtcookie.revocations import KINDS, SESSION, USER, Entry, Kind, Replica
 
 FIRST_BACKOFF = 0.05  # seconds before the first reconnection attempt
 MAX_BACKOFF = 2.0  # reconnection attempts never wait longer (with jitter, so workers spread)
 STEADY_SECONDS = 10.0  # a connection that lasted this long starts a new outage at FIRST_BACKOFF
 EPOCH_SECONDS = 1.0  # how often to check that Redis still has its data (FLUSHALL, say)
 SWEEP_SECONDS = 30.0  # how often to forget expired entries
-BATCH = 1000  # keys per SCAN step, pipelined GETs and write-backs, entries per message
+BATCH = 1000  # keys per pipelined GETs and write-backs, entries per message
+LOAD_STEP = 2000  # keys per step of LOAD_SCRIPT: about a millisecond of Redis's time each
 
 log = logging.getLogger("jwtcookie.redis")
 
@@ -46,6 +49,7 @@ class Follower:
     def __init__(
         self,
         client: Any,
+        subscriber: Any,
         script: Script,
         replica: Replica,
         layout: Layout,
@@ -54,15 +58,22 @@ class Follower:
         heartbeat: float,
     ) -> None:
         self.client = client
+        self.subscriber = subscriber  # the same Redis, replies left undecoded (client_options)
         self.script = script  # RAISE_SCRIPT, registered on client
         self.replica = replica
         self.layout = layout
         self.timeout = timeout
         self.heartbeat = heartbeat
         self.synced = False  # subscribed, loaded and written back
+        self.loaded = False  # the copy has held every entry in Redis at least once
         self.confirmed_at = -math.inf  # monotonic time as of which the copy was whole
         self.unsent: dict[tuple[Kind, str], float] = {}  # revocations Redis has not confirmed
-        self.first_sync = threading.Event()
+        # Set by the first full load, or by the first failure before one: start() waits on it.
+        self.first_try = threading.Event()
+        # A cluster spreads the keys over nodes that one script cannot SCAN together.
+        self._load_script = (
+            None if hasattr(client, "get_nodes") else client.register_script(LOAD_SCRIPT)
+        )
         self.thread: threading.Thread | None = None
         self._synced_since = -math.inf
         self._epoch: str | None = None  # the epoch this process last synced with
@@ -91,12 +102,15 @@ class Follower:
             except REDIS_ERRORS as error:
                 if not self._lost:
                     log.warning(
-                        "jwtcookie: lost Redis (%s); answering from the last known revocations "
-                        "while reconnecting.",
+                        "jwtcookie: lost Redis (%s); %s while reconnecting.",
                         type(error).__name__,
+                        "answering from the last known revocations"
+                        if self.loaded
+                        else "answering unavailable until every revocation is loaded",
                     )
             except Exception:  # a bug must not stop revocation from following: log, go on
                 log.exception("jwtcookie: the Redis follower failed; restarting it.")
+            self.first_try.set()
             self._lost = True
             if self.synced and time.monotonic() - self._synced_since > STEADY_SECONDS:
                 backoff = FIRST_BACKOFF  # a fresh outage after a steady connection
@@ -110,7 +124,7 @@ class Follower:
         The heartbeat goes through pub/sub, not PING: PING's reply in a subscription differs
         by RESP version and redis-py misreads one of them.
         """
-        pubsub = self.client.pubsub()
+        pubsub = self.subscriber.pubsub()
         beat_channel = self.layout.heartbeat_channel()
         try:
             pubsub.subscribe(self.layout.channel, beat_channel)
@@ -168,7 +182,8 @@ class Follower:
         self._epoch = epoch
         self.confirmed_at = started
         self.synced, self._synced_since = True, time.monotonic()
-        self.first_sync.set()
+        self.loaded = True
+        self.first_try.set()
         if self._lost:
             log.warning("jwtcookie: Redis is back; revocations resynced.")
             self._lost = False
@@ -179,6 +194,16 @@ class Follower:
 
     def _load(self) -> dict[Kind, dict[str, float]]:
         found: dict[Kind, dict[str, float]] = {SESSION: {}, USER: {}}
+        if self._load_script is not None:
+            cursor: object = 0
+            while True:  # bounded: SCAN ends, whatever is written meanwhile
+                cursor, pairs = self._load_script(args=[cursor, self.layout.pattern, LOAD_STEP])
+                self.layout.entries_into(json.loads(text(pairs)), found)
+                if text(cursor) == "0":
+                    break
+            for kind in KINDS:
+                self.replica.add_loaded(kind, found[kind])
+            return found
         keys: list[str] = []
         for key in self.client.scan_iter(match=self.layout.pattern, count=BATCH):
             keys.append(text(key))
@@ -194,11 +219,13 @@ class Follower:
         for key in keys:
             pipeline.get(key)
         for key, value in zip(keys, pipeline.execute(), strict=True):
-            entry = self.layout.entry_of(key, value)
-            if entry is not None:  # None: expired between SCAN and GET
-                kind, ident, at = entry
-                found[kind][ident] = at
-                self.replica.add(kind, ident, at)
+            self._found(self.layout.entry_of(key, value), found)
+
+    def _found(self, entry: Entry | None, found: dict[Kind, dict[str, float]]) -> None:
+        if entry is not None:  # None: expired between SCAN and GET
+            kind, ident, at = entry
+            found[kind][ident] = at
+            self.replica.add(kind, ident, at)
 
     def _write_back(self, entries: list[Entry]) -> None:
         """Restore entries Redis lacks; publish those it really lacked, in batches."""

@@ -35,6 +35,28 @@ if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return 1
 """
 
+# ARGV: SCAN cursor, match pattern, count. One step of a full load, done inside Redis: SCAN,
+# then MGET, answered as {next cursor, JSON [key, value, key, value, ...]}: one reply per step
+# instead of one per key, which is what made 100,000 entries take seconds to load. MGET answers
+# nil for a key expired meanwhile or of another type; unpack() is kept to short runs.
+LOAD_SCRIPT = """
+local found = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
+local keys, out = found[2], {}
+for first = 1, #keys, 500 do
+  local last = math.min(first + 499, #keys)
+  local values = redis.call('MGET', unpack(keys, first, last))
+  for i = first, last do
+    local value = values[i - first + 1]
+    if value then
+      out[#out + 1] = keys[i]
+      out[#out + 1] = value
+    end
+  end
+end
+if #out == 0 then return {found[1], '[]'} end
+return {found[1], cjson.encode(out)}
+"""
+
 
 class Layout:
     """Key, channel and argument names for one ``prefix``, and how long an entry lives."""
@@ -58,6 +80,28 @@ class Layout:
         if kind is None or at is None or key[skip + 1 : skip + 2] != ":":
             return None
         return kind, key[skip + 2 :], at
+
+    def entries_into(self, flat: list[Any], found: dict[Kind, dict[str, float]]) -> None:
+        """``entry_of`` for each of ``LOAD_SCRIPT``'s ``[key, value, ...]``, the later time
+        kept per id; inline, as a fresh worker reads 100,000 of them before it may answer."""
+        skip = len(self.prefix) + 1
+        tables = {
+            f"{self.prefix}:{SESSION}:": found[SESSION],
+            f"{self.prefix}:{USER}:": found[USER],
+        }
+        isfinite = math.isfinite
+        for index in range(0, len(flat) - 1, 2):
+            key, value = flat[index], flat[index + 1]
+            table = tables.get(key[: skip + 2]) if isinstance(key, str) else None
+            if table is None or not isinstance(value, str):
+                continue
+            try:
+                at = float(value)
+            except ValueError:
+                continue
+            ident = key[skip + 2 :]
+            if isfinite(at) and table.get(ident, -math.inf) < at:
+                table[ident] = at
 
     def heartbeat_channel(self) -> str:
         """A channel only one subscription hears (see ``Follower``)."""
@@ -87,10 +131,14 @@ def entries_of(data: object) -> list[Entry]:
     return found
 
 
-def client_options(timeout: float) -> dict[str, Any]:
-    """What every client the store uses is built with (``connect=`` receives these too)."""
+def client_options(timeout: float, *, decode: bool = True) -> dict[str, Any]:
+    """What every client the store uses is built with (``connect=`` receives these too).
+
+    The subscriber's client does not decode (``decode=False``): redis-py decodes inside its
+    reader, so a message that is not UTF-8 would raise there and drop the subscription.
+    """
     return {
-        "decode_responses": True,
+        "decode_responses": decode,
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "retry": Retry(NoBackoff(), 0),  # the follower retries, with backoff and a resync
@@ -109,6 +157,6 @@ def number(value: object) -> float | None:
         return None
     try:
         found = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
         return None
     return found if math.isfinite(found) else None

@@ -5,7 +5,11 @@ Each flavour builds it from what its server gives (an ASGI scope, a WSGI environ
 differently. The path is the one the app routes on: an ASGI ``path`` may carry the
 ``root_path`` in front (uvicorn ``--root-path``, a Starlette ``Mount``, a2wsgi under a
 ``SCRIPT_NAME``), while routers match the path without it (Starlette's ``get_route_path``);
-WSGI's ``PATH_INFO`` is already relative to ``SCRIPT_NAME``.
+WSGI's ``PATH_INFO`` is already relative to ``SCRIPT_NAME``, and carries the path's bytes as
+latin-1 (PEP 3333), which routers decode as UTF-8 (werkzeug, Django). A framework that works
+its routed path out by rules of its own passes it in (``routed_path``): Django routes on
+``request.path_info``, the scope's path less ``FORCE_SCRIPT_NAME`` when that is set, whatever
+the ``root_path``.
 """
 
 from __future__ import annotations
@@ -36,8 +40,12 @@ class RequestView(NamedTuple):
         return self.websocket or self.method not in SAFE_METHODS
 
     @classmethod
-    def from_scope(cls, scope: Mapping[str, Any]) -> RequestView:
-        """The view of an ASGI ``http`` or ``websocket`` scope (header names are lower-case)."""
+    def from_scope(cls, scope: Mapping[str, Any], routed_path: str | None = None) -> RequestView:
+        """The view of an ASGI ``http`` or ``websocket`` scope (header names are lower-case).
+
+        ``routed_path``: the path the framework routes on, when it works that out itself;
+        by default the scope's ``path`` less its ``root_path``.
+        """
         cookie = authorization = origin = fetch_site = host = csrf_token = None
         for name, value in scope["headers"]:
             if name == b"cookie":
@@ -54,12 +62,15 @@ class RequestView(NamedTuple):
             elif name == b"x-csrf-token":
                 csrf_token = value.decode("latin-1")
         websocket = scope["type"] == "websocket"
-        path = scope["path"]
-        root_path = scope.get("root_path")
+        if routed_path is None:
+            routed_path = scope["path"]
+            root_path = scope.get("root_path")
+            if root_path:
+                routed_path = route_path(routed_path, root_path)
         return _view(
             (
                 "GET" if websocket else scope["method"],
-                route_path(path, root_path) if root_path else path,
+                routed_path,
                 host or _server_host(scope.get("server")),
                 cookie,
                 authorization,
@@ -71,8 +82,17 @@ class RequestView(NamedTuple):
         )
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, Any]) -> RequestView:
-        """The view of a WSGI environ (PEP 3333), or of Django's ``request.META``."""
+    def from_environ(
+        cls, environ: Mapping[str, Any], routed_path: str | None = None
+    ) -> RequestView:
+        """The view of a WSGI environ (PEP 3333), or of Django's ``request.META``.
+
+        ``routed_path``: as for :meth:`from_scope`; by default ``PATH_INFO``, decoded.
+        """
+        if routed_path is None:
+            routed_path = environ.get("PATH_INFO") or "/"
+            if not routed_path.isascii():
+                routed_path = _utf8(routed_path)
         fetch_site = environ.get("HTTP_SEC_FETCH_SITE")
         host = environ.get("HTTP_HOST")
         if not host and environ.get("SERVER_NAME") and environ.get("SERVER_PORT"):
@@ -80,7 +100,7 @@ class RequestView(NamedTuple):
         return _view(
             (
                 environ["REQUEST_METHOD"],
-                environ.get("PATH_INFO") or "/",
+                routed_path,
                 host or None,
                 environ.get("HTTP_COOKIE") or None,
                 environ.get("HTTP_AUTHORIZATION"),
@@ -102,6 +122,14 @@ def route_path(path: str, root_path: str) -> str:
     if root_path and path.startswith(root_path) and path[len(root_path) :][:1] in ("", "/"):
         return path[len(root_path) :] or "/"
     return path
+
+
+def _utf8(path: str) -> str:
+    """A PEP 3333 string (bytes as latin-1) as the text a router reads (UTF-8, as werkzeug)."""
+    try:
+        return path.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a server that passed text, not bytes: already decoded
+        return path
 
 
 def _server_host(server: Any) -> str | None:

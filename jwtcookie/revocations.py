@@ -1,13 +1,16 @@
-"""A process's copy of the revocations: plain dicts read on the request path, bounded by expiry.
+"""A process's copy of the revocations, and the one rule for what a store can answer.
 
 Knows nothing of Redis (``jwtcookie.redis`` fills it), so its rules can be read and tested
-alone: what an entry is, when it stops mattering, and how two copies of it merge.
+alone: what an entry is, when it stops mattering, how two copies of it merge, and what a
+store that cannot vouch for its copy answers (:func:`standing`).
 """
 
 from __future__ import annotations
 
+import enum
 import heapq
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -21,6 +24,53 @@ Entry = tuple[Kind, str, float]  # (kind, session or user id, time)
 # less than a heap entry per entry, and a minute of extra life changes no answer (below).
 BUCKET_SECONDS = 60
 COMPACT_FROM = 1024  # entries a table must have held before a sweep copies it smaller
+
+
+class Standing(enum.Enum):
+    """What a revocation store can say about a token right now (decided by :func:`standing`).
+
+    Every question asks this one answer: accepting a token, renewing it, and the plain hooks.
+    A logout revokes its session whatever the standing (the store queues it for Redis).
+    """
+
+    CURRENT = "current"  # whole, and followed: accept what it does not refuse, and renew
+    BEHIND = "behind"  # whole once, not confirmed since (fail open): accept, never renew
+    CANNOT_ANSWER = "cannot answer"  # refuse as unavailable and keep the cookie; never renew
+
+
+CURRENT, BEHIND, CANNOT_ANSWER = Standing.CURRENT, Standing.BEHIND, Standing.CANNOT_ANSWER
+
+
+def standing(
+    loaded: bool, following: bool, confirmed_at: float, max_staleness: float | None
+) -> Standing:
+    """The one rule (``confirmed_at``: the ``time.monotonic()`` as of which the copy was last
+    known whole). A copy that never held the whole set is no "last known state" to fail open
+    from (it may lack the very revocation a token needs): it cannot answer, whatever
+    ``max_staleness`` says. A whole copy older than ``max_staleness`` cannot either. A whole
+    copy not followed right now answers, but a renewal minted from it would carry a fresh
+    ``iat`` past a "log out everywhere" it has not heard of, so it never renews. Positional
+    and short: every request asks it."""
+    if not loaded or (
+        max_staleness is not None and not time.monotonic() - confirmed_at <= max_staleness
+    ):
+        return CANNOT_ANSWER
+    return CURRENT if following else BEHIND
+
+
+def window_problem(window: float, *, max_age: int, leeway: float) -> str | None:
+    """Why a component that keeps entries for ``window`` seconds cannot serve a middleware
+    whose tokens live ``max_age`` (plus ``leeway``), or None. A store must never forget an
+    entry before every token it refuses is dead; ``max_session_age`` only shortens tokens."""
+    needed = max_age + leeway
+    if window >= needed:
+        return None
+    return (
+        f"the revocation store keeps an entry {window:g} s, but the middleware's tokens live up "
+        f"to max_age + leeway = {needed:g} s, so a revoked session would be accepted again "
+        "before its tokens expire: build the store with the middleware's max_age and leeway "
+        f"(RedisRevocations(..., max_age={max_age}, leeway={leeway:g}))."
+    )
 
 
 class Replica:
@@ -76,6 +126,29 @@ class Replica:
                 heapq.heappush(self._bucket_heap, bucket)
             lists[0 if kind == SESSION else 1].append(ident)
             return True
+
+    def add_loaded(self, kind: Kind, loaded: dict[str, float]) -> None:
+        """``add`` for each of a full load's entries of one kind, under one lock (a fresh
+        worker loads 100,000 of them before it may answer)."""
+        now = self.clock()
+        lifetime = self.lifetime
+        table = self.sessions if kind == SESSION else self.users
+        slot = 0 if kind == SESSION else 1
+        with self._lock:
+            for ident, at in loaded.items():
+                expires = at + lifetime
+                if expires <= now or at > now + lifetime:
+                    continue  # as in add
+                known = table.get(ident)
+                if known is not None and known >= at:
+                    continue
+                table[ident] = at
+                bucket = int(expires // BUCKET_SECONDS) + 1
+                lists = self._buckets.get(bucket)
+                if lists is None:
+                    lists = self._buckets[bucket] = ([], [])
+                    heapq.heappush(self._bucket_heap, bucket)
+                lists[slot].append(ident)
 
     def entries(self) -> Iterator[Entry]:
         """Every entry still alive (a snapshot: safe while others write)."""

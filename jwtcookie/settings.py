@@ -18,10 +18,12 @@ from jwtcookie.cookies import cookie_prefix
 from jwtcookie.detect import is_async_callable
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
 from jwtcookie.origin import OriginGuard
+from jwtcookie.revocations import Standing, window_problem
 from jwtcookie.tokens import TokenCodec, span
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600
+STRICT = "strict"  # cross_site_protection: refuse every cross-site write, cookie or not
 Hook = Callable[[Mapping[str, Any]], Any]
 HOOKS = ("load_user", "is_revoked", "user_not_before", "on_error")
 _COOKIE_NAME_FORBIDDEN = ' \t=;,"\\'
@@ -54,6 +56,7 @@ class Settings:
         "revocations",
         "samesite",
         "secure",
+        "token_type",
         "trusted_origins",
         "user_not_before",
     )
@@ -74,9 +77,10 @@ class Settings:
         leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
         issuer: str | None = None,  # required, exact `iss` when set
         audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
+        token_type: str | None = None,  # required `typ` header when set; other kinds refused always
         renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
         max_session_age: int | None = None,  # absolute cap from login, across renewals
-        cross_site_protection: bool = True,  # refuse cross-site POST/PUT/PATCH/DELETE
+        cross_site_protection: bool | str = True,  # cross-site writes by our cookie; or "strict"
         double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
         trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
         bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
@@ -92,7 +96,6 @@ class Settings:
         for name, value in (
             ("secure", secure),
             ("partitioned", partitioned),
-            ("cross_site_protection", cross_site_protection),
             ("double_submit", double_submit),
             ("bearer", bearer),
         ):
@@ -116,6 +119,14 @@ class Settings:
         self.renew_after = _renew_after(renew_after)
         self.issuer = _optional_text("issuer", issuer)
         self.audience = _optional_text("audience", audience)
+        self.token_type = _token_type(token_type)
+        if not (isinstance(cross_site_protection, bool) or cross_site_protection == STRICT):
+            mistake = ValueError if isinstance(cross_site_protection, str) else TypeError
+            raise mistake(
+                "jwtcookie: cross_site_protection is True (refuse cross-site writes that carry the "
+                "cookie), 'strict' (refuse every cross-site write) or False, not "
+                f"{cross_site_protection!r}."
+            )
         self.cross_site_protection = cross_site_protection
         self.double_submit = double_submit
         self.trusted_origins = _strings("trusted_origins", trusted_origins, "'https://app.example'")
@@ -129,6 +140,11 @@ class Settings:
         )
         self.on_error = _hook("on_error", on_error, "(reason) -> None")
         self.revocations = _store(revocations)
+        stores = [self.revocations] if self.revocations is not None else []
+        for component in stores + _owners(self.is_revoked, self.user_not_before):
+            problem = window_problem(component.window, max_age=self.max_age, leeway=self.leeway)
+            if problem is not None:
+                raise ValueError(f"jwtcookie: {problem}")
         _expect(callable(clock), "clock is a function returning the time, like time.time")
         self.clock = clock
         _expect(
@@ -158,6 +174,7 @@ class Settings:
             max_session_age=self.max_session_age,
             clock=self.clock if clock is None else clock,
             cache_size=self.cache_size if cache_size is None else cache_size,
+            token_type=self.token_type,
         )
 
     def async_hooks(self) -> list[str]:
@@ -183,8 +200,11 @@ class Settings:
             f"cookie {self.cookie_name} ({'; '.join(attributes)})",
             f"{key.algorithm} key that {signs}" if key else "no key yet (fetched when needed)",
             f"tokens live {span(self.max_age)}, renewed {renewal}",
-            f"cross-site protection {'on' if self.cross_site_protection else 'OFF'}",
+            "cross-site protection "
+            + {True: "on", False: "OFF", STRICT: "strict"}[self.cross_site_protection],
         ]
+        if self.token_type is not None:
+            parts.append(f"every token typed {self.token_type}")
         if self.trusted_origins:
             parts.append(f"trusted origins {list(self.trusted_origins)}")
         if self.protected_paths:
@@ -214,8 +234,13 @@ class RevocationStore(Protocol):
     """
 
     @property
-    def stale(self) -> bool:
-        """True while the store cannot vouch for its answers (fail closed)."""
+    def standing(self) -> Standing:
+        """What it can answer now: ``jwtcookie.revocations.standing()`` decides, for all."""
+
+    @property
+    def window(self) -> float:
+        """Seconds it keeps an entry after the entry's time (``math.inf``: for ever). The
+        middleware refuses a store that forgets before its tokens expire."""
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool: ...
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None: ...
@@ -317,6 +342,22 @@ def _optional_text(name: str, value: str | None) -> str | None:
     return value
 
 
+def _token_type(token_type: str | None) -> str | None:
+    """A ``typ`` such as ``"session+jwt"``: a media type, printable ASCII without spaces."""
+    if token_type is None:
+        return None
+    _expect(
+        isinstance(token_type, str),
+        f"token_type is a str such as 'session+jwt', not {token_type!r}",
+    )
+    if not token_type or not all("!" <= char <= "~" for char in token_type):
+        raise ValueError(
+            f"jwtcookie: token_type {token_type!r} is not a media type such as 'session+jwt' "
+            "(printable ASCII, no spaces)."
+        )
+    return token_type
+
+
 def _strings(name: str, values: Iterable[str], example: str) -> tuple[str, ...]:
     """A tuple of strings from a list; a lone str (iterable by character) is a mistake."""
     if isinstance(values, (str, bytes)):
@@ -346,7 +387,7 @@ def _store(store: Any) -> RevocationStore | None:
         name
         for name in ("is_revoked", "user_not_before", "revoke_session")
         if not callable(getattr(store, name, None))
-    ] + ([] if _has(store, "stale") else ["stale"])
+    ] + [name for name in ("standing", "window") if not _has(store, name)]
     if missing:
         raise TypeError(
             f"jwtcookie: revocations= takes a revocation store such as "
@@ -354,6 +395,17 @@ def _store(store: Any) -> RevocationStore | None:
             f"{', '.join(missing)}."
         )
     return store  # type: ignore[no-any-return]
+
+
+def _owners(*hooks: Hook | None) -> list[Any]:
+    """The objects behind hooks that are bound methods of a store (``**store.hooks()``):
+    they keep a window too."""
+    owners: list[Any] = []
+    for hook in hooks:
+        owner = getattr(hook, "__self__", None)
+        if owner is not None and owner not in owners and _has(owner, "window"):
+            owners.append(owner)
+    return owners
 
 
 def _has(thing: object, name: str) -> bool:

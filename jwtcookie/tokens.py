@@ -20,11 +20,17 @@ from typing import Any, NamedTuple
 
 import jwt
 
-from jwtcookie.jws import make_jws, read_claims, sign
+from jwtcookie.jws import make_jws, read_token, sign
 from jwtcookie.keys import Key, Keyring
 from jwtcookie.users import Reason, TokenUser, scopes_for
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
+# Where peers write what kind of token a token is (RFC 8725 §3.11): Flask-JWT-Extended's
+# `type`, djangorestframework-simplejwt's `token_type`, Amazon Cognito's `token_use`. A login
+# cookie is an access token, which all three call "access".
+KIND_CLAIMS = ("type", "token_type", "token_use")
+ACCESS = "access"
+UNTYPED = "jwt"  # the `typ` of a token that says only that it is a JWT (RFC 7519 §5.1)
 MAX_TOKEN_LENGTH = 4096  # a browser keeps at most ~4 KiB per cookie; longer is hostile
 # Longer tokens are verified on every request instead of cached, which bounds one cache
 # entry (both caches) at about 10 KiB even for a token of many tiny claims; ~2 KiB typical.
@@ -88,8 +94,11 @@ class TokenCodec:
         max_session_age: int | None,
         clock: Callable[[], float],
         cache_size: int,
+        token_type: str | None = None,
     ) -> None:
         self.keys = KeyedCaches(keyring)
+        self.token_type = token_type
+        self._typ = UNTYPED if token_type is None else media_type(token_type)
         self.max_age = max_age
         self.leeway = leeway
         self.issuer = issuer
@@ -174,6 +183,12 @@ class TokenCodec:
                 "it names an audience (aud) but the middleware has no audience=, and a token "
                 "meant for an audience is refused as someone else's: pass audience= or drop aud"
             )
+        for name in KIND_CLAIMS:
+            if name in payload and payload[name] != ACCESS:
+                return (
+                    f"its {name} claim would say it is another kind of token than a login, "
+                    f"and such tokens are refused: drop {name}, or make it {ACCESS!r}"
+                )
         return None
 
     def _sign(self, payload: Mapping[str, Any]) -> str:
@@ -183,8 +198,10 @@ class TokenCodec:
                 "jwtcookie: this keyring has no signing key (public keys only): it can verify "
                 "tokens but not issue them."
             )
-        headers = {"kid": key.kid} if key.kid is not None else None
-        return sign(self._jws, payload, key.sign_with, key.algorithm, headers)
+        headers: dict[str, Any] = {} if self.token_type is None else {"typ": self.token_type}
+        if key.kid is not None:
+            headers["kid"] = key.kid
+        return sign(self._jws, payload, key.sign_with, key.algorithm, headers or None)
 
     # -- verifying ---------------------------------------------------------------------------
 
@@ -266,7 +283,7 @@ class TokenCodec:
             key = _key_for(token, keyring)
             if key is None:
                 return _invalid("its header names no key (kid) this keyring holds")
-            claims = read_claims(self._jws, token, key.verify_with, key.algorithm)
+            header, claims = read_token(self._jws, token, key.verify_with, key.algorithm)
         except jwt.InvalidSignatureError:
             return _invalid("bad signature: signed with another key, or altered")
         except jwt.InvalidAlgorithmError:
@@ -274,10 +291,26 @@ class TokenCodec:
             return _invalid(f"signed with another algorithm than the key's {pinned}")
         except HOSTILE_INPUT as error:  # what a malformed or forged token makes PyJWT/json raise
             return _invalid(f"malformed ({type(error).__name__})")
-        problem = self._claims_problem(claims)
+        problem = self._claims_problem(claims) or self._kind_problem(header, claims)
         if problem is not None:
             return _invalid(problem)
         return self._limits(claims)
+
+    def _kind_problem(self, header: Mapping[str, Any], claims: Mapping[str, Any]) -> str | None:
+        """Why a token that says it is another kind of token is no login (RFC 8725 §3.11).
+
+        Never quotes the values: a claim's value stays out of the logs.
+        """
+        typ = header.get("typ")
+        if self.token_type is not None:
+            if not isinstance(typ, str) or media_type(typ) != self._typ:
+                return f"its typ header is not the configured token_type {self.token_type!r}"
+        elif typ is not None and (not isinstance(typ, str) or media_type(typ) != UNTYPED):
+            return "its typ header says it is another kind of token than a login (typ JWT)"
+        for name in KIND_CLAIMS:
+            if name in claims and claims[name] != ACCESS:
+                return f"its {name} claim says it is another kind of token than an access token"
+        return None
 
     def _claims_problem(self, claims: Any) -> str | None:
         """PyJWT's claim rules, less the time claims (``_limits`` reads those)."""
@@ -366,8 +399,14 @@ def _ago(seconds: float) -> str:
     return span(max(seconds, 0))
 
 
+def media_type(typ: str) -> str:
+    """A ``typ`` as RFC 7515 §4.1.9 compares it: in any case, ``application/`` left out."""
+    typ = typ.strip().lower()
+    return typ.removeprefix("application/")
+
+
 def _key_for(token: str, keyring: Keyring) -> Key | None:
-    """The key named by the token's ``kid`` (the only header field we ever read)."""
+    """The key named by the token's ``kid`` (the only header field that picks anything)."""
     if keyring.only_key is not None:
         return keyring.only_key
     kid = jwt.get_unverified_header(token).get("kid")

@@ -54,7 +54,7 @@ class WSGIMiddleware(JWTCookieMiddleware, interface="wsgi"):
             )
         return result
 
-    def _check(self, settings: Settings) -> None:
+    def _check(self, app: Any, settings: Settings) -> None:
         if settings.async_hooks():
             raise TypeError(
                 f"jwtcookie: a WSGI app cannot await an `async def` hook "

@@ -260,8 +260,16 @@ def test_origin_fallback_compares_the_host_alone_like_go(
 
     Before the fix https://shop.example was refused on a request the app saw as http.
     """
-    reply = Site(mode).request("/x", method="POST", headers=[("Origin", origin)], host=host)
+    cookie = f"access_token={make_token()}"
+    reply = Site(mode).request(
+        "/x", method="POST", headers=[("Origin", origin)], host=host, cookie=cookie
+    )
     assert reply.status == status
+    strict = Site(mode, cross_site_protection="strict")  # the same rule, cookie or not
+    assert (
+        strict.request("/x", method="POST", headers=[("Origin", origin)], host=host).status
+        == status
+    )
 
 
 # -- secrets stay secret --------------------------------------------------------------------

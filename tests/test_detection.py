@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
 
-from jwtcookie import JWTCookieMiddleware
+from jwtcookie import JWTCookieMiddleware, get_auth
 from jwtcookie.asgi import ASGIMiddleware
 from jwtcookie.wsgi import WSGIMiddleware
-from tests.harness import DAY, SECRET, Site, bare_app, make_token
+from tests.harness import ALICE, DAY, SECRET, Site, bare_app, describe, make_token
 
 wsgi_app = bare_app("wsgi")
 asgi_app = bare_app("asgi")
@@ -102,6 +105,26 @@ def test_servers_see_an_asgi3_app_on_the_class() -> None:
     assert not inspect.iscoroutinefunction(
         type(JWTCookieMiddleware(wsgi_app, secret=SECRET)).__call__
     )
+
+
+class Endpoint(HTTPEndpoint):
+    """A Starlette endpoint class: calling it builds an object that awaiting runs (ASGI 3)."""
+
+    async def get(self, request: Request) -> Response:
+        return Response(describe(get_auth(request.scope)), media_type="application/json")
+
+    async def post(self, request: Request) -> Response:
+        get_auth(request.scope).login(ALICE)
+        return Response(describe(get_auth(request.scope)), media_type="application/json")
+
+
+def test_a_class_with_await_is_served_as_asgi_like_uvicorn_does() -> None:
+    """A Starlette ``HTTPEndpoint`` class, which uvicorn runs as it is; it used to be refused
+    as an ASGI2-style class."""
+    site = Site("asgi", app=Endpoint)
+    assert type(site.middleware) is ASGIMiddleware
+    assert site.request(cookie=f"access_token={make_token()}").authenticated_as == "1"
+    assert site.request(cookie=f"access_token={site.login()}").authenticated_as == "1"
 
 
 def test_a_class_is_refused_with_a_clear_message() -> None:

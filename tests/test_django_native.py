@@ -185,8 +185,11 @@ def test_an_old_token_is_renewed_and_the_response_kept_private(browser: Browser)
 def test_a_public_response_that_renews_the_cookie_is_made_private(browser: Browser) -> None:
     response = browser.login_with(token(age=4 * DAY)).get("/cacheable")
     assert response["Cache-Control"] == "max-age=60, private"
+    assert "CDN-Cache-Control" not in response  # a CDN obeys these over Cache-Control
+    assert "Surrogate-Control" not in response
     fresh = browser.login_with(token()).get("/cacheable")
     assert fresh["Cache-Control"] == "public, max-age=60"  # nothing added: left alone
+    assert fresh["CDN-Cache-Control"] == "public, max-age=600"
 
 
 def test_a_streaming_response_is_renewed_too(browser: Browser) -> None:

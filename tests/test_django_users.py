@@ -255,3 +255,101 @@ def test_drf_and_ninja_get_the_row(users: dict[str, Any]) -> None:
     client.cookies[COOKIE] = token_for(users["alice"])
     assert client.get("/api/me").json()["class"] == "User"
     assert client.get("/ninja/me").json() == {"username": "alice", "class": "User"}
+
+
+# -- a password change ends the other logins, as it ends Django's sessions -------------------
+
+
+def logged_in_as_alice(mode: str) -> Browser:
+    browser = Browser(mode)
+    response = browser.post(
+        "/login", {"username": "alice", "password": PASSWORD}, headers=SAME_ORIGIN
+    )
+    assert response.json()["username"] == "alice"
+    return browser
+
+
+@pytest.mark.parametrize("mode", ["wsgi", "asgi"])
+def test_a_password_change_ends_the_other_logins_and_keeps_the_one_that_made_it(mode: str) -> None:
+    """The phone's cookie used to stay logged in after the password was changed elsewhere."""
+    laptop, phone = logged_in_as_alice(mode), logged_in_as_alice(mode)
+    changed = laptop.post("/password", {"password": "new", "keep": "1"}, headers=SAME_ORIGIN)
+    assert changed.content == b"changed"
+    assert changed.cookies[COOKIE].value.startswith("ey")  # signed for the new password
+    assert laptop.get("/me").json()["username"] == "alice"
+    refused = phone.get("/me")
+    assert refused.json()["class"] == "AnonymousUser"
+    assert refused.cookies[COOKIE].value == ""
+
+
+def test_an_async_view_keeps_its_login_with_aupdate_session_auth_hash() -> None:
+    laptop, phone = logged_in_as_alice("asgi"), logged_in_as_alice("asgi")
+    assert (
+        laptop.post("/async-password", {"password": "new"}, headers=SAME_ORIGIN).status_code == 200
+    )
+    assert laptop.get("/async-me").json()["username"] == "alice"
+    assert phone.get("/async-me").json()["class"] == "AnonymousUser"
+
+
+@pytest.mark.parametrize("mode", ["wsgi", "asgi"])
+def test_djangos_own_password_change_view_keeps_the_login_that_made_it(mode: str) -> None:
+    """``PasswordChangeView`` calls Django's ``update_session_auth_hash``, not ours."""
+    laptop, phone = logged_in_as_alice(mode), logged_in_as_alice(mode)
+    form = {"old_password": PASSWORD, "new_password1": "new", "new_password2": "new"}
+    changed = laptop.post("/django-password", form, headers=SAME_ORIGIN)
+    assert (changed.status_code, changed["Location"]) == (302, "/me")
+    assert laptop.get("/me").json()["username"] == "alice"
+    assert phone.get("/me").json()["class"] == "AnonymousUser"
+
+
+def test_a_password_change_without_update_session_auth_hash_ends_every_login() -> None:
+    """As Django's sessions: the login that changed it ends too."""
+    laptop = logged_in_as_alice("wsgi")
+    assert laptop.post("/password", {"password": "new"}, headers=SAME_ORIGIN).status_code == 200
+    assert laptop.get("/me").json()["class"] == "AnonymousUser"
+
+
+def test_a_protected_path_refuses_a_login_from_before_the_password_change(
+    users: dict[str, Any],
+) -> None:
+    with override_settings(JWTCOOKIE={**USER_MODEL, "protected_paths": ["/reason"]}):
+        phone = logged_in_as_alice("wsgi")
+        assert phone.get("/reason").status_code == 200
+        users["alice"].set_password("new")
+        users["alice"].save()
+        response = phone.get("/reason")
+    assert (response.status_code, response.cookies[COOKIE].value) == (401, "")
+
+
+def test_an_administrator_changing_someones_password_keeps_their_own_login(
+    users: dict[str, Any],
+) -> None:
+    alice = logged_in_as_alice("wsgi")
+    admin = Browser("wsgi").login_with(token_for(users["root"]))
+    form = {"username": "alice", "password": "new"}
+    changed = admin.post("/someones-password", form, headers=SAME_ORIGIN)
+    assert COOKIE not in changed.cookies  # root's own cookie, unchanged
+    assert admin.get("/me").json()["username"] == "root"
+    assert alice.get("/me").json()["class"] == "AnonymousUser"
+
+
+def test_rotating_secret_key_with_a_fallback_keeps_the_logins() -> None:
+    """As Django's sessions: ``SECRET_KEY_FALLBACKS`` keeps them, dropping the old key ends them."""
+    from django.conf import settings
+
+    phone = logged_in_as_alice("wsgi")
+    old = settings.SECRET_KEY
+    with override_settings(SECRET_KEY="rotated-" + old, SECRET_KEY_FALLBACKS=[old]):
+        assert phone.get("/me").json()["username"] == "alice"
+    with override_settings(SECRET_KEY="rotated-" + old, SECRET_KEY_FALLBACKS=[]):
+        assert phone.get("/me").json()["class"] == "AnonymousUser"
+
+
+def test_a_token_signed_for_a_user_names_the_password_only_by_a_digest(
+    users: dict[str, Any],
+) -> None:
+    from jwtcookie.contrib.django import force_login
+
+    claims = jwt.decode(force_login(Client(), users["alice"]), SECRET, algorithms=["HS256"])
+    assert len(claims["auth_hash"]) == 32
+    assert claims["auth_hash"] not in users["alice"].get_session_auth_hash()

@@ -9,6 +9,7 @@ or upgrades the real one, whichever order the browser sends them in.
 from __future__ import annotations
 
 import asyncio
+import math
 import warnings
 from typing import Any
 
@@ -19,6 +20,7 @@ from werkzeug.test import Client
 
 from jwtcookie import JWTCookieMiddleware
 from jwtcookie.policy import MAX_DUPLICATE_COOKIES
+from jwtcookie.revocations import Standing
 from tests.harness import (
     ALICE,
     MALLORY,
@@ -115,7 +117,8 @@ def test_planted_duplicates_do_not_delete_the_users_cookie(mode: str, planted: l
 class StaleStore:
     """A revocation store that cannot vouch for its answers (its Redis gone too long)."""
 
-    stale = True
+    standing = Standing.CANNOT_ANSWER
+    window = math.inf
 
     def is_revoked(self, claims: Any) -> bool:
         return False

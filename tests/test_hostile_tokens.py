@@ -346,6 +346,96 @@ def test_token_meant_for_another_audience_is_refused(mode: str) -> None:
     )
 
 
+# -- a token of another kind (RFC 8725 3.11) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "extra"),
+    [
+        ({"alg": "HS256", "typ": "JWT"}, {"type": "refresh", "jti": "x", "sub": "1"}),
+        ({"alg": "HS256", "typ": "JWT"}, {"token_type": "refresh", "jti": "x", "user_id": 1}),
+        ({"alg": "HS256", "typ": "JWT"}, {"token_use": "id"}),
+        ({"alg": "HS256", "typ": "verify-email+jwt"}, {}),
+        ({"alg": "HS256", "typ": "application/reset-password+jwt"}, {}),
+        ({"alg": "HS256", "typ": "JOSE"}, {}),
+        ({"alg": "HS256", "typ": 1}, {}),
+        ({"alg": "HS256"}, {"type": ["access"]}),
+    ],
+    ids=[
+        "flask-jwt-extended-refresh",
+        "simplejwt-refresh",
+        "cognito-id",
+        "typ-verify-email",
+        "typ-application-reset-password",
+        "typ-jose",
+        "typ-not-a-string",
+        "kind-not-a-string",
+    ],
+)
+def test_a_token_of_another_kind_is_refused(
+    mode: str, header: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    """A refresh token, an ID token or an e-mail link's token signed with the shared secret is
+    no login. Before the fix each one logged in."""
+    refused(mode, hs256(header, claims(**extra)))
+
+
+@pytest.mark.parametrize(
+    ("header", "extra"),
+    [
+        ({"alg": "HS256", "typ": "JWT"}, {}),
+        ({"alg": "HS256"}, {}),
+        ({"alg": "HS256", "typ": "jwt"}, {}),
+        ({"alg": "HS256", "typ": "application/jwt"}, {}),
+        ({"alg": "HS256", "typ": "JWT"}, {"type": "access", "fresh": False, "sub": "1"}),
+        ({"alg": "HS256", "typ": "JWT"}, {"token_type": "access", "jti": "x", "user_id": 1}),
+        ({"alg": "HS256", "typ": "JWT"}, {"token_use": "access"}),
+    ],
+    ids=[
+        "node-jsonwebtoken",
+        "no-typ",
+        "typ-lower-case",
+        "typ-media-type",
+        "flask-jwt-extended-access",
+        "simplejwt-access",
+        "cognito-access",
+    ],
+)
+def test_a_login_token_of_every_peer_still_gets_in(
+    mode: str, header: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    reply = Site(mode).request(cookie=f"access_token={hs256(header, claims(**extra))}")
+    assert reply.authenticated_as == "1"
+
+
+def test_with_token_type_every_token_must_say_it_is_one(mode: str) -> None:
+    site = Site(mode, token_type="session+jwt")
+    minted = site.login()
+    assert jwt.get_unverified_header(minted)["typ"] == "session+jwt"
+    assert site.request(cookie=f"access_token={minted}").authenticated_as == "1"
+    typed = hs256({"alg": "HS256", "typ": "application/Session+JWT"}, claims())
+    assert site.request(cookie=f"access_token={typed}").authenticated_as == "1"
+    for header in ({"alg": "HS256", "typ": "JWT"}, {"alg": "HS256"}):
+        refused(mode, hs256(header, claims()), token_type="session+jwt")
+    refused(mode, make_token(), token_type="session+jwt")  # Node's: typ JWT
+    kind = hs256({"alg": "HS256", "typ": "session+jwt"}, claims(type="refresh"))
+    refused(mode, kind, token_type="session+jwt")
+    assert minted not in Site(mode).request(cookie=f"access_token={minted}").body.decode()
+
+
+def test_login_refuses_a_kind_claim_it_would_refuse(mode: str) -> None:
+    site = Site(mode)
+    with pytest.raises(ValueError, match="type claim"):
+        site.middleware.issue({**ALICE, "type": "refresh"})
+    assert site.middleware.issue({**ALICE, "type": "access"})
+
+
+@pytest.mark.parametrize("token_type", ["", "session jwt", "séance+jwt", 7])
+def test_a_malformed_token_type_is_refused_at_construction(token_type: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="token_type"):
+        Site("wsgi", token_type=token_type)
+
+
 # -- size -------------------------------------------------------------------------------------
 
 

@@ -444,14 +444,14 @@ def test_entries_that_are_no_public_signing_key_with_a_kid_are_skipped_one_by_on
     "answer",
     [
         (200, b"{not json", []),
-        (200, b'{"keys": []}', []),
+        (200, b'{"keys": {}}', []),
         (200, b'{"keys": [{"kty": "oct", "k": "AAAA", "alg": "HS256", "kid": "k"}]}', []),
         (500, b"{}", []),
         (404, b"{}", []),
         (302, b"", [("Location", "/elsewhere.json")]),
         (200, b" " * (300 * 1024) + b'{"keys": []}', []),
     ],
-    ids=["not-json", "no-keys", "only-a-secret", "500", "404", "redirect", "oversized"],
+    ids=["not-json", "keys-not-a-list", "only-a-secret", "500", "404", "redirect", "oversized"],
 )
 def test_a_bad_answer_keeps_the_last_good_keys(
     issuer: Issuer, rings: Any, clock: Clock, answer: Any
@@ -466,6 +466,63 @@ def test_a_bad_answer_keeps_the_last_good_keys(
     assert issuer.fetches == 2
     assert ring.find("kept") is not None
     assert ring.staleness >= MIN_INTERVAL, "the last good fetch is the first one"
+
+
+def test_an_empty_jwks_is_the_issuers_word_and_no_token_verifies(
+    mode: str, issuer: Issuer, rings: Any, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``{"keys": []}`` (an emergency stop) drops every key, cached verifications included;
+    it used to count as a failed fetch, and the last keys went on verifying."""
+    key = SigningKey("k")
+    issuer.publish(key)
+    ring = rings(issuer.url, clock=clock)
+    site = Site(mode, keys=ring)
+    cookie = key.token()
+    assert send(site, cookie).authenticated_as == "1"
+
+    issuer.documents = [{"keys": [{**SigningKey("enc").jwk, "use": "enc"}]}]
+    clock.advance(MIN_INTERVAL)
+    with caplog.at_level(logging.WARNING, logger="jwtcookie.jwks"):
+        assert not ring.refresh_for("other")
+    assert issuer.fetches == 2
+    assert ring.keys() == []
+    assert "publishes no signing key: no token verifies" in caplog.text
+    assert_unavailable_and_kept(send(site, cookie))
+
+    issuer.stop()  # could not fetch: what the issuer last said (no keys) stands
+    clock.advance(MIN_INTERVAL)
+    assert not ring.refresh_for("k")
+    assert_anonymous(send(site, cookie))
+    issuer.start()
+    issuer.publish(key)
+    clock.advance(MIN_INTERVAL)
+    assert send(site, cookie).authenticated_as == "1", "published again: verifies again"
+
+
+def test_a_loopback_fetch_never_goes_through_the_proxy(
+    mode: str, issuer: Issuer, rings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python proxies loopback URLs too: with http_proxy set, whoever answered for the proxy
+    published the keys (here a local "proxy" publishing an impostor's), and its tokens logged in."""
+    real, impostor = SigningKey("k"), SigningKey("k")
+    issuer.publish(real)
+    proxy = Issuer()
+    try:
+        proxy.publish(impostor)
+        proxy_url = f"http://127.0.0.1:{proxy.port}"
+        for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+            monkeypatch.setenv(name, proxy_url)
+        for name in ("no_proxy", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        ring = rings(issuer.url)
+        assert ring.start()
+        site = Site(mode, keys=ring)
+        assert_anonymous(send(site, impostor.token(MALLORY)))
+        assert send(site, real.token()).authenticated_as == "1"
+        assert proxy.fetches == 0
+        assert issuer.fetches == 1
+    finally:
+        proxy.stop()
 
 
 def test_an_issuer_down_from_the_start_leaves_the_middleware_working(

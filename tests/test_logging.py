@@ -93,7 +93,12 @@ def test_a_refused_cross_site_request_names_trusted_origins(
 ) -> None:
     site = Site(mode)
     logged.clear()
-    reply = site.request("/logout", method="POST", headers=[("origin", "http://localhost:3000")])
+    reply = site.request(
+        "/logout",
+        method="POST",
+        cookie=f"access_token={make_token()}",
+        headers=[("origin", "http://localhost:3000")],
+    )
     assert reply.status == 403
     (line,) = lines(logged)
     assert "refused a cross-site POST to '/logout'" in line
@@ -120,3 +125,54 @@ def test_nothing_is_logged_for_a_good_request_at_info(
     caplog.clear()
     assert site.request(cookie=f"access_token={site.login()}").authenticated_as == "1"
     assert lines(caplog) == []
+
+
+PERSONAL = {"_id": "u-5f1c9e", "sub": "ada@example.org", "username": "ada-lovelace-1815"}
+
+
+def test_no_claim_value_or_token_is_logged_at_debug(
+    mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SECURITY.md's promise, through login, renewal, every kind of refusal and logout."""
+    caplog.set_level(logging.DEBUG, logger="jwtcookie")
+    clock = Clock()
+
+    def action(path: str, auth: object) -> None:
+        if path == "/login":
+            auth.login(PERSONAL)  # type: ignore[attr-defined]
+        elif path == "/logout":
+            auth.logout()  # type: ignore[attr-defined]
+
+    site = Site(
+        mode, action, clock=clock, protected_paths=["/private"], on_error=lambda reason: None
+    )
+    revoking = Site(mode, action, clock=clock, is_revoked=lambda claims: True)
+    token = site.login()
+    clock.advance(4 * DAY)
+    renewed = site.request("/private", cookie=f"access_token={token}").cookie()
+    assert renewed
+    sent = [token, renewed]
+    for refused in (
+        make_token(PERSONAL, issued=clock.now - 8 * DAY),
+        make_token(PERSONAL, key=OTHER_SECRET),
+        make_token(PERSONAL, life=30 * DAY),
+        make_token(PERSONAL, aud="billing"),
+        make_token(PERSONAL, issued=clock.now + 3600),
+    ):
+        sent.append(refused)
+        assert site.request("/private", cookie=f"access_token={refused}").status == 401
+    revoking.request(cookie=f"access_token={renewed}")
+    duplicates = f"access_token={make_token(MALLORY)}; access_token={renewed}"
+    site.request(cookie=duplicates)
+    site.request("/logout", method="POST", cookie=f"access_token={renewed}")
+    site.request("/logout", method="POST", headers=[("origin", "https://evil.example")])
+    logged = "\n".join(
+        record.getMessage() for record in caplog.records if record.name.startswith("jwtcookie")
+    )
+    assert "renewed" in logged
+    assert "refused" in logged
+    for value in (*PERSONAL.values(), *sent):
+        assert value not in logged
+    for token_sent in sent:  # not even its signature, nor its payload segment
+        for segment in token_sent.split(".")[1:]:
+            assert segment not in logged

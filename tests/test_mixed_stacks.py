@@ -45,7 +45,9 @@ def test_asgi_app_served_over_wsgi_through_a2wsgi_sees_the_user_and_renews() -> 
     assert response.json == {"name": "alice"}
     (set_cookie,) = response.headers.getlist("Set-Cookie")
     assert set_cookie.startswith("access_token=ey")
-    cross_site = client.post("/change", headers={"Origin": "https://evil.example"})
+    cross_site = client.post(
+        "/change", headers={"Origin": "https://evil.example", "Cookie": f"access_token={OLD}"}
+    )
     assert cross_site.status_code == 403
     same_site = client.post("/change", headers={"Origin": "http://localhost"})
     assert same_site.json == {"changed": True}

@@ -124,6 +124,25 @@ def test_fastapi_with_a_root_path_is_guarded_on_its_own_routes() -> None:
         assert_guarded(http_get(client), "")  # a proxy that strips it
 
 
+def test_a_fastapi_sub_application_mounted_under_a_prefix_is_guarded_on_its_own_routes() -> None:
+    """``app.mount("/v1", sub)`` with the middleware on ``sub``: its paths are ``sub``'s routes."""
+    sub = FastAPI()
+
+    @sub.get("/api/private")
+    def fastapi_private(request: Request) -> dict[str, str]:
+        return {"handler": "private", "user": request.user.identity}
+
+    @sub.get("/public")
+    def fastapi_public(request: Request) -> dict[str, str]:
+        return {"handler": "public", "user": request.user.identity}
+
+    sub.add_middleware(JWTCookieMiddleware, **OPTIONS)  # type: ignore[arg-type]
+    app = FastAPI()
+    app.mount("/v1", sub)
+    with TestClient(app) as client:
+        assert_guarded(http_get(client), "/v1")
+
+
 def test_an_asgi_app_bridged_to_wsgi_under_a_script_name_is_guarded() -> None:
     bridged = ASGIToWSGI(JWTCookieMiddleware(routed_starlette(), **OPTIONS))  # type: ignore[arg-type]
     assert_guarded(wsgi_get(under_script_name(bridged)), "/app")
@@ -142,6 +161,25 @@ def test_a_wsgi_app_under_a_script_name_is_guarded_on_path_info() -> None:
 
     flask_app.wsgi_app = JWTCookieMiddleware(flask_app.wsgi_app, **OPTIONS)  # type: ignore[method-assign]
     assert_guarded(wsgi_get(under_script_name(flask_app)), "/app")
+
+
+def test_a_wsgi_app_is_guarded_on_a_path_that_is_not_ascii() -> None:
+    """PEP 3333 carries the path's bytes as latin-1 and werkzeug routes on them decoded as
+    UTF-8: ``protected_paths=["/café"]`` used to match neither, and let ``/café/...`` in."""
+    flask_app = Flask(__name__)
+
+    @flask_app.get("/café/private")
+    def flask_private() -> dict[str, str]:
+        return {"handler": "private", "user": get_auth(flask_request).user.identity}
+
+    options = {**OPTIONS, "protected_paths": ["/café"]}
+    flask_app.wsgi_app = JWTCookieMiddleware(flask_app.wsgi_app, **options)  # type: ignore[method-assign]
+    get = wsgi_get(flask_app)
+    assert get("/caf%C3%A9/private") == (401, REFUSED)
+    assert get("/caf%C3%A9/private", headers=logged_in()) == (
+        200,
+        {"handler": "private", "user": "1"},
+    )
 
 
 # Each server with the prefixes a client may send: uvicorn puts the root path in front of

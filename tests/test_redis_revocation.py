@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import random
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from typing import Any
 import pytest
 
 from jwtcookie import Settings
-from jwtcookie.revocations import BUCKET_SECONDS, SESSION, USER, Replica
+from jwtcookie.revocations import BUCKET_SECONDS, SESSION, USER, Replica, Standing
 from tests import redis_server as redis_helpers
 from tests.harness import DAY, SECRET, WEEK, Clock, Reply, Site, act
 from tests.redis_server import (
@@ -288,14 +289,15 @@ def test_checking_a_store_at_construction_does_not_start_it() -> None:
 
 def test_a_revocation_store_missing_a_method_is_refused_at_construction() -> None:
     class HalfAStore:
-        stale = False
+        standing = Standing.CURRENT
+        window = math.inf
 
         def is_revoked(self, claims: Any) -> bool:
             return False
 
     with pytest.raises(TypeError, match="HalfAStore has no user_not_before, revoke_session"):
         Settings(secret=SECRET, revocations=HalfAStore())
-    everything = "has no is_revoked, user_not_before, revoke_session, stale"
+    everything = "has no is_revoked, user_not_before, revoke_session, standing, window"
     with pytest.raises(TypeError, match=everything):
         Settings(secret=SECRET, revocations=object())
     store = RedisRevocations(f"redis://127.0.0.1:{free_port()}/0")  # never started: no I/O
@@ -508,16 +510,17 @@ def test_a_process_that_only_revokes_still_delivers_what_it_revoked_while_redis_
         raw.close()
 
 
-def test_before_its_first_sync_a_store_fails_open_or_closed_as_configured(stores: Any) -> None:
+def test_before_its_first_full_load_a_store_cannot_answer_fail_open_or_not(stores: Any) -> None:
+    """An empty copy is no "last known state" to fail open from: it may lack the very
+    revocation a token needs. (Before this, a fail-open store answered "not revoked".)"""
     nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     open_store = stores(nowhere, timeout=0.2)
     closed_store = stores(nowhere, timeout=0.2, max_staleness=1)
-    assert open_store.start() is False
-    assert closed_store.start() is False
-    assert open_store.is_revoked({"sid": "x"}) is False
-    assert open_store.user_not_before({"_id": "x"}) is None
-    assert closed_store.is_revoked({"sid": "x"}) is True
-    assert closed_store.user_not_before({"_id": "x"}) == FAR_FUTURE
+    for store in (open_store, closed_store):
+        assert store.start() is False
+        assert store.standing is Standing.CANNOT_ANSWER
+        assert store.is_revoked({"sid": "x"}) is True
+        assert store.user_not_before({"_id": "x"}) == FAR_FUTURE
 
 
 @e2e
@@ -587,6 +590,152 @@ def test_hostile_messages_on_the_channel_change_nothing_and_following_goes_on(
         wait_until(lambda: raw.exists(f"{prefix}:s:genuine"), "the write-back")
         assert revoker.revoke_session("after") is True
         wait_until(lambda: store.is_revoked({"sid": "after"}), "following after the resync")
+    finally:
+        raw.close()
+
+
+# -- what the store cannot answer (issue 18) ---------------------------------------------------
+
+
+@e2e
+def test_a_store_not_following_redis_accepts_but_never_renews(
+    mode: str, server: RedisServer, stores: Any, sites: Any
+) -> None:
+    """Finding 5: in the default fail-open mode, a worker cut off from Redis renewed tokens;
+    each renewal's fresh iat escaped any "log out everywhere" it had not heard of."""
+    clock = Clock()
+    store = stores(server.url, clock=clock, timeout=0.5)
+    site = sites(mode, store, clock=clock)
+    user = unique("grace")
+    cookie = login(site, user)
+    assert store.start()
+    clock.advance(4 * DAY)  # past the renewal point
+    assert visit(site, cookie).cookie(), "renewed while following Redis"
+
+    server.stop()
+    wait_until(lambda: not store.synced, "the store to notice")
+    reply = visit(site, cookie)
+    assert identity(reply) == user, "fail open: accepted from the last whole copy"
+    assert reply.cookie() is None, "and not renewed"
+
+    server.start()
+    wait_until(lambda: store.synced, "the resync")
+    assert visit(site, cookie).cookie(), "renewed again once following"
+
+
+@e2e
+def test_a_worker_accepts_no_token_until_it_holds_every_revocation(
+    mode: str, server: RedisServer, stores: Any, sites: Any
+) -> None:
+    """Finding 6: a worker whose first load has not finished answered from part of the set
+    and accepted a revoked session (fail open). It answers ``unavailable`` now, cookie kept."""
+    clock = Clock()
+    first = stores(server.url, clock=clock)
+    assert first.start()
+    site = sites(mode, first, clock=clock)
+    user = unique("heidi")
+    revoked, kept = login(site, user), login(site, user)
+    assert visit(site, revoked, "/logout", method="POST").cookie() == ""
+    raw = redis.Redis.from_url(server.url)
+    try:
+        raw.execute_command("CLIENT", "PAUSE", 3000, "ALL")  # the next load cannot finish yet
+        fresh = stores(server.url, clock=clock, timeout=0.5)
+        fresh_site = sites(mode, fresh, clock=clock)
+        assert fresh.start() is False
+        assert_refused(visit(fresh_site, revoked), "unavailable")
+        assert_refused(visit(fresh_site, kept), "unavailable")
+        wait_until(lambda: fresh.loaded, "the load once Redis answers again")
+        assert_refused(visit(fresh_site, revoked))
+        assert identity(visit(fresh_site, kept)) == user
+    finally:
+        raw.close()
+
+
+@e2e
+def test_a_fresh_worker_loads_100_000_revocations_before_it_answers(
+    mode: str, shared_server: RedisServer, stores: Any, sites: Any
+) -> None:
+    """Finding 6: with 100,000 revocations in Redis, ``start()`` gave up after 2 s holding
+    part of them, and a revoked session was accepted. It loads them all (0.9-2.4 s, see
+    docs/scaling-out.md) and until then answers ``unavailable``."""
+    prefix = unique("flood")
+    clock = Clock()
+    first = stores(shared_server.url, clock=clock, prefix=prefix)
+    site = sites(mode, first, clock=clock)
+    user = unique("ivan")
+    revoked = login(site, user)
+    raw = redis.Redis.from_url(shared_server.url)
+    try:
+        pipeline = raw.pipeline(transaction=False)
+        for number in range(100_000):
+            pipeline.set(f"{prefix}:s:flood-{number}", repr(clock()), px=600_000)
+            if number % 10_000 == 9_999:
+                pipeline.execute()
+        assert visit(site, revoked, "/logout", method="POST").cookie() == ""
+        fresh = stores(shared_server.url, clock=clock, prefix=prefix)
+        assert fresh.start(), "the first load finished within start()"
+        assert len(fresh) == 100_001
+        assert_refused(visit(sites(mode, fresh, clock=clock), revoked))
+    finally:
+        for start in range(0, 100_000, 10_000):
+            raw.delete(*(f"{prefix}:s:flood-{n}" for n in range(start, start + 10_000)))
+        raw.close()
+
+
+@e2e
+def test_a_logout_while_the_store_cannot_answer_revokes_the_session_once_redis_is_back(
+    mode: str, server: RedisServer, stores: Any, sites: Any
+) -> None:
+    """Finding 7: with ``max_staleness``, a logout during an outage was anonymous, so it had
+    no session to revoke: the copies of the cookie came back with Redis."""
+    clock = Clock()
+    store = stores(server.url, clock=clock, max_staleness=1, timeout=0.5)
+    site = sites(mode, store, clock=clock)
+    cookie = login(site, unique("judy"))
+    sid = session_of(visit(site, cookie))
+
+    server.stop()
+    wait_until(lambda: store.stale, "the copy to turn stale")
+    assert visit(site, cookie, "/logout", method="POST").cookie() == "", "the cookie is deleted"
+
+    server.start()
+    wait_until(lambda: not store.stale, "the resync")
+    raw = redis.Redis.from_url(server.url)
+    try:
+        wait_until(lambda: raw.exists(f"jwtcookie:s:{sid}"), "the queued revocation in Redis")
+    finally:
+        raw.close()
+    assert_refused(visit(site, cookie))
+    later = stores(server.url, clock=clock)
+    assert_refused(visit(sites(mode, later, clock=clock), cookie))
+
+
+@e2e
+def test_a_hostile_message_neither_drops_the_subscription_nor_stops_propagation(
+    server: RedisServer, stores: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Finding 8: a 400-digit time (OverflowError) or bytes that are not UTF-8 (raised inside
+    redis-py, which then drops the connection) made every follower resubscribe and reload."""
+    store, revoker = stores(server.url), stores(server.url)
+    assert store.start()
+    raw = redis.Redis.from_url(server.url)
+
+    def subscribers() -> set[int]:
+        return {client["id"] for client in raw.client_list(_type="pubsub")}
+
+    try:
+        before = subscribers()
+        assert len(before) == 1
+        raw.publish("jwtcookie:revocations", b"\xff\xfe[not utf-8]")
+        raw.publish("jwtcookie:revocations", '[["s", "huge", ' + "9" * 400 + "]]")
+        raw.publish("jwtcookie:revocations", json.dumps([["s", "genuine", time.time()]]))
+        wait_until(lambda: store.is_revoked({"sid": "genuine"}), "the genuine message")
+        assert revoker.revoke_session("later") is True
+        wait_until(lambda: store.is_revoked({"sid": "later"}), "a later revocation")
+        assert not store.is_revoked({"sid": "huge"})
+        assert subscribers() == before, "the same subscription throughout: no resync"
+        assert "lost Redis" not in caplog.text
+        assert "follower failed" not in caplog.text
     finally:
         raw.close()
 
@@ -837,10 +986,12 @@ def test_a_later_revocation_of_the_same_id_outlives_the_earlier_ones_bucket() ->
 # -- the hooks and the API --------------------------------------------------------------------
 
 
-def test_hooks_read_sid_and_the_user_id_as_the_middleware_does(stores: Any) -> None:
-    nowhere = f"redis://127.0.0.1:{free_port()}/0"
-    store = stores(nowhere, timeout=0.2)
-    store.start(wait=False)
+@e2e
+def test_hooks_read_sid_and_the_user_id_as_the_middleware_does(
+    shared_server: RedisServer, stores: Any
+) -> None:
+    store = stores(shared_server.url, prefix=unique("hooks"))
+    assert store.start()
     store.revoke_session("s-1")
     store.revoke_user(42)
     store.revoke_user("by-sub")

@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from jwtcookie import Settings
+from jwtcookie.revocations import Standing, standing
 from tests.harness import (
     ALICE,
     DAY,
     MALLORY,
+    SECRET,
     Clock,
     Site,
     act,
@@ -267,3 +272,110 @@ def test_hooks_and_handlers_see_the_session_id(mode: str) -> None:
     value = site.middleware.issue(ALICE)
     send(site, value)
     assert heard == seen == [claims_of(value)["sid"]]
+
+
+# -- a revocation store that cannot answer: one rule for acceptance, renewal and logout -------
+
+
+class MemoryStore:
+    """A ``revocations=`` store in memory whose standing the test sets by hand."""
+
+    def __init__(self, standing: Standing, window: float = 7 * DAY + 10) -> None:
+        self.standing = standing
+        self.window = window
+        self.sessions: set[str] = set()
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool:
+        return claims.get("sid") in self.sessions
+
+    def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
+        return None
+
+    def revoke_session(self, session_id: str) -> bool:
+        self.sessions.add(session_id)
+        return True
+
+
+@pytest.mark.parametrize(
+    ("loaded", "following", "staleness", "max_staleness", "expected"),
+    [
+        (False, False, math.inf, None, Standing.CANNOT_ANSWER),  # never loaded, fail open
+        (False, True, 0.0, None, Standing.CANNOT_ANSWER),  # loading: part of the set
+        (False, True, 0.0, 5.0, Standing.CANNOT_ANSWER),
+        (True, True, 0.5, None, Standing.CURRENT),
+        (True, True, 0.5, 5.0, Standing.CURRENT),
+        (True, False, 60.0, None, Standing.BEHIND),  # fail open from the last whole copy
+        (True, False, 4.0, 5.0, Standing.BEHIND),
+        (True, False, 6.0, 5.0, Standing.CANNOT_ANSWER),  # older than max_staleness
+        (True, True, math.nan, 5.0, Standing.CANNOT_ANSWER),
+    ],
+)
+def test_what_a_store_can_answer_is_decided_by_one_rule(
+    loaded: bool, following: bool, staleness: float, max_staleness: float | None, expected: Any
+) -> None:
+    found = standing(loaded, following, time.monotonic() - staleness, max_staleness)
+    assert found is expected
+
+
+def test_a_store_that_is_not_following_accepts_but_never_renews(mode: str, clock: Clock) -> None:
+    """Issue 18, finding 5: a renewal minted from a copy that is not followed carries a fresh
+    ``iat`` past any "log out everywhere" the copy has not heard of (it used to be renewed)."""
+    store = MemoryStore(Standing.CURRENT)
+    site = Site(mode, clock=clock, revocations=store)
+    token = site.login()
+    clock.advance(4 * DAY)  # past the renewal point
+    store.standing = Standing.BEHIND
+    reply = send(site, token)
+    assert reply.authenticated_as == "1", "fail open: accepted from the last whole copy"
+    assert reply.cookie() is None, "and not renewed"
+    store.standing = Standing.CURRENT
+    assert send(site, token).cookie(), "renewed once the store follows again"
+
+
+def test_a_store_that_cannot_answer_keeps_the_cookie_and_renews_nothing(
+    mode: str, clock: Clock
+) -> None:
+    store = MemoryStore(Standing.CANNOT_ANSWER)
+    site = Site(mode, clock=clock, revocations=store)
+    token = site.login()
+    clock.advance(4 * DAY)
+    reply = send(site, token)
+    assert_anonymous(reply)
+    assert reply.seen["reason"] == "unavailable"
+    assert reply.set_cookies() == [], "kept, and not renewed"
+
+
+def test_logout_revokes_a_verified_session_the_store_cannot_judge(mode: str) -> None:
+    """Issue 18, finding 7: the request is anonymous (the store cannot answer), yet the token's
+    signature verified: its session is revoked (it used to revoke nothing)."""
+    store = MemoryStore(Standing.CANNOT_ANSWER)
+    site = Site(mode, revocations=store)
+    token = site.login()
+    reply = send(site, token, "/logout", method="POST")
+    assert reply.cookie() == "", "the cookie is deleted"
+    assert store.sessions == {claims_of(token)["sid"]}
+    store.standing = Standing.CURRENT
+    assert send(site, token).seen["reason"] == "revoked", "a copy is refused once it can answer"
+    forged = make_token({**claims_of(site.login()), "sid": "victim"}, key="x" * 48)
+    send(site, forged, "/logout", method="POST")
+    assert "victim" not in store.sessions, "a token whose signature fails revokes nothing"
+
+
+@pytest.mark.parametrize("wiring", ["revocations", "hooks"])
+def test_a_store_that_forgets_before_tokens_expire_is_refused_at_construction(
+    wiring: str,
+) -> None:
+    """Issue 18, finding 2: a store keeping entries 7 days behind 30-day tokens let a revoked
+    session's copied cookie back in from day 8 (nothing compared the two windows)."""
+    week = MemoryStore(Standing.CURRENT, window=7 * DAY + 10)
+    options: dict[str, Any] = (
+        {"revocations": week}
+        if wiring == "revocations"
+        else {"is_revoked": week.is_revoked, "user_not_before": week.user_not_before}
+    )
+    with pytest.raises(ValueError, match=r"keeps an entry 604810 s.* max_age=2592000"):
+        Settings(secret=SECRET, max_age=30 * DAY, **options)
+    with pytest.raises(ValueError, match="leeway=60"):
+        Settings(secret=SECRET, leeway=60, **options)
+    Settings(secret=SECRET, max_age=DAY, **options)  # shorter tokens: fine
+    Settings(secret=SECRET, max_session_age=90 * DAY, **options)  # a cap never lengthens one

@@ -15,17 +15,26 @@ import pytest
 
 from tests.harness import DAY, Clock, Reply, Site, act, make_token
 
+# RFC 9213's targeted fields and their forerunners: a CDN obeys them instead of Cache-Control.
+CDN_FIELDS = [
+    ("CDN-Cache-Control", "public, max-age=3600"),
+    ("Cloudflare-CDN-Cache-Control", "max-age=3600"),
+    ("Surrogate-Control", "max-age=3600"),
+    ("Edge-Control", "cache-maxage=3600"),
+]
 CACHE_HEADERS = {
     "public": [("Cache-Control", "public, max-age=600")],
     "s-maxage": [("Cache-Control", "s-maxage=600")],
     "max-age": [("Cache-Control", "max-age=600, must-revalidate")],
     "expires": [("Expires", "Thu, 01 Dec 2044 16:00:00 GMT")],
     "two-headers": [("Cache-Control", "public"), ("Cache-Control", "max-age=60")],
+    "cdn": [("Cache-Control", "max-age=60"), *CDN_FIELDS],
     "none": [],
 }
 ALREADY_PRIVATE = {
     "private": [("Cache-Control", "private, max-age=600")],
     "no-store": [("Cache-Control", "no-store")],
+    "private-cdn": [("Cache-Control", "private, max-age=60"), *CDN_FIELDS],
 }
 
 
@@ -87,12 +96,27 @@ def test_a_response_already_kept_from_shared_caches_is_left_as_written(
         assert reply.header("cache-control") == [ALREADY_PRIVATE[cache][0][1]]
 
 
+@pytest.mark.parametrize("cache", ["cdn", "private-cdn"])
+def test_no_cdn_cache_field_survives_on_a_response_carrying_our_cookie(
+    mode: str, cache: str
+) -> None:
+    """Before the fix CDN-Cache-Control and Surrogate-Control stayed public: a CDN, which
+    obeys them over Cache-Control, stored the login cookie and handed it to the next visitor."""
+    for what, reply in replies_carrying_our_cookie(mode, cache).items():
+        assert_private(reply)
+        for field, _ in CDN_FIELDS:
+            assert reply.header(field) == [], (what, field)
+
+
 def test_a_public_response_without_our_cookie_keeps_its_caching(mode: str) -> None:
     site = Site(mode, cached_action)
     for cookie in (None, f"access_token={site.login()}"):
         reply = site.request("/page/public", cookie=cookie)
         assert reply.set_cookies() == []
         assert reply.header("cache-control") == ["public, max-age=600"]
+        assert site.request("/page/cdn", cookie=cookie).header("CDN-Cache-Control") == [
+            "public, max-age=3600"
+        ]
 
 
 def test_the_middlewares_own_401_deleting_a_bad_cookie_is_private(mode: str) -> None:

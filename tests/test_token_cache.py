@@ -120,16 +120,16 @@ def test_a_verification_in_flight_during_rotate_keys_is_not_cached(
     its token in the cache. Before the fix it was cached after the clear and stayed valid."""
     site = make(mode, clock)
     old_token = site.middleware.issue({"_id": "1"})
-    read_claims = tokens.read_claims
+    read_token = tokens.read_token
 
     def read_while_rotating(*args: Any) -> Any:
-        claims = read_claims(*args)  # the signature checked with the dropped key...
+        read = read_token(*args)  # the signature checked with the dropped key...
         site.middleware.rotate_keys(Keyring([Key.hmac(OTHER_SECRET)]))  # ...as it lands
-        return claims
+        return read
 
-    monkeypatch.setattr(tokens, "read_claims", read_while_rotating)
+    monkeypatch.setattr(tokens, "read_token", read_while_rotating)
     send(site, old_token)  # this request started before the rotation: either answer
-    monkeypatch.setattr(tokens, "read_claims", read_claims)
+    monkeypatch.setattr(tokens, "read_token", read_token)
     assert send(site, old_token)[0] == "invalid"
 
 
@@ -195,11 +195,11 @@ def test_cache_size_zero_still_renews(clock: Clock) -> None:
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every token the middleware hands to PyJWT to verify."""
     decoded: list[str] = []
-    real = tokens.read_claims
+    real = tokens.read_token
 
     def counting(jws: Any, token: str, *args: Any) -> Any:
         decoded.append(token)
         return real(jws, token, *args)
 
-    monkeypatch.setattr(tokens, "read_claims", counting)
+    monkeypatch.setattr(tokens, "read_token", counting)
     return decoded

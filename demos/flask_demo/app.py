@@ -185,6 +185,9 @@ def create_app(
         # The demo API names the cookie access_token. In your own app leave cookie_name unset:
         # with secure=True it gets the __Host- prefix, so a sibling subdomain cannot plant one.
         cookie_name="access_token",
+        # The demo API refuses every cross-site write, with or without the cookie. An API that
+        # an SPA on another origin calls (CORS, Bearer tokens) leaves this at its default.
+        cross_site_protection="strict",
     )
     return app
 

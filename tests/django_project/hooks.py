@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from django.utils.asyncio import async_unsafe
+
+from jwtcookie.revocations import Standing
 
 REVOKED_SUBJECT = "666"
 
@@ -29,7 +32,8 @@ def load_user(claims: Mapping[str, Any]) -> Any:
 class MemoryRevocations:
     """A revocation store (``revocations=``) in a set, recording which revoke ran."""
 
-    stale = False
+    standing = Standing.CURRENT
+    window = math.inf  # keeps every entry for ever
 
     def __init__(self) -> None:
         self.sessions: set[str] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.views import PasswordChangeView
 from django.urls import path
 
 from tests.django_project import api, views
@@ -20,6 +21,10 @@ urlpatterns = [
     path("logout", views.logout_view),
     path("async-logout", views.async_logout_view),
     path("change", views.change),
+    path("password", views.change_password),
+    path("async-password", views.async_change_password),
+    path("someones-password", views.change_someones_password),
+    path("django-password", PasswordChangeView.as_view(success_url="/me")),
     path("stream", views.stream),
     path("cacheable", views.cacheable),
     path("own-cookie", views.sets_own_cookie),

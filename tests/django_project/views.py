@@ -14,7 +14,15 @@ from django.shortcuts import render
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from jwtcookie.contrib.django import alogin, alogout, get_auth, login, logout
+from jwtcookie.contrib.django import (
+    alogin,
+    alogout,
+    aupdate_session_auth_hash,
+    get_auth,
+    login,
+    logout,
+    update_session_auth_hash,
+)
 from jwtcookie.contrib.django import login_required as token_required
 
 
@@ -99,6 +107,38 @@ async def async_logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@login_required
+def change_password(request: HttpRequest) -> HttpResponse:
+    """The user sets a new password; ``keep`` says whether to keep this login."""
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    if request.POST.get("keep"):
+        update_session_auth_hash(request, request.user)
+    return HttpResponse("changed")
+
+
+async def async_change_password(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    user.set_password(request.POST["password"])
+    await user.asave()
+    await aupdate_session_auth_hash(request, user)
+    return HttpResponse("changed")
+
+
+@require_POST
+@login_required
+def change_someones_password(request: HttpRequest) -> HttpResponse:
+    """An administrator sets another user's password and calls what a form's view calls."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=request.POST["username"])
+    user.set_password(request.POST["password"])
+    user.save()
+    update_session_auth_hash(request, user)
+    return HttpResponse("changed")
+
+
+@require_POST
 def change(request: HttpRequest) -> HttpResponse:
     """A state-changing view with nothing special: Django's CSRF check applies."""
     return HttpResponse(f"changed by {request.user.get_username() or 'nobody'}")
@@ -111,6 +151,8 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
 def cacheable(request: HttpRequest) -> HttpResponse:
     response = HttpResponse("same for everyone")
     response["Cache-Control"] = "public, max-age=60"
+    response["CDN-Cache-Control"] = "public, max-age=600"  # what a CDN obeys (RFC 9213)
+    response["Surrogate-Control"] = "max-age=600"
     return response
 
 

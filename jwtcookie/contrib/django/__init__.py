@@ -9,7 +9,8 @@
 
 ``request.user`` is then the token's user (Django's ``login_required``, templates' ``{{ user }}``,
 DRF with :mod:`jwtcookie.contrib.drf`); :func:`login` and :func:`logout` set and delete the
-cookie; :func:`force_login` logs a test client in. docs/django.md has the whole story.
+cookie; :func:`force_login` logs a test client in; :func:`update_session_auth_hash` keeps the
+login that changed its password. docs/django.md has the whole story.
 
 The other way, wrapping the application Django gives you in ``wsgi.py`` or ``asgi.py``
 (``JWTCookieMiddleware(get_wsgi_application(), secret=...)``), stays supported: there the
@@ -29,7 +30,15 @@ from django.http import HttpRequest, JsonResponse  # type: ignore[import-untyped
 
 from jwtcookie import access
 from jwtcookie.auth import Auth
-from jwtcookie.contrib.django.logins import alogin, alogout, force_login, login, logout
+from jwtcookie.contrib.django.logins import (
+    alogin,
+    alogout,
+    aupdate_session_auth_hash,
+    force_login,
+    login,
+    logout,
+    update_session_auth_hash,
+)
 from jwtcookie.contrib.django.middleware import JWTCookieMiddleware
 from jwtcookie.contrib.django.users import ATTRIBUTE, DjangoTokenUser, RequestUser
 from jwtcookie.policy import AUTHENTICATION_REQUIRED
@@ -39,6 +48,7 @@ __all__ = [
     "JWTCookieMiddleware",
     "alogin",
     "alogout",
+    "aupdate_session_auth_hash",
     "current_user",
     "force_login",
     "get_auth",
@@ -46,6 +56,7 @@ __all__ = [
     "login_required",
     "logout",
     "unauthorized",
+    "update_session_auth_hash",
 ]
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -7,6 +7,11 @@
 ends a Django session login too if the request has one, and sends ``user_logged_out``; the
 app config connects that signal back, so Django's own logout (the admin's, ``LogoutView``)
 deletes the cookie as well. ``force_login`` logs a test client in without a password.
+
+A token signed for a ``User`` carries ``auth_hash``, which names the password it was signed
+for: once the password changes, ``user_model`` refuses it, as Django ends the sessions.
+``update_session_auth_hash(request, user)`` keeps the login that changed it, as Django's keeps
+that session; Django's own (its ``PasswordChangeView``, the admin's) keeps it too.
 """
 
 from __future__ import annotations
@@ -15,8 +20,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth import SESSION_KEY  # type: ignore[import-untyped, unused-ignore]
+from django.contrib.auth import (  # type: ignore[import-untyped, unused-ignore]
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+)
 from django.contrib.auth import logout as django_logout  # type: ignore[import-untyped, unused-ignore]
+from django.contrib.auth import (  # type: ignore[import-untyped, unused-ignore]
+    update_session_auth_hash as django_update_session_auth_hash,
+)
 from django.contrib.auth.signals import (  # type: ignore[import-untyped, unused-ignore]
     user_logged_in,
     user_logged_out,
@@ -31,16 +42,23 @@ from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import (
     AGAIN,
     ATTRIBUTE,
+    AUTH_HASH,
     DjangoTokenUser,
     RequestUser,
     anonymous_user,
+    auth_hash,
 )
 from jwtcookie.policy import Policy
 
 
 def user_claims(user: Any) -> dict[str, Any]:
-    """The claims ``login`` signs for a user object: ``sub`` (its pk) and ``username``."""
-    return {"sub": str(user.pk), "username": user.get_username()}
+    """The claims ``login`` signs for a user object: ``sub`` (its pk), ``username`` and, for a
+    user with a password, ``auth_hash``."""
+    claims = {"sub": str(user.pk), "username": user.get_username()}
+    password = auth_hash(user)
+    if password is not None:
+        claims[AUTH_HASH] = password
+    return claims
 
 
 def login(request: Any, user_or_claims: Any) -> str:
@@ -79,6 +97,44 @@ def logout(request: Any) -> None:
         user_logged_out.send(sender=sender, request=request, user=user)
     request.user = anonymous_user()
     request.auser = _anonymous_auser
+
+
+def update_session_auth_hash(request: Any, user: Any) -> None:
+    """After ``user``'s password changed: keep this request's login; the others end.
+
+    Call it where Django's own is called, right after saving the new password. When the
+    token logs the request in as ``user``, the response carries a token signed for the new
+    password; a session login is kept by Django's ``update_session_auth_hash``, called too.
+    An administrator changing someone else's password keeps their own login as it was.
+    """
+    if getattr(request, "session", None) is not None:
+        django_update_session_auth_hash(request, user)
+    keep_login(request, user)
+
+
+async def aupdate_session_auth_hash(request: Any, user: Any) -> None:
+    """:func:`update_session_auth_hash` for async views (a session is saved to the database)."""
+    await sync_to_async(update_session_auth_hash)(request, user)
+
+
+def keep_login(request: Any, user: Any) -> None:
+    """Sign this request's login again for ``user`` as it is now, if the token names them."""
+    auth = _auth(request)
+    if not auth.is_authenticated or str(auth.user.identity) != str(user.pk):
+        return
+    auth.login(user_claims(user))
+    who = getattr(request, ATTRIBUTE, None)
+    if isinstance(who, RequestUser):
+        who.settle(user)
+
+
+def kept_by_django(request: Any, user: Any) -> bool:
+    """Whether Django's own ``update_session_auth_hash(request, user)`` ran in this request:
+    it leaves ``user``'s new session auth hash in the session."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return False
+    return bool(session.get(HASH_SESSION_KEY) == user.get_session_auth_hash())
 
 
 async def alogin(request: Any, user_or_claims: Any) -> str:

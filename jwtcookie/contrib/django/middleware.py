@@ -41,8 +41,9 @@ from jwtcookie.auth import (
     Outgoing,
     Renewal,
 )
-from jwtcookie.caching import PRIVATE, private_cache_control
+from jwtcookie.caching import PRIVATE, private_cache_control, targets_shared_caches
 from jwtcookie.contrib.django.config import Problem, configuration
+from jwtcookie.contrib.django.logins import keep_login, kept_by_django
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
 from jwtcookie.detect import is_async_callable
 from jwtcookie.policy import Call, Hearing, Policy, Refusal
@@ -93,6 +94,9 @@ class JWTCookieMiddleware:
         if self._row_decides(view, who) and who.token_user() is None:
             return refusal_response(self._policy.refusal_of_a_rejected_user)
         response = self.get_response(request)
+        changed = who.password_changed()
+        if changed is not None and kept_by_django(request, changed):
+            keep_login(request, changed)
         outgoing = who.auth.seal()
         if self._user_model and type(outgoing) is Renewal:
             who.token_user()  # never renew the cookie of a user deleted or deactivated
@@ -120,6 +124,9 @@ class JWTCookieMiddleware:
         if self._row_decides(view, who) and await who.atoken_user() is None:
             return refusal_response(self._policy.refusal_of_a_rejected_user)
         response = await self.get_response(request)
+        changed = who.password_changed()
+        if changed is not None and await sync_to_async(kept_by_django)(request, changed):
+            keep_login(request, changed)
         outgoing = who.auth.seal()
         if self._user_model and type(outgoing) is Renewal:
             await who.atoken_user()
@@ -182,15 +189,18 @@ def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
 
 
 def request_view(request: Any) -> RequestView:
-    """The policy's view of a Django request.
+    """The policy's view of a Django request, on the path Django routes on (``path_info``).
 
-    Under ASGI the scope's own headers: Django's ``META`` joins repeated headers with ``,``
-    (HTTP/2 sends one Cookie header per cookie), which is not how cookies are separated.
+    Under ASGI ``path_info`` is the scope's path less ``FORCE_SCRIPT_NAME``, which wins over
+    the scope's ``root_path``: behind a proxy that passes the prefix on, the scope's path and
+    root path alone would name another route. The headers are the scope's own: Django's
+    ``META`` joins repeated headers with ``,`` (HTTP/2 sends one Cookie header per cookie),
+    which is not how cookies are separated.
     """
     scope = getattr(request, "scope", None)
     if isinstance(scope, dict) and scope.get("type") == "http":
-        return RequestView.from_scope(scope)
-    return RequestView.from_environ(request.META)
+        return RequestView.from_scope(scope, request.path_info)
+    return RequestView.from_environ(request.META, request.path_info)
 
 
 def refusal_response(refusal: Refusal) -> HttpResponse:
@@ -244,6 +254,8 @@ def add_cookies(response: Any, values: Iterable[str]) -> None:
 
 def _keep_private(response: Any) -> None:
     """Keep a response carrying our cookie out of shared caches, as the core does."""
+    for field in [name for name in response.headers if targets_shared_caches(name)]:
+        del response[field]
     cache_control = response.get("Cache-Control")
     if cache_control is None:
         response["Cache-Control"] = PRIVATE

@@ -5,7 +5,10 @@ A valid token makes the request's user one of:
 - what ``load_user`` returned, when that hook is set;
 - with ``"user_model": True``, the active row of ``get_user_model()`` whose primary key is
   the token's ``sub`` (or ``_id``): looked up when a view first reads the user, once per
-  request, with the async ORM under ``await request.auser()``;
+  request, with the async ORM under ``await request.auser()``. A token that carries
+  ``auth_hash`` (``login(request, user)`` signs it) names the user's password as it was then:
+  once the password changed, the row no longer matches it, as Django's sessions keep the
+  session auth hash and end when it no longer matches;
 - otherwise a :class:`DjangoTokenUser` made from the claims, with no database at all.
 
 Without one (or when the row is gone or inactive) the user is what it would be without
@@ -16,6 +19,7 @@ this module is imported while Django loads its apps.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -25,6 +29,7 @@ from django.core.exceptions import (  # type: ignore[import-untyped, unused-igno
     ImproperlyConfigured,
     ValidationError,
 )
+from django.utils.crypto import constant_time_compare  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie.auth import Auth
 from jwtcookie.users import TokenUser
@@ -32,6 +37,7 @@ from jwtcookie.users import TokenUser
 _UNSET: Any = object()
 AGAIN = _UNSET  # RequestUser.settle(AGAIN): work the user out again, from the new claims
 ATTRIBUTE = "_jwtcookie"  # where the middleware leaves each request's RequestUser
+AUTH_HASH = "auth_hash"  # the claim naming the password a token was signed for
 
 
 class DjangoTokenUser:
@@ -154,6 +160,7 @@ class RequestUser:
 
     __slots__ = (
         "_found",
+        "_password_read",
         "_previous",
         "_previous_auser",
         "_user_model",
@@ -184,6 +191,7 @@ class RequestUser:
         self._previous = previous
         self._previous_auser = previous_auser
         self._found: Any = _UNSET
+        self._password_read: Any = _UNSET  # the row's password field as the lookup read it
 
     @property
     def gone(self) -> bool:
@@ -193,13 +201,17 @@ class RequestUser:
     def settle(self, user: Any) -> None:
         """After a login in the view: ``user`` is the user now (AGAIN: work it out again)."""
         self._found = user
+        self._password_read = _UNSET
 
     def token_user(self) -> Any:
         """The token's user, or None."""
         self.read = True
         if self._found is _UNSET:
             identity = self._identity()
-            self._found = _lookup(identity) if identity is not None else self._from_token()
+            self._found = (
+                _lookup(identity, self.auth.claims) if identity is not None else self._from_token()
+            )
+            self._password_read = getattr(self._found, "password", None)
         return self._found
 
     async def atoken_user(self) -> Any:
@@ -207,7 +219,12 @@ class RequestUser:
         self.read = True
         if self._found is _UNSET:
             identity = self._identity()
-            self._found = await _alookup(identity) if identity is not None else self._from_token()
+            self._found = (
+                await _alookup(identity, self.auth.claims)
+                if identity is not None
+                else self._from_token()
+            )
+            self._password_read = getattr(self._found, "password", None)
         return self._found
 
     def user(self) -> Any:
@@ -234,6 +251,19 @@ class RequestUser:
             return None
         return str(self.auth.user.identity)
 
+    def password_changed(self) -> Any:
+        """The row read for this request, when the view changed its password since the token
+        was signed (``set_password``): the token no longer matches it; else None."""
+        found = self._found
+        if found is _UNSET or found is None or not self._user_model:
+            return None
+        if getattr(found, "password", None) == self._password_read:
+            return None  # untouched since the lookup checked it: no hash to work out
+        claimed = self.auth.claims.get(AUTH_HASH)
+        if claimed is None or same_password(found, claimed):
+            return None
+        return found
+
     def _from_token(self) -> Any:
         auth = self.auth
         if not auth.is_authenticated:
@@ -242,22 +272,54 @@ class RequestUser:
         return DjangoTokenUser(auth.claims) if isinstance(user, TokenUser) else user
 
 
-def _lookup(identity: str) -> Any:
+def auth_hash(user: Any) -> str | None:
+    """What a token signed for ``user`` carries as ``auth_hash``: a digest of Django's session
+    auth hash (an HMAC of the password hash under ``SECRET_KEY``), never the hash itself."""
+    session_auth_hash = getattr(user, "get_session_auth_hash", None)
+    return _digest(session_auth_hash()) if session_auth_hash is not None else None
+
+
+def same_password(user: Any, claimed: Any) -> bool:
+    """Whether ``claimed`` (a token's ``auth_hash``) names ``user``'s password as it is now,
+    under ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS``, as Django's ``get_user`` checks a
+    session."""
+    if not hasattr(user, "get_session_auth_hash"):
+        return True  # a user model with no password to change
+    if not isinstance(claimed, str):
+        return False
+    if constant_time_compare(claimed, _digest(user.get_session_auth_hash())):
+        return True
+    fallbacks: Iterable[str] = getattr(user, "get_session_auth_fallback_hash", tuple)()
+    return any(constant_time_compare(claimed, _digest(fallback)) for fallback in fallbacks)
+
+
+def _digest(session_auth_hash: str) -> str:
+    return hashlib.sha256(session_auth_hash.encode()).hexdigest()[:32]
+
+
+def _lookup(identity: str, claims: Mapping[str, Any]) -> Any:
     model = get_user_model()
     try:
         user = model._default_manager.get(pk=identity)
     except (model.DoesNotExist, ValueError, TypeError, ValidationError):
         return None
-    return user if getattr(user, "is_active", True) else None
+    return user if _still_logged_in(user, claims) else None
 
 
-async def _alookup(identity: str) -> Any:
+async def _alookup(identity: str, claims: Mapping[str, Any]) -> Any:
     model = get_user_model()
     try:
         user = await model._default_manager.aget(pk=identity)
     except (model.DoesNotExist, ValueError, TypeError, ValidationError):
         return None
-    return user if getattr(user, "is_active", True) else None
+    return user if _still_logged_in(user, claims) else None
+
+
+def _still_logged_in(user: Any, claims: Mapping[str, Any]) -> bool:
+    """Active, and with the password the token was signed for, if it names one."""
+    if not getattr(user, "is_active", True):
+        return False
+    return AUTH_HASH not in claims or same_password(user, claims[AUTH_HASH])
 
 
 def _settled(user: Any) -> Any:
