@@ -167,7 +167,8 @@ STEPS = (
         "",
     ),
     Step(
-        "An unsafe method (POST, PUT, PATCH, DELETE) from another site, carrying our cookie?",
+        "An unsafe method (POST, PUT, PATCH, DELETE) from another site that our cookie could "
+        "authenticate? (with cross_site_protection='strict': any)",
         ("cross_site_protection", "trusted_origins"),
         "403: the app never sees it",
     ),
@@ -178,8 +179,8 @@ STEPS = (
         ("missing",),
     ),
     Step(
-        "Verify it: the key pins the algorithm; signature, exp, iat, iss, aud",
-        ("secret", "keys", "algorithm", "leeway", "issuer", "audience"),
+        "Verify it: the key pins the algorithm; signature, exp, iat, iss, aud, its kind",
+        ("secret", "keys", "algorithm", "leeway", "issuer", "audience", "token_type"),
         "anonymous; the response deletes the cookie",
         ("expired", "invalid"),
     ),

@@ -91,7 +91,8 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     run(
         [
             *(sys.executable, "-m", "pip", "--python", str(python), "install"),
-            *("--quiet", "--disable-pip-version-check", "--retries", "2", str(wheel)),
+            *("--quiet", "--disable-pip-version-check", "--prefer-binary", "--retries", "2"),
+            str(wheel),
         ],
         INSTALL_SECONDS,
     )
