@@ -50,8 +50,8 @@ from benchmarks.inprocess import (
     calibrate,
     run_rounds,
 )
+from jwtcookie._revocation.memory import BUCKET_SECONDS
 from jwtcookie.redis import RedisRevocations
-from jwtcookie.revocations import BUCKET_SECONDS
 from tests.redis_server import REDIS_SERVER, Peer, RedisServer, redis_server
 
 WEEK = 7 * 24 * 3600

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from jwtcookie import asgi, wsgi  # noqa: F401  (each flavour registers itself as it is defined)
 from jwtcookie.access import current_user, get_auth
 from jwtcookie.auth import Auth
 from jwtcookie.keys import Key, Keyring, secret_from_env

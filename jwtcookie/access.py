@@ -14,15 +14,14 @@ from typing import Any
 
 from jwtcookie.auth import ENVIRON_AUTH, SCOPE_AUTH, Auth
 
-HOLDERS = ("scope", "environ", "env", "META")  # where request objects keep scope or environ
-# How to put the middleware in front of each framework's app, for the error that names it.
+HOLDERS = ("scope", "environ", "env", "META")
 FIXES = {
     "flask": "app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, settings=...)",
     "werkzeug": "app.wsgi_app = JWTCookieMiddleware(app.wsgi_app, settings=...) (Flask)",
-    "starlette": "app.add_middleware(JWTCookieMiddleware, settings=...)",  # FastAPI's too
+    "starlette": "app.add_middleware(JWTCookieMiddleware, settings=...)",
     "django": "'jwtcookie.contrib.django.JWTCookieMiddleware' in settings.MIDDLEWARE",
     "quart": "app.asgi_app = JWTCookieMiddleware(app.asgi_app, settings=...)",
-    "falcon": "app = JWTCookieMiddleware(falcon.App(...), settings=...)",  # or falcon.asgi.App
+    "falcon": "app = JWTCookieMiddleware(falcon.App(...), settings=...)",
     "litestar": "app = JWTCookieMiddleware(Litestar(...), settings=...)",
     "sanic": "app = JWTCookieMiddleware(Sanic(...), settings=...), served as ASGI",
     "blacksheep": "app = JWTCookieMiddleware(Application(...), settings=...)",

@@ -16,8 +16,7 @@ from typing import Any, NamedTuple
 
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason, TokenUser, scopes_for
 
-# Where the middleware puts the user and the Auth. ASGI: Starlette's names, so request.user,
-# request.auth and @requires work unchanged. WSGI: namespaced keys, as PEP 3333 asks.
+# ASGI: Starlette's names, so request.user and @requires work; WSGI: PEP 3333's namespacing.
 SCOPE_USER = "user"
 SCOPE_AUTH = "auth"
 ENVIRON_USER = "jwtcookie.user"
@@ -42,19 +41,17 @@ class Renewal(NamedTuple):
     """The token was valid but past its renewal time: the response carries a fresh one."""
 
     token: str
-    verified: Any  # the codec's record of it, handed back to the codec
+    verified: Any
 
 
 class BadCookie(NamedTuple):
     """The cookie held a refused token: the response deletes it."""
 
 
-# What the response must carry: what the app asked for, else what the middleware planned.
 Outgoing = Login | Logout | Renewal | BadCookie | None
 SignIn = Callable[[Mapping[str, Any]], Login]
 BAD_COOKIE = BadCookie()
 
-# Why login() and logout() can no longer change the response.
 SENT = (
     "after the response headers were sent; call it before returning the response (or before "
     "start_response)"
@@ -69,11 +66,11 @@ class Auth:
 
     __slots__ = (
         "_claims",
+        "_closed_because",
         "_cross_site",
         "_outgoing",
         "_reason",
         "_scopes",
-        "_sealed_because",
         "_sign_in",
         "_token_refused",
         "_unjudged_session",
@@ -92,7 +89,7 @@ class Auth:
         cross_site: bool = False,
         unjudged_session: str | None = None,
     ) -> None:
-        self._sign_in = sign_in  # signs login claims: the middleware's own issuing
+        self._sign_in = sign_in
         self._user = user
         self._claims = claims
         self._reason = reason
@@ -103,7 +100,7 @@ class Auth:
         # The sid of a token that verified but that the revocation store could not judge: the
         # request is anonymous, yet logout() must still revoke that session.
         self._unjudged_session = unjudged_session
-        self._sealed_because: str | None = None  # why login() and logout() are over
+        self._closed_because: str | None = None
 
     @property
     def user(self) -> Any:
@@ -176,10 +173,10 @@ class Auth:
         self._reason = Reason.MISSING
         self._scopes = ()
 
-    def seal(self, because: str = SENT) -> Outgoing:
+    def take_outgoing(self, because: str = SENT) -> Outgoing:
         """What the response must carry; called by the middleware as the response starts
         (or before a WebSocket app runs: it has no response to carry a cookie)."""
-        self._sealed_because = because
+        self._closed_because = because
         outgoing = self._outgoing
         if self._cross_site and outgoing is not None:
             # Login CSRF, or logging a victim out: no cross-site request changes our cookie.
@@ -193,8 +190,8 @@ class Auth:
         return outgoing
 
     def _check_open(self, action: str) -> None:
-        if self._sealed_because is not None:
-            raise RuntimeError(f"jwtcookie: {action}() was called {self._sealed_because}.")
+        if self._closed_because is not None:
+            raise RuntimeError(f"jwtcookie: {action}() was called {self._closed_because}.")
 
     def __repr__(self) -> str:
         return f"Auth(user={self._user!r}, reason={self._reason.value!r})"

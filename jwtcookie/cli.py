@@ -23,11 +23,11 @@ from typing import Any
 
 import jwt
 
+from jwtcookie._tokens.codec import Verified, span
 from jwtcookie.keys import Key, Keyring, secret_from_env
 from jwtcookie.settings import SEVEN_DAYS, Settings
-from jwtcookie.tokens import Verified, span
 
-USAGE_ERROR = 2  # argparse's exit status for a mistake on the command line
+USAGE_ERROR = 2  # argparse's own
 REFUSED = 1
 
 
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (ValueError, TypeError, OSError, RuntimeError) as error:  # bad key, claims, file
+    except (ValueError, TypeError, OSError, RuntimeError) as error:
         print(f"jwtcookie: {str(error).removeprefix('jwtcookie: ')}", file=sys.stderr)
         return USAGE_ERROR
 
@@ -102,7 +102,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _secret(args: argparse.Namespace) -> int:
-    print(secrets.token_hex(64))  # 64 random bytes, as `openssl rand -hex 64`
+    print(secrets.token_hex(64))
     return 0
 
 

@@ -49,7 +49,7 @@ from typing import Any
 import jwt
 import jwt.algorithms
 
-from jwtcookie.forks import PidCheck, ThisProcess
+from jwtcookie._background import ProcessThread, ThisProcess
 from jwtcookie.keys import Key, Keyring
 
 REFRESH_EVERY = 300.0  # seconds between scheduled fetches (PyJWKClient caches as long)
@@ -69,18 +69,19 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class RemoteKeyring(Keyring):
+class RemoteKeyring:
     """Verification keys fetched from a JWKS URL, kept fresh by a daemon thread per process.
 
-    ``JWTCookieMiddleware(app, keys=RemoteKeyring(url))``. It verifies only (no signing key),
+    ``JWTCookieMiddleware(app, keys=RemoteKeyring(url))``: a key source that fetches
+    (:class:`~jwtcookie.keys.FetchingKeySource`). It verifies only (no signing key),
     so this service never renews a cookie: the issuer does. Call ``start()`` at start-up to
     fetch before the first request (otherwise the first token waits for the first fetch), and
     ``close()`` to stop the thread. A forked worker starts its own thread on first use.
     """
 
     __slots__ = (
+        "_by_kid",
         "_clock",
-        "_closed",
         "_entries",
         "_failing",
         "_fetched_at",
@@ -89,8 +90,7 @@ class RemoteKeyring(Keyring):
         "_lock",
         "_min_interval",
         "_opener",
-        "_pid",
-        "_pid_check",
+        "_process",
         "_refresh_every",
         "_stop",
         "_thread",
@@ -99,6 +99,8 @@ class RemoteKeyring(Keyring):
         "_wake",
         "fetches",
         "generation",
+        "only_key",
+        "signing_key",
     )
 
     def __init__(
@@ -126,13 +128,12 @@ class RemoteKeyring(Keyring):
                 raise ValueError(f"jwtcookie: {name} is a positive number of seconds.")
         if refresh_every < min_interval:
             raise ValueError("jwtcookie: refresh_every cannot be shorter than min_interval.")
-        # The base class's slots: no key yet, none without a kid, none that signs.
         self._by_kid: Mapping[str | None, Key] = {}
-        self.only_key = None
-        self.signing_key = None
+        self.only_key: Key | None = None
+        self.signing_key: Key | None = None
         self.generation = 0  # bumped when a key is withdrawn: the middleware forgets its tokens
-        self.fetches = 0  # fetch attempts made by this process (for metrics and tests)
-        self._entries: dict[str, dict[str, Any]] = {}  # the JWK each key was parsed from
+        self.fetches = 0
+        self._entries: dict[str, dict[str, Any]] = {}
         self._refresh_every = float(refresh_every)
         self._min_interval = float(min_interval)
         self._timeout = float(timeout)
@@ -143,26 +144,22 @@ class RemoteKeyring(Keyring):
             # answers as the proxy would publish the keys.
             handlers.append(urllib.request.ProxyHandler({}))
         self._opener = urllib.request.build_opener(*handlers)
-        self._lock = threading.Lock()  # guards _inflight and _last_attempt; never held for I/O
+        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._inflight: Future[bool] | None = None
         self._last_attempt = -math.inf
         self._fetched_at = -math.inf
         self._thread: threading.Thread | None = None
-        self._pid: int | None = None  # the process the thread runs in
-        self._pid_check = PidCheck()
-        self._closed = False
-        self._failing = False  # the last fetch failed (logged once per outage)
-
-    # -- what the middleware reads: local only ----------------------------------------------
+        self._process = ProcessThread(self._follow_here)
+        self._failing = False
 
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
-        check = self._pid_check
-        check.left -= 1
-        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
-            self._follow_in_this_process()
+        process = self._process
+        process.left -= 1
+        if process.pid != ThisProcess.pid or process.left < 0:
+            process.check()
         return self._by_kid.get(kid)
 
     def refresh_for(self, kid: str) -> bool:
@@ -193,12 +190,13 @@ class RemoteKeyring(Keyring):
         """Seconds since the last good fetch in this process (``inf`` before the first)."""
         return self._clock() - self._fetched_at
 
-    @classmethod
-    def from_jwks(cls, jwks: Mapping[str, Any] | str) -> Keyring:
-        """A fixed keyring from a document: ``Keyring.from_jwks`` (this class fetches its own)."""
-        return Keyring.from_jwks(jwks)
+    def keys(self) -> list[Key]:
+        """Every key held now."""
+        return list(self._by_kid.values())
 
-    # -- starting and stopping --------------------------------------------------------------
+    def jwks(self) -> dict[str, Any]:
+        """The keys held now as a JWKS document, as ``Keyring.jwks`` writes one."""
+        return {"keys": [key.public_jwk() for key in self.keys()]}
 
     def start(self, *, wait: bool = True) -> bool:
         """Follow the URL from this process; with ``wait``, wait (bounded) for the first fetch.
@@ -206,7 +204,7 @@ class RemoteKeyring(Keyring):
         Whether keys are held. Call it at start-up (a lifespan handler, gunicorn's
         ``post_fork``); lookups start the thread on first use anyway.
         """
-        self._follow_in_this_process()
+        self._process.ensure(wait=False)
         if wait and self._fetched_at == -math.inf:
             future = self._requested(None)
             if future is not None:
@@ -216,7 +214,7 @@ class RemoteKeyring(Keyring):
 
     def close(self) -> None:
         """Stop the thread (waiting at most for a fetch in flight); the keys held stay usable."""
-        self._closed = True
+        self._process.closed = True
         self._stop.set()
         self._wake.set()
         thread = self._thread
@@ -232,47 +230,37 @@ class RemoteKeyring(Keyring):
     def __repr__(self) -> str:
         return f"RemoteKeyring({self._url!r}, kids={sorted(self._entries)})"
 
-    # -- the thread -------------------------------------------------------------------------
-
     @property
     def _wait(self) -> float:
         """How long a caller waits for a fetch: connecting, then the whole body."""
         return 2 * self._timeout
 
-    def _follow_in_this_process(self) -> None:
-        """Start the thread: at first use, or in a forked child (the parent's is not here)."""
-        pid = ThisProcess.pid = os.getpid()
-        if self._pid == pid or self._closed:
-            return
-        with ThisProcess.start_lock:
-            if self._pid == pid:
-                return
-            if self._pid is not None:  # forked: the parent's thread, lock and events stay there
-                self._lock = threading.Lock()
-                self._wake = threading.Event()
-                self._stop = threading.Event()
-                self._inflight = None
-                self._last_attempt = -math.inf  # this process's own rate limit: fetch at once
-            self._thread = threading.Thread(target=self._follow, name="jwtcookie-jwks", daemon=True)
-            self._thread.start()
-            self._pid = pid
+    def _follow_here(self, forked: bool, wait: bool) -> None:
+        if forked:  # the parent's thread, lock and events stay there
+            self._lock = threading.Lock()
+            self._wake = threading.Event()
+            self._stop = threading.Event()
+            self._inflight = None
+            self._last_attempt = -math.inf  # this process's own rate limit: fetch at once
+        self._thread = threading.Thread(target=self._follow, name="jwtcookie-jwks", daemon=True)
+        self._thread.start()
 
     def _requested(self, kid: str | None) -> Future[bool] | None:
         """The fetch to wait for: the one in flight, or a new one unless rate-limited."""
-        if self._pid != os.getpid():  # a real check: a fork from C skips at-fork handlers
-            self._follow_in_this_process()
+        if self._process.pid != os.getpid():  # a fork from C skips the at-fork handlers
+            self._process.ensure(wait=False)
         if kid is not None and kid in self._by_kid:
             return None
         with self._lock:
             if self._inflight is None:
-                if self._closed or self._clock() - self._last_attempt < self._min_interval:
+                if self._process.closed or self._clock() - self._last_attempt < self._min_interval:
                     return None
                 self._inflight = _running_future()
                 self._wake.set()
             return self._inflight
 
     def _follow(self) -> None:
-        due = self._clock()  # the first fetch at once
+        due = self._clock()
         backoff = self._min_interval
         while not self._stop.is_set():
             self._wake.wait(max(0.0, due - self._clock()))
@@ -310,8 +298,8 @@ class RemoteKeyring(Keyring):
         try:
             document = json.loads(self._download())
             keys, entries = _parse(document)
-        except (OSError, HTTPException, ValueError) as error:  # URLError, timeouts, bad JSON
-            if not self._failing:  # once per outage
+        except (OSError, HTTPException, ValueError) as error:
+            if not self._failing:
                 log.warning(
                     "jwtcookie: could not fetch the JWKS at %s (%s); keeping the %d keys held "
                     "and retrying.",
@@ -437,7 +425,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _describe(error: BaseException) -> str:
-    reason = getattr(error, "reason", None)  # URLError wraps the socket error
+    reason = getattr(error, "reason", None)
     return f"{type(error).__name__}: {reason if reason is not None else error}"
 
 

@@ -12,11 +12,10 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import jwt
-
-from jwtcookie.jws import check_hmac_key
+from jwt.algorithms import HMACAlgorithm
 
 HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}  # minimum key bytes (RFC 7518 3.2)
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -74,7 +73,8 @@ class Key:
             raise TypeError("jwtcookie: the secret must be str or bytes; " + MAKE_A_SECRET + ".")
         raw = secret.encode() if isinstance(secret, str) else secret
         try:
-            check_hmac_key(raw)  # PyJWT's own check (PEM, SSH, DER), once, so requests skip it
+            # PyJWT's own check (PEM, SSH, DER), once: the JWS layer then skips it per request.
+            HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(raw)
         except jwt.InvalidKeyError as error:
             raise ValueError(
                 "jwtcookie: that secret is a PEM, SSH or DER key; an asymmetric key goes to "
@@ -145,6 +145,41 @@ def _asymmetric(algorithm: str) -> Any:
         ) from error
 
 
+@runtime_checkable
+class KeySource(Protocol):
+    """What ``keys=`` takes: a :class:`Keyring`, or a source that fetches its keys
+    (``jwtcookie.jwks.RemoteKeyring``). ``find`` runs on every request: it reads the keys held,
+    never the network."""
+
+    signing_key: Key | None
+    only_key: Key | None  # the one key of a source without kids: it verifies every token
+
+    def find(self, kid: str) -> Key | None: ...
+    def keys(self) -> list[Key]: ...
+
+
+@runtime_checkable
+class FetchingKeySource(KeySource, Protocol):
+    """A key source that can fetch a ``kid`` it does not hold yet, and that counts in
+    ``generation`` the times it withdrew a key (what was verified before is then forgotten)."""
+
+    generation: int
+
+    def refresh_for(self, kid: str) -> bool: ...
+    async def refresh_for_async(self, kid: str) -> bool: ...
+
+
+def key_source(keys: object, where: str) -> KeySource:
+    """``keys`` once it is known to be a key source, checked when the middleware is built."""
+    if not isinstance(keys, KeySource):
+        raise TypeError(
+            f"jwtcookie: {where} takes a jwtcookie.Keyring, not {type(keys).__name__}; build "
+            "one with Keyring([Key.hmac(secret, kid=...), ...]), or pass a key source such as "
+            "jwtcookie.jwks.RemoteKeyring."
+        )
+    return keys
+
+
 class Keyring:
     """Verification keys by ``kid`` plus the one key that signs new tokens.
 
@@ -163,7 +198,6 @@ class Keyring:
         if len(keys) > 1 and (None in kids or len(set(kids)) != len(kids)):
             raise ValueError("jwtcookie: with several keys each needs its own, distinct kid.")
         self._by_kid: Mapping[str | None, Key] = {key.kid: key for key in keys}
-        # The one key of a keyring without kids: it verifies every token, whatever its header.
         self.only_key: Key | None = keys[0] if len(keys) == 1 and keys[0].kid is None else None
         if signing_kid is None:
             signers = [key for key in keys if key.sign_with is not None]

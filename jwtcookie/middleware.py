@@ -1,9 +1,10 @@
 """``JWTCookieMiddleware``: the one public class; it becomes the ASGI or the WSGI flavour.
 
 Servers decide what an object is from its *class's* ``__call__`` (uvicorn's ``--interface
-auto``, hypercorn), so each flavour is a real subclass with its own ``__call__``: the ASGI
-one in :mod:`jwtcookie.asgi`, the WSGI one in :mod:`jwtcookie.wsgi`. They register
-themselves here as they are defined, so this module never imports them.
+auto``, hypercorn), so each flavour is a real subclass with its own ``__call__``:
+:class:`ASGIMiddleware` and :class:`WSGIMiddleware`, below. They only translate I/O: the
+policy (:mod:`jwtcookie._request.policy`) decides, and :mod:`jwtcookie._request.hooks` calls
+the app's hooks for it.
 """
 
 from __future__ import annotations
@@ -11,24 +12,41 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import time
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, overload
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from jwtcookie.detect import Interface, detect_interface
-from jwtcookie.keys import Keyring
-from jwtcookie.policy import Policy
-from jwtcookie.settings import SEVEN_DAYS, Hook, RevocationStore, Settings
-from jwtcookie.users import Reason
+from jwtcookie._request.hooks import await_hook, call_hook, run_async, run_sync
+from jwtcookie._request.interface import Interface, detect_interface
+from jwtcookie._request.policy import Policy
+from jwtcookie._request.responses import EarlyResponse
+from jwtcookie._request.view import RequestView
+from jwtcookie.auth import (
+    ENVIRON_AUTH,
+    ENVIRON_USER,
+    ON_A_WEBSOCKET,
+    SCOPE_AUTH,
+    SCOPE_USER,
+    Auth,
+)
+from jwtcookie.keys import KeySource, key_source
+from jwtcookie.settings import Options, Settings
 
-# The options Settings takes, with their defaults: the middleware takes the same keywords.
-OPTIONS = {
-    name: parameter.default for name, parameter in inspect.signature(Settings).parameters.items()
-}
+OPTIONS = inspect.signature(Settings).parameters
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from typing_extensions import Unpack
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Environ = dict[str, Any]
+
+WEBSOCKET_POLICY_VIOLATION = 1008
 
 
 @contextmanager
@@ -73,25 +91,20 @@ class JWTCookieMiddleware:
     given here or as one ``settings=Settings(...)`` built, and so checked, at import time.
     """
 
-    _flavours: ClassVar[dict[str, type[JWTCookieMiddleware]]] = {}
-
-    def __init_subclass__(cls, *, interface: Interface, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        JWTCookieMiddleware._flavours[interface] = cls
-
     @_told_when_built_in_a_server()
     def __new__(cls, app: Any, **options: Any) -> JWTCookieMiddleware:
         if cls is not JWTCookieMiddleware:
             return super().__new__(cls)
         interface = options.get("interface")
         kind = interface if interface is not None else detect_interface(app)
-        if kind not in cls._flavours:
-            raise ValueError(f"jwtcookie: interface must be 'asgi' or 'wsgi', not {kind!r}.")
-        return super().__new__(cls._flavours[kind])
+        if kind == "asgi":
+            return super().__new__(ASGIMiddleware)
+        if kind == "wsgi":
+            return super().__new__(WSGIMiddleware)
+        raise ValueError(f"jwtcookie: interface must be 'asgi' or 'wsgi', not {kind!r}.")
 
     if TYPE_CHECKING:
-        # Each flavour defines only its own __call__ (servers read the class's __call__);
-        # to a type checker the public class is both an ASGI and a WSGI app.
+        # Servers read the class's __call__, so each flavour defines its own; typed, both.
         @overload
         def __call__(
             self,
@@ -111,50 +124,32 @@ class JWTCookieMiddleware:
         self,
         app: Any,
         *,
-        settings: Settings | None = None,  # instead of the options below, checked at import
-        interface: Interface | None = None,  # "asgi"/"wsgi" when detection cannot tell
-        secret: str | bytes | None = None,  # HMAC key; JWT_SECRET via secret_from_env()
-        keys: Keyring | None = None,  # instead of secret: rotation and public keys
-        algorithm: str = "HS256",  # with `secret`; the key pins it, the token never does
-        secure: bool = True,  # Secure cookie; turn off only for plain-http localhost
-        cookie_name: str | None = None,  # __Host-access_token when it can be: no sibling plants it
-        max_age: int = SEVEN_DAYS,  # token life and cookie Max-Age
-        path: str = "/",  # the cookie is sent to the whole site
-        domain: str | None = None,  # host-only cookie unless shared with subdomains
-        samesite: str = "Lax",  # sent on top-level navigation, not on cross-site POSTs
-        partitioned: bool = False,  # CHIPS, for apps embedded in a third-party frame
-        leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
-        issuer: str | None = None,  # required, exact `iss` when set
-        audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
-        token_type: str | None = None,  # required `typ` header when set; other kinds refused always
-        renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
-        max_session_age: int | None = None,  # absolute cap from login, across renewals
-        cross_site_protection: bool | str = True,  # cross-site writes by our cookie; or "strict"
-        double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
-        trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
-        bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
-        protected_paths: Iterable[str] = (),  # path prefixes answered 401 when anonymous
-        load_user: Hook | None = None,  # claims -> user (None: anonymous); may refresh from DB
-        is_revoked: Hook | None = None,  # claims -> bool; runs before accepting and renewing
-        user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
-        revocations: RevocationStore | None = None,  # a shared store: logout() revokes there
-        on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
-        clock: Callable[[], float] = time.time,  # injectable for tests
-        cache_size: int = 4096,  # verified tokens kept: ~2 KiB each, 10 KiB at most
+        settings: Settings | None = None,
+        interface: Interface | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        options = {name: value for name, value in locals().items() if name in OPTIONS}
+        """``settings`` is a :class:`Settings` checked at import time, or the options are
+        :class:`Settings`' own keywords, given here; ``interface`` ("asgi" or "wsgi") is for
+        an app whose kind detection cannot tell."""
         if settings is None:
+            if unknown := sorted(set(options) - set(OPTIONS)):
+                raise TypeError(
+                    f"jwtcookie: no option named {', '.join(unknown)}; the options are "
+                    "jwtcookie.Settings' keywords (docs/options.md)."
+                )
             settings = Settings(**options)
         elif not isinstance(settings, Settings):
             raise TypeError("jwtcookie: settings= takes a jwtcookie.Settings.")
-        elif changed := sorted(name for name, value in options.items() if value != OPTIONS[name]):
+        elif options:
             raise TypeError(
                 f"jwtcookie: pass the options to Settings(...) or here, not both "
-                f"(got settings= and {', '.join(changed)})."
+                f"(got settings= and {', '.join(sorted(options))})."
             )
         self._check(app, settings)
         self.app = app
         self._policy = Policy(settings)
+        self._responses = self._policy.responses
+        self._codec = self._policy.codec
 
     def _check(self, app: Any, settings: Settings) -> None:
         """What a flavour refuses to wrap: each one overrides it."""
@@ -166,35 +161,158 @@ class JWTCookieMiddleware:
     @property
     def cookie_name(self) -> str:
         """The login cookie's name (``__Host-access_token`` unless configured otherwise)."""
-        return self._policy.cookies.name
+        return self._responses.cookies.name
 
     @property
-    def keyring(self) -> Keyring:
+    def keyring(self) -> KeySource:
         """The keys it verifies and signs with now (``rotate_keys`` changes them)."""
-        return self._policy.codec.keys.keyring
+        return self._codec.keyring
 
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A signed token for ``claims`` (for non-browser clients; browsers use ``login``)."""
-        return self._policy.codec.issue(claims)[0]
+        return self._codec.issue(claims)[0]
 
     def set_cookie_header(self, token: str) -> str:
         """The Set-Cookie value that stores ``token`` with this middleware's attributes."""
-        return self._policy.cookies.set_header(token)
+        return self._responses.cookies.set_header(token)
 
     @property
     def delete_cookie_header(self) -> str:
-        return self._policy.cookies.delete_header
+        return self._responses.cookies.delete_header
 
     def cache_info(self) -> CacheInfo:
         """How many verified and renewed tokens are remembered now, and the bound on each."""
-        keys = self._policy.codec.keys
-        return CacheInfo(len(keys.verified), len(keys.renewed), self.settings.cache_size)
+        state = self._codec.state
+        return CacheInfo(len(state.verified), len(state.renewed), self.settings.cache_size)
 
-    def rotate_keys(self, keys: Keyring) -> None:
+    def rotate_keys(self, keys: KeySource) -> None:
         """Switch to a new keyring at run time; tokens verified under the old one are forgotten."""
-        if not isinstance(keys, Keyring):
-            raise TypeError(
-                f"jwtcookie: rotate_keys() takes a jwtcookie.Keyring, not {type(keys).__name__}; "
-                "build one with Keyring([Key.hmac(new_secret, kid=...), ...])."
+        self._codec.rotate(key_source(keys, "rotate_keys()"))
+
+
+def _signature_with_the_options() -> inspect.Signature:
+    """The constructor's signature as ``help()`` and editors show it: every option in full."""
+    own = inspect.signature(JWTCookieMiddleware.__init__).parameters
+    head = [own["self"], own["app"], own["settings"], own["interface"]]
+    return inspect.Signature([*head, *OPTIONS.values()], return_annotation=None)
+
+
+JWTCookieMiddleware.__init__.__signature__ = _signature_with_the_options()  # type: ignore[attr-defined]
+JWTCookieMiddleware.__signature__ = _signature_with_the_options().replace(  # type: ignore[attr-defined]
+    parameters=list(_signature_with_the_options().parameters.values())[1:]
+)
+
+
+class ASGIMiddleware(JWTCookieMiddleware):
+    """Injects ``scope["user"]`` and ``scope["auth"]``; adds the cookies as the response starts."""
+
+    def _check(self, app: Any, settings: Settings) -> None:
+        if settings.protected_paths and _django_script_name():
+            raise ValueError(
+                "jwtcookie: Django routes on the path less FORCE_SCRIPT_NAME, which a wrapper "
+                "outside Django cannot see, so protected_paths would guard other paths than "
+                "Django's; list 'jwtcookie.contrib.django.JWTCookieMiddleware' in MIDDLEWARE and "
+                "set protected_paths in its JWTCOOKIE setting instead."
             )
-        self._policy.codec.rotate(keys)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]  # half of the public overload
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)
+            return
+        responses = self._responses
+        auth = self._policy.admit(RequestView.from_scope(scope))
+        if not isinstance(auth, Auth):
+            if not isinstance(auth, EarlyResponse):
+                auth = await run_async(auth)
+            if isinstance(auth, EarlyResponse):
+                await _refuse_asgi(kind, send, auth)
+                return
+        scope = {**scope, SCOPE_USER: auth.user, SCOPE_AUTH: auth}
+        if kind == "websocket":
+            auth.take_outgoing(ON_A_WEBSOCKET)  # the user is known; no cookie can go back
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outgoing = auth.take_outgoing()
+                revoking = responses.revoking(outgoing)
+                if revoking is not None:
+                    await await_hook(revoking)
+                if outgoing is not None:
+                    headers = [
+                        (n.decode("latin-1"), v.decode("latin-1"))
+                        for n, v in message.get("headers", ())
+                    ]
+                    answered = responses.respond(outgoing, headers)
+                    raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in answered]
+                    message = {**message, "headers": raw}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+
+class WSGIMiddleware(JWTCookieMiddleware):
+    """Sets ``environ["jwtcookie.user"]`` and ``environ["jwtcookie.auth"]``."""
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:  # type: ignore[override]  # half of the public overload
+        responses = self._responses
+        auth = self._policy.admit(RequestView.from_environ(environ))
+        if not isinstance(auth, Auth):
+            if not isinstance(auth, EarlyResponse):
+                auth = run_sync(auth)
+            if isinstance(auth, EarlyResponse):
+                status = f"{auth.status} {HTTPStatus(auth.status).phrase}"
+                start_response(status, list(auth.headers))
+                return [auth.body]
+        environ[ENVIRON_USER] = auth.user
+        environ[ENVIRON_AUTH] = auth
+
+        def start_response_with_cookies(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            outgoing = auth.take_outgoing()
+            revoking = responses.revoking(outgoing)
+            if revoking is not None:
+                call_hook(revoking)
+            if outgoing is not None:
+                headers = responses.respond(outgoing, headers)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, start_response_with_cookies)
+        if type(result) is not list and inspect.isawaitable(result):
+            if hasattr(result, "close"):
+                result.close()
+            raise TypeError(
+                "jwtcookie: the wrapped app returned an awaitable, so it is an ASGI app that "
+                "detection could not see; pass interface='asgi'."
+            )
+        return result
+
+    def _check(self, app: Any, settings: Settings) -> None:
+        if settings.async_hooks():
+            raise TypeError(
+                f"jwtcookie: a WSGI app cannot await an `async def` hook "
+                f"({', '.join(settings.async_hooks())}); pass a plain function."
+            )
+
+
+async def _refuse_asgi(kind: str, send: Send, refusal: EarlyResponse) -> None:
+    """Refuse before the app runs: a JSON answer, or closing a websocket before accepting it."""
+    if kind == "websocket":
+        await send({"type": "websocket.close", "code": WEBSOCKET_POLICY_VIOLATION})
+        return
+    headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in refusal.headers]
+    await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
+    await send({"type": "http.response.body", "body": refusal.body})
+
+
+def _django_script_name() -> str | None:
+    """``FORCE_SCRIPT_NAME`` when this process runs a configured Django. Whatever sits between
+    this wrapper and Django (its static files handler, channels, an error reporter) hides
+    Django's handler, so its presence in the process is what counts."""
+    conf = sys.modules.get("django.conf")
+    if conf is None or not conf.settings.configured:
+        return None
+    return getattr(conf.settings, "FORCE_SCRIPT_NAME", None)

@@ -24,7 +24,6 @@ import asyncio
 import inspect
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -39,16 +38,20 @@ except ImportError as missing:  # pragma: no cover - the message is the point
         "jwtcookie.redis needs redis-py 5 or later: pip install 'jwtcookie[redis]'."
     ) from missing
 
-from jwtcookie.forks import PidCheck, ThisProcess
-from jwtcookie.redis_follower import Follower
-from jwtcookie.redis_keys import RAISE_SCRIPT, REDIS_ERRORS, Layout, client_options
-from jwtcookie.revocations import CANNOT_ANSWER, SESSION, USER, Entry, Replica, Standing, standing
+from jwtcookie._background import ProcessThread, ThisProcess
+from jwtcookie._revocation.follower import Follower
+from jwtcookie._revocation.keyspace import (
+    REDIS_ERRORS,
+    SET_IF_LATER_SCRIPT,
+    RedisKeyspace,
+    client_options,
+)
+from jwtcookie._revocation.memory import SESSION, USER, Entry, RevocationCache
+from jwtcookie.revocations import CANNOT_ANSWER, Standing, standing
 
 SEVEN_DAYS = 7 * 24 * 3600
 HEARTBEAT = 1.0  # seconds between heartbeats through the subscription, each confirming the copy
-# Longest start() waits for the first full load (100,000 entries take 0.9-2.4 s, docs); it
-# returns at once when Redis cannot be reached. Until that load the store cannot answer.
-FIRST_LOAD_WAIT = 10.0
+FIRST_LOAD_WAIT = 10.0  # start()'s longest wait for the first load (100,000 entries: 2.4 s)
 FAR_FUTURE = float(2**62)  # a not-before that refuses every token (int() of it is exact)
 
 log = logging.getLogger("jwtcookie.redis")
@@ -103,40 +106,34 @@ class RedisRevocations:
         self._max_staleness = max_staleness
         self._timeout = timeout
         self._clock = clock
-        self._replica = Replica(max_age + leeway, clock)
-        self._layout = Layout(prefix, max_age + leeway, clock)
-        # A heartbeat every HEARTBEAT, or often enough that a healthy copy is never stale.
+        self._cache = RevocationCache(max_age + leeway, clock)
+        self._keyspace = RedisKeyspace(prefix, max_age + leeway, clock)
         self._heartbeat = HEARTBEAT if max_staleness is None else min(HEARTBEAT, max_staleness / 4)
         options = client_options(timeout)
         self._client = connect(options) if connect else redis.Redis.from_url(str(url), **options)
         raw = client_options(timeout, decode=False)
         self._subscriber = connect(raw) if connect else redis.Redis.from_url(str(url), **raw)
-        self._raise: Script = self._client.register_script(RAISE_SCRIPT)
+        self._set_if_later: Script = self._client.register_script(SET_IF_LATER_SCRIPT)
         # One redis.asyncio client per event loop (its connections belong to that loop).
         self._async: dict[int, tuple[asyncio.AbstractEventLoop, Any, AsyncScript]] = {}
         self._follower = self._new_follower()
-        self._pid: int | None = None  # the process the follower runs in
-        self._home = os.getpid()  # the process the store was made in
-        self._pid_check = PidCheck()
-        self._closed = False
-
-    # -- the middleware's hooks: local lookups only -----------------------------------------
+        self._process = ProcessThread(self._follow_here)
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """The ``is_revoked`` hook: the token's session was revoked, or the store cannot answer."""
         if self.standing is CANNOT_ANSWER:
             return True  # fail closed
         sid = claims.get("sid")
-        return isinstance(sid, str) and sid in self._replica.sessions
+        return isinstance(sid, str) and sid in self._cache.sessions
 
     def user_not_before(self, claims: Mapping[str, Any]) -> float | None:
         """The ``user_not_before`` hook: when the user last logged out everywhere, if ever."""
         if self.standing is CANNOT_ANSWER:
-            return FAR_FUTURE  # fail closed, even where only this hook is wired
-        users = self._replica.users
+            return FAR_FUTURE
+        users = self._cache.users
         if not users:
             return None
-        identity = claims.get("_id", claims.get("sub"))  # as TokenUser.identity reads it
+        identity = claims.get("_id", claims.get("sub"))
         if identity is None:
             return None
         return users.get(identity if isinstance(identity, str) else str(identity))
@@ -156,10 +153,10 @@ class RedisRevocations:
         this process's first full load or once older than ``max_staleness`` (given as
         ``revocations=``, the middleware then answers ``unavailable`` and keeps the cookie; as
         plain hooks, tokens are refused as revoked), and no renewal while not following."""
-        check = self._pid_check
-        check.left -= 1
-        if (self._pid != ThisProcess.pid or check.left < 0) and check.moved(self._pid):
-            self.start()
+        process = self._process
+        process.left -= 1
+        if process.pid != ThisProcess.pid or process.left < 0:
+            process.check()
         follower = self._follower
         return standing(
             follower.loaded, follower.synced, follower.confirmed_at, self._max_staleness
@@ -178,7 +175,7 @@ class RedisRevocations:
     @property
     def window(self) -> float:
         """Seconds an entry is kept after its time: ``max_age`` plus ``leeway``."""
-        return self._replica.lifetime
+        return self._cache.lifetime
 
     @property
     def staleness(self) -> float:
@@ -187,9 +184,7 @@ class RedisRevocations:
 
     def __len__(self) -> int:
         """Entries held in this process's memory."""
-        return len(self._replica)
-
-    # -- revoking ---------------------------------------------------------------------------
+        return len(self._cache)
 
     def revoke_session(self, sid: str) -> bool:
         """Refuse every token of this login (``get_auth(request).session_id``), everywhere.
@@ -228,7 +223,7 @@ class RedisRevocations:
         if at is None:
             return now
         value = _timestamp(at)
-        if value > now + self._replica.lifetime:
+        if value > now + self._cache.lifetime:
             raise ValueError(
                 "jwtcookie: revoke_user's at may be at most max_age (plus leeway) from now; "
                 "a later one would outlive every token it could refuse."
@@ -238,15 +233,15 @@ class RedisRevocations:
     def _record(self, entry: Entry) -> bool:
         """Apply a revocation here first; False when it can no longer refuse any token."""
         kind, ident, at = entry
-        if self._replica.expires_at(at) <= self._clock():
+        if self._cache.expires_at(at) <= self._clock():
             return False
-        self._replica.add(kind, ident, at)
+        self._cache.add(kind, ident, at)
         return True
 
     def _send(self, entry: Entry) -> bool:
         try:
-            args = self._layout.raise_args(entry, publish=True)
-            self._raise(keys=[self._layout.key(entry)], args=args)
+            args = self._keyspace.raise_args(entry, publish=True)
+            self._set_if_later(keys=[self._keyspace.key(entry)], args=args)
         except REDIS_ERRORS as error:
             return self._unconfirmed(entry, error)
         return True
@@ -254,8 +249,8 @@ class RedisRevocations:
     async def _send_async(self, entry: Entry) -> bool:
         try:
             script = self._async_script()
-            args = self._layout.raise_args(entry, publish=True)
-            await script(keys=[self._layout.key(entry)], args=args)
+            args = self._keyspace.raise_args(entry, publish=True)
+            await script(keys=[self._keyspace.key(entry)], args=args)
         except REDIS_ERRORS as error:
             return self._unconfirmed(entry, error)
         return True
@@ -270,8 +265,6 @@ class RedisRevocations:
         self.start(wait=False)  # a process that only revokes needs the follower to retry it
         return False
 
-    # -- following Redis, in each process ---------------------------------------------------
-
     def start(self, *, wait: bool = True) -> bool:
         """Follow Redis from this process (again after a fork); whether the copy is synced.
 
@@ -280,41 +273,40 @@ class RedisRevocations:
         are ``unavailable``, cookies kept. Lookups call this on first use; call it yourself
         at start-up (a lifespan handler, gunicorn's ``post_fork``) to wait there.
         """
-        if self._pid != os.getpid() and not self._closed:
-            with ThisProcess.start_lock:
-                if self._pid != os.getpid():
-                    if (self._pid or self._home) != os.getpid():  # forked: the parent's thread
-                        self._replica.after_fork()  # and locks are not ours
-                        self._async = {}
-                        self._follower = self._new_follower()
-                    self._follower.start()
-                    if wait:
-                        self._follower.first_try.wait(FIRST_LOAD_WAIT)
-                    self._pid = os.getpid()
+        self._process.ensure(wait=wait)
         return self._follower.synced
+
+    def _follow_here(self, forked: bool, wait: bool) -> None:
+        if forked:  # the parent's thread and locks are not ours
+            self._cache.after_fork()
+            self._async = {}
+            self._follower = self._new_follower()
+        self._follower.start()
+        if wait:
+            self._follower.first_try.wait(FIRST_LOAD_WAIT)
 
     def _new_follower(self) -> Follower:
         return Follower(
             self._client,
             self._subscriber,
-            self._raise,
-            self._replica,
-            self._layout,
+            self._set_if_later,
+            self._cache,
+            self._keyspace,
             timeout=self._timeout,
             heartbeat=self._heartbeat,
         )
 
     def forget_expired(self) -> int:
         """Drop local entries no token can need any more (the follower does it every 30 s)."""
-        return self._replica.forget_expired()
+        return self._cache.forget_expired()
 
     def close(self) -> None:
         """Stop following Redis; lookups keep answering from the last copy."""
-        self._closed = True
+        self._process.closed = True
         self._follower.stop()
         for client in (self._client, self._subscriber):
             client.close()
-            pool = getattr(client, "connection_pool", None)  # a Sentinel client keeps its pool
+            pool = getattr(client, "connection_pool", None)
             if pool is not None:
                 pool.disconnect()
 
@@ -328,8 +320,6 @@ class RedisRevocations:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # -- redis.asyncio clients, one per event loop ------------------------------------------
 
     def _async_script(self) -> AsyncScript:
         loop = asyncio.get_running_loop()
@@ -345,7 +335,11 @@ class RedisRevocations:
                     "jwtcookie: the async revocations need connect_async= beside connect=: "
                     "a function that builds the redis.asyncio twin of the same client."
                 )
-            found = self._async[id(loop)] = (loop, client, client.register_script(RAISE_SCRIPT))
+            found = self._async[id(loop)] = (
+                loop,
+                client,
+                client.register_script(SET_IF_LATER_SCRIPT),
+            )
         return found[2]
 
     async def _close_async_client(self) -> None:

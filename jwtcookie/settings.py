@@ -12,18 +12,17 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
-from jwtcookie.cookies import cookie_prefix
-from jwtcookie.detect import is_async_callable
-from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring
-from jwtcookie.origin import OriginGuard
+from jwtcookie._request.cookies import cookie_prefix
+from jwtcookie._request.interface import is_async_callable
+from jwtcookie._request.origin import STRICT, OriginGuard
+from jwtcookie._tokens.codec import TokenCodec, span
+from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring, KeySource, key_source
 from jwtcookie.revocations import Standing, window_problem
-from jwtcookie.tokens import TokenCodec, span
 from jwtcookie.users import Reason
 
 SEVEN_DAYS = 7 * 24 * 3600
-STRICT = "strict"  # cross_site_protection: refuse every cross-site write, cookie or not
 Hook = Callable[[Mapping[str, Any]], Any]
 HOOKS = ("load_user", "is_revoked", "user_not_before", "on_error")
 _COOKIE_NAME_FORBIDDEN = ' \t=;,"\\'
@@ -65,7 +64,7 @@ class Settings:
         self,
         *,
         secret: str | bytes | None = None,  # HMAC key; JWT_SECRET via secret_from_env()
-        keys: Keyring | None = None,  # instead of secret: rotation and public keys
+        keys: KeySource | None = None,  # instead of secret: rotation and public keys
         algorithm: str = "HS256",  # with `secret`; the key pins it, the token never does
         secure: bool = True,  # Secure cookie; turn off only for plain-http localhost
         cookie_name: str | None = None,  # __Host-access_token when it can be: no sibling plants it
@@ -160,7 +159,7 @@ class Settings:
         *,
         clock: Callable[[], float] | None = None,
         cache_size: int | None = None,
-        keyring: Keyring | None = None,
+        keyring: KeySource | None = None,
     ) -> TokenCodec:
         """A codec that signs and reads tokens as these settings say (the middleware's own);
         ``keyring`` stands for a middleware's keys after ``rotate_keys``."""
@@ -225,6 +224,40 @@ class Settings:
         return f"Settings({self.describe()})"
 
 
+class Options(TypedDict, total=False):
+    """:class:`Settings`' keywords and their types, for a type checker reading the middleware's
+    ``**options``; the defaults and their reasons stand in ``Settings``' signature alone."""
+
+    secret: str | bytes | None
+    keys: KeySource | None
+    algorithm: str
+    secure: bool
+    cookie_name: str | None
+    max_age: int
+    path: str
+    domain: str | None
+    samesite: str
+    partitioned: bool
+    leeway: float
+    issuer: str | None
+    audience: str | None
+    token_type: str | None
+    renew_after: float | None
+    max_session_age: int | None
+    cross_site_protection: bool | str
+    double_submit: bool
+    trusted_origins: Iterable[str]
+    bearer: bool
+    protected_paths: Iterable[str]
+    load_user: Hook | None
+    is_revoked: Hook | None
+    user_not_before: Hook | None
+    revocations: RevocationStore | None
+    on_error: Callable[[Reason], Any] | None
+    clock: Callable[[], float]
+    cache_size: int
+
+
 class RevocationStore(Protocol):
     """What ``revocations=`` takes (``jwtcookie.redis.RedisRevocations`` is one).
 
@@ -247,13 +280,12 @@ class RevocationStore(Protocol):
     def revoke_session(self, session_id: str) -> object: ...
 
 
-def keyring_of(secret: str | bytes | None, keys: Keyring | None, algorithm: str) -> Keyring:
+def keyring_of(secret: str | bytes | None, keys: KeySource | None, algorithm: str) -> KeySource:
     """The keyring ``secret=`` or ``keys=`` describes (one of them, never both)."""
     if keys is not None:
         if secret is not None:
             raise ValueError("jwtcookie: pass either secret= or keys=, not both.")
-        _expect(isinstance(keys, Keyring), "keys= takes a jwtcookie.Keyring")
-        return keys
+        return key_source(keys, "keys=")
     if secret is None or secret in ("", b""):
         raise ValueError(f"jwtcookie: no secret given; {MAKE_A_SECRET} (JWT_SECRET).")
     return Keyring([Key.hmac(secret, algorithm=algorithm)])

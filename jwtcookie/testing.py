@@ -24,11 +24,11 @@ from typing import Any
 
 import jwt
 
-from jwtcookie.double_submit import DoubleSubmit, csrf_cookie_name
+from jwtcookie._request.double_submit import DoubleSubmit, csrf_cookie_name
 from jwtcookie.middleware import JWTCookieMiddleware
 from jwtcookie.settings import Settings
 
-ALICE = {"_id": "1", "username": "alice"}  # who a test logs in when it does not say
+ALICE = {"_id": "1", "username": "alice"}
 
 
 def mint(
@@ -70,7 +70,7 @@ def log_in(
         )
     source, settings = settings, _settings_of(settings)
     bound = DoubleSubmit.with_claim(claims) if settings.double_submit else claims
-    token = mint(source, bound, age=age)  # a middleware's own keys, after rotate_keys
+    token = mint(source, bound, age=age)
     _set_cookie(client, settings.cookie_name, token)
     if settings.double_submit:
         _set_cookie(client, csrf_cookie_name(settings.cookie_name), csrf_value(token))
@@ -81,11 +81,11 @@ def log_out(client: Any, settings: Settings | JWTCookieMiddleware) -> None:
     """Take the login cookie out of ``client``'s cookie jar."""
     settings = _settings_of(settings)
     jar = getattr(client, "cookies", None)
-    if isinstance(jar, SimpleCookie):  # Django
+    if isinstance(jar, SimpleCookie):
         jar.pop(settings.cookie_name, None)
-    elif hasattr(client, "delete_cookie"):  # Flask / werkzeug
+    elif hasattr(client, "delete_cookie"):
         client.delete_cookie(settings.cookie_name)
-    elif jar is not None:  # httpx, Starlette, FastAPI
+    elif jar is not None:
         jar.delete(settings.cookie_name)
 
 
@@ -110,7 +110,7 @@ def _settings_of(source: Settings | JWTCookieMiddleware) -> Settings:
 
 def _set_cookie(client: Any, name: str, value: str) -> None:
     jar = getattr(client, "cookies", None)
-    if isinstance(jar, SimpleCookie):  # Django's Client and AsyncClient
+    if isinstance(jar, SimpleCookie):
         jar[name] = value
     elif hasattr(client, "set_cookie"):  # Flask's / werkzeug's test client
         client.set_cookie(name, value)

@@ -13,22 +13,27 @@ from typing import Any
 
 EMPTY_CLAIMS: Mapping[str, Any] = MappingProxyType({})
 
-# Claims that describe the token rather than the user; the default user leaves them out.
 REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "sid"})
-AUTHENTICATED = ("authenticated",)  # the scope Starlette's @requires("authenticated") asks for
+AUTHENTICATED = ("authenticated",)
 
 
 class Reason(str, Enum):
-    """Why a request is (or is not) logged in. Stable strings: compare with ``==``."""
+    """Why a request is (or is not) logged in. Stable strings: compare with ``==``.
+
+    ``missing``: no token at all. ``expired``: signed by us but past ``exp`` or the absolute
+    session cap. ``invalid``: tampered, malformed, wrong algorithm or key, wrong iss/aud.
+    ``revoked``: ``is_revoked()`` said so, or issued before the user's not-before time.
+    ``rejected``: ``load_user()`` returned None. ``unavailable``: could not be checked now (the
+    revocation store is stale, or the issuer's new key is not fetched yet): anonymous for this
+    request, and the cookie is kept.
+    """
 
     OK = "ok"
-    MISSING = "missing"  # no token at all
-    EXPIRED = "expired"  # signed by us but past exp or the absolute session cap
-    INVALID = "invalid"  # tampered, malformed, wrong algorithm or key, wrong iss/aud
-    REVOKED = "revoked"  # is_revoked() said so, or issued before the user's not-before time
-    REJECTED = "rejected"  # load_user() returned None
-    # Could not be checked now (the revocation store is stale, or the issuer's new key is not
-    # fetched yet): anonymous for this request, and the cookie is kept.
+    MISSING = "missing"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    REVOKED = "revoked"
+    REJECTED = "rejected"
     UNAVAILABLE = "unavailable"
 
     def __str__(self) -> str:
@@ -36,14 +41,18 @@ class Reason(str, Enum):
 
 
 class TokenUser(Mapping[str, Any]):
-    """A logged-in user: Starlette's user protocol plus read-only access to its claims."""
+    """A logged-in user: Starlette's user protocol plus read-only access to its claims.
+
+    Its claims leave out the registered ones (``iss``, ``exp``, ``sid``...), which describe the
+    token rather than the user; its ``identity`` is ``_id`` (the Node tutorial's claim), else
+    the standard subject ``sub``. It is true even when it has no claims of its own.
+    """
 
     __slots__ = ("_claims", "_identity")
 
     def __init__(self, claims: Mapping[str, Any]) -> None:
         own = {key: value for key, value in claims.items() if key not in REGISTERED_CLAIMS}
         self._claims: Mapping[str, Any] = MappingProxyType(own)
-        # `_id` (the Node tutorial's claim), else the standard subject `sub`.
         self._identity = str(claims.get("_id", claims.get("sub", "")))
 
     @property
@@ -73,7 +82,7 @@ class TokenUser(Mapping[str, Any]):
         return len(self._claims)
 
     def __bool__(self) -> bool:
-        return True  # logged in, even when the token carries only registered claims
+        return True
 
     def __repr__(self) -> str:
         return f"TokenUser(identity={self.identity!r})"

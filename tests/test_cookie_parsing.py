@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from werkzeug.http import parse_cookie
 
-from jwtcookie.cookies import find_cookie
+from jwtcookie._request.cookies import find_cookie
 
 NAME = "access_token"
 

@@ -16,8 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jwtcookie import JWTCookieMiddleware, get_auth
-from jwtcookie.asgi import ASGIMiddleware
-from jwtcookie.wsgi import WSGIMiddleware
+from jwtcookie.middleware import ASGIMiddleware, WSGIMiddleware
 from tests.harness import ALICE, DAY, SECRET, Site, bare_app, describe, make_token
 
 wsgi_app = bare_app("wsgi")

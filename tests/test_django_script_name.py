@@ -130,19 +130,31 @@ def test_drf_and_ninja_views_under_force_script_name_are_guarded(handler: str, p
         assert (anonymous.status_code, anonymous.json()) == (401, REFUSED)
 
 
+@pytest.mark.parametrize("wrapped", ["handler", "static files handler", "another middleware"])
 def test_wrapping_djangos_asgi_application_with_protected_paths_under_force_script_name_is_refused(
-    alice: Any,
+    wrapped: str,
 ) -> None:
     """The wrapper sees the scope's path, ``/app/me``, where Django routes ``/me``: guarding
-    ``/me`` there let ``GET /app/me`` through anonymously, so it is refused at construction."""
+    ``/me`` there let ``GET /app/me`` through anonymously, so it is refused at construction,
+    also when Django's handler is itself wrapped (its static files handler, any middleware)."""
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.core.asgi import get_asgi_application
 
     from jwtcookie import JWTCookieMiddleware
 
     options = {**PROJECT["JWTCOOKIE"], "protected_paths": []}
-    with override_settings(FORCE_SCRIPT_NAME=PREFIX, JWTCOOKIE=options):
+    with override_settings(FORCE_SCRIPT_NAME=PREFIX, JWTCOOKIE=options, STATIC_URL="/static/"):
         django_app = get_asgi_application()
+
+        async def another_middleware(scope: Any, receive: Any, send: Any) -> None:
+            await django_app(scope, receive, send)
+
+        app = {
+            "handler": lambda: django_app,
+            "static files handler": lambda: ASGIStaticFilesHandler(django_app),
+            "another middleware": lambda: another_middleware,
+        }[wrapped]()
         with pytest.raises(ValueError, match=r"FORCE_SCRIPT_NAME.*MIDDLEWARE"):
-            JWTCookieMiddleware(django_app, secret=SECRET, protected_paths=["/me"])
-        JWTCookieMiddleware(django_app, secret=SECRET)  # no paths to match: nothing to refuse
-    JWTCookieMiddleware(django_app, secret=SECRET, protected_paths=["/me"])
+            JWTCookieMiddleware(app, secret=SECRET, protected_paths=["/me"])
+        JWTCookieMiddleware(app, secret=SECRET)  # no paths to match: nothing to refuse
+    JWTCookieMiddleware(app, secret=SECRET, protected_paths=["/me"])

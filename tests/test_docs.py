@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from jwtcookie import JWTCookieMiddleware, Settings
+from jwtcookie.settings import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 # Defaults the docs spell in words, because the code's default is computed or absent.
@@ -57,3 +58,48 @@ def test_other_pages_name_only_real_options_with_their_real_defaults(page: str) 
     assert len(options) >= 5, "the README lists the common options"
     for name, cell in options.items():
         assert spelled(name, defaults[name]) in cell, (name, cell)
+
+
+def test_the_middleware_takes_exactly_settings_options_each_written_once() -> None:
+    """Settings' signature is where each option's name, type and default are written; the
+    middleware's signature, as help() and editors show it, is read from there."""
+    options = inspect.signature(Settings).parameters
+    for shown in (
+        inspect.signature(JWTCookieMiddleware),
+        inspect.signature(JWTCookieMiddleware.__init__),
+    ):
+        names = [name for name in shown.parameters if name not in ("self", "app")]
+        assert names == ["settings", "interface", *options]
+        for name, parameter in options.items():
+            assert shown.parameters[name].default == parameter.default, name
+    middleware = (ROOT / "jwtcookie" / "middleware.py").read_text()
+    again = [name for name in options if re.search(rf"\b{name}: [^=\n]+ = ", middleware)]
+    assert not again, f"options declared again in middleware.py: {again}"
+
+
+def test_the_options_a_type_checker_reads_are_settings_own() -> None:
+    """``Options`` (the middleware's ``**options`` to mypy) names and types what ``Settings``
+    takes, no more and no fewer."""
+    settings = {name: p.annotation for name, p in inspect.signature(Settings).parameters.items()}
+    typed = {name: getattr(t, "__forward_arg__", t) for name, t in Options.__annotations__.items()}
+    assert typed == settings
+
+
+def test_an_unknown_option_is_refused_naming_where_the_options_are() -> None:
+    with pytest.raises(TypeError, match=r"no option named secrett; .*Settings"):
+        JWTCookieMiddleware(lambda environ, start_response: [], secrett="x" * 64)
+
+
+def test_where_things_live_names_every_module_and_folder_of_the_package() -> None:
+    page = (ROOT / "docs" / "where-things-live.md").read_text()
+    package = ROOT / "jwtcookie"
+    for entry in sorted(package.iterdir()):
+        if entry.name.startswith("__") or entry.suffix not in (".py", ""):
+            continue
+        if entry.is_dir():
+            assert f"`jwtcookie/{entry.name}/`" in page, entry.name
+            modules = [m for m in entry.glob("*.py") if not m.name.startswith("__")]
+            for module in modules if entry.name != "contrib" else []:
+                assert f"`{module.name}`" in page, f"{entry.name}/{module.name}"
+        else:
+            assert f"`{entry.name}`" in page, entry.name

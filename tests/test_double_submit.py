@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jwtcookie.double_submit import DoubleSubmit
+from jwtcookie._request.double_submit import DoubleSubmit
 from tests.harness import (
     DAY,
     Clock,
@@ -227,7 +227,7 @@ def test_works_beside_the_origin_check(mode: str) -> None:
 
 def test_csrf_cookie_never_echoes_an_unsafe_claim() -> None:
     """A csrf claim that could break the Set-Cookie header is never written."""
-    from jwtcookie.cookies import CookieWriter
+    from jwtcookie._request.cookies import CookieWriter
 
     login = CookieWriter(
         "access_token",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from jwtcookie import JWTCookieMiddleware
-from jwtcookie.policy import MAX_DUPLICATE_COOKIES
+from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES
 from jwtcookie.revocations import Standing
 from tests.harness import (
     ALICE,

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from jwtcookie import JWTCookieMiddleware, Key, Keyring
 from jwtcookie.jwks import RemoteKeyring
+from jwtcookie.keys import FetchingKeySource, KeySource
 from tests.harness import ALICE, MALLORY, Clock, Reply, Site, assert_anonymous, make_token
 from tests.servers import wait_until
 
@@ -620,17 +621,34 @@ print(json.dumps(seen, sort_keys=True))
 # -- construction -----------------------------------------------------------------------------
 
 
-def test_a_remote_keyring_is_a_keyring_the_middleware_and_rotate_keys_take(
+def test_a_remote_keyring_is_a_key_source_the_middleware_and_rotate_keys_take(
     issuer: Issuer, rings: Any
 ) -> None:
     ring = rings(issuer.url)
-    assert isinstance(ring, Keyring)
+    assert isinstance(ring, KeySource)
+    assert isinstance(ring, FetchingKeySource)
+    assert not isinstance(Keyring.from_jwks({"keys": [SigningKey("k").jwk]}), FetchingKeySource)
     assert ring.signing_key is None
     assert ring.only_key is None
     middleware = JWTCookieMiddleware(lambda environ, start: [], keys=ring, secure=False)
     middleware.rotate_keys(rings(issuer.url))
-    fixed = RemoteKeyring.from_jwks({"keys": [SigningKey("k").jwk]})
-    assert type(fixed) is Keyring, "from_jwks still makes a fixed keyring from a document"
+    assert middleware.keyring is not ring
+
+
+def test_what_is_no_key_source_is_refused_when_the_middleware_is_built() -> None:
+    class Incomplete:
+        signing_key = None
+        only_key = None
+
+        def find(self, kid: str) -> None:
+            return None
+
+    for keys in (Incomplete(), {"keys": []}, "secret"):
+        with pytest.raises(TypeError, match=r"keys= takes a jwtcookie\.Keyring"):
+            JWTCookieMiddleware(lambda environ, start: [], keys=keys, secure=False)
+        middleware = JWTCookieMiddleware(lambda environ, start: [], secret="s" * 64)
+        with pytest.raises(TypeError, match=r"rotate_keys\(\) takes a jwtcookie.Keyring"):
+            middleware.rotate_keys(keys)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jwtcookie import Auth, Settings
-from jwtcookie.policy import REFUSED_CROSS_SITE, Policy
-from jwtcookie.request import RequestView
+from jwtcookie._request.policy import Policy
+from jwtcookie._request.responses import REFUSED_CROSS_SITE
+from jwtcookie._request.view import RequestView
 from tests.harness import SECRET, make_token
 
 BOB = {"_id": "2", "username": "bob"}
@@ -44,22 +45,28 @@ def test_the_browser_vouches_only_for_unsafe_same_origin_or_trusted_requests() -
     unguarded = policy(cross_site_protection=False)
     host = {"Host": "api.example"}
     for view in views("POST", host | {"Sec-Fetch-Site": "Same-Origin"}):
-        assert plain.vouches(view)
-        assert not unguarded.vouches(view), "with protection off, the framework checks all"
+        assert plain.csrf_already_checked(view)
+        assert not unguarded.csrf_already_checked(view), (
+            "with protection off, the framework checks all"
+        )
     for view in views("GET", host | {"Sec-Fetch-Site": "same-origin"}):
-        assert not plain.vouches(view), "a safe request needs no vouching"
+        assert not plain.csrf_already_checked(view), "a safe request needs no vouching"
     for view in views("GET", host | {"Sec-Fetch-Site": "same-origin"}, websocket=True):
-        assert plain.vouches(view), "a WebSocket handshake is unsafe"
+        assert plain.csrf_already_checked(view), "a WebSocket handshake is unsafe"
     for site in ("same-site", "cross-site", "none"):
         for view in views("POST", host | {"Sec-Fetch-Site": site}):
-            assert not plain.vouches(view), site
+            assert not plain.csrf_already_checked(view), site
     for view in views("POST", host | {"Origin": "https://app.example"}):
-        assert trusting.vouches(view)
-        assert not plain.vouches(view), "an untrusted origin is for the framework to check"
+        assert trusting.csrf_already_checked(view)
+        assert not plain.csrf_already_checked(view), (
+            "an untrusted origin is for the framework to check"
+        )
     for view in views("POST", host | {"Origin": "https://api.example"}):
-        assert not plain.vouches(view), "Origin alone is not the browser's own word"
+        assert not plain.csrf_already_checked(view), "Origin alone is not the browser's own word"
     for view in views("POST", host):
-        assert not plain.vouches(view), "no Fetch Metadata: a non-browser client or an old one"
+        assert not plain.csrf_already_checked(view), (
+            "no Fetch Metadata: a non-browser client or an old one"
+        )
 
 
 @settings(deadline=None)  # no timing in tests
@@ -79,7 +86,7 @@ def test_a_vouched_request_is_never_one_the_core_refuses(
     for options in ({}, {"trusted_origins": ["https://app.example"]}):
         checked = policy(**options)
         for view in views(method, headers):
-            if checked.vouches(view):
+            if checked.csrf_already_checked(view):
                 assert checked.admit(view) is not REFUSED_CROSS_SITE
 
 
@@ -97,7 +104,7 @@ def test_reads_bearer_names_the_token_the_core_logs_in_with() -> None:
     ]
     for checked, authorization, bearer in cases:
         for view in views("GET", cookie | {"Authorization": authorization}):
-            assert checked.reads_bearer(view) is bearer, authorization
+            assert checked.reader.reads_bearer(view) is bearer, authorization
             auth = checked.admit(view)
             assert isinstance(auth, Auth)
             assert auth.user["username"] == ("bob" if bearer else "alice"), authorization

@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 
 from jwtcookie import Settings
-from jwtcookie.revocations import BUCKET_SECONDS, SESSION, USER, Replica, Standing
+from jwtcookie._revocation.memory import BUCKET_SECONDS, SESSION, USER, RevocationCache
+from jwtcookie.revocations import Standing
 from tests import redis_server as redis_helpers
 from tests.harness import DAY, SECRET, WEEK, Clock, Reply, Site, act
 from tests.redis_server import (
@@ -894,7 +895,7 @@ def test_local_entries_are_forgotten_once_no_token_can_need_them(stores: Any) ->
 
 def test_a_flood_of_revocations_is_bounded_by_expiry() -> None:
     clock = Clock()
-    replica = Replica(WEEK + 10, clock)
+    replica = RevocationCache(WEEK + 10, clock)
     for number in range(100_000):
         replica.add(SESSION, f"flood-{number}", clock())
         if number % 10_000 == 0:
@@ -929,10 +930,10 @@ def test_lookups_from_many_threads_never_miss_a_revocation_while_expired_ones_go
 
     for cycle in range(5):
         for number in range(5000):
-            store._replica.add(SESSION, f"flood-{cycle}-{number}", clock())
+            store._cache.add(SESSION, f"flood-{cycle}-{number}", clock())
         clock.advance(lifetime - 100)
         for sid in kept:
-            store._replica.add(SESSION, sid, clock())
+            store._cache.add(SESSION, sid, clock())
         readers = [threading.Thread(target=read, daemon=True) for _ in range(4)]
         for reader in readers:
             reader.start()
@@ -960,7 +961,7 @@ def test_merging_revocations_in_any_order_gives_the_same_copy() -> None:
     ]
     copies = []
     for seed in range(5):
-        replica = Replica(WEEK, clock)
+        replica = RevocationCache(WEEK, clock)
         shuffled = entries * 2  # repeats change nothing either
         random.Random(seed).shuffle(shuffled)
         for kind, ident, at in shuffled:
@@ -973,7 +974,7 @@ def test_merging_revocations_in_any_order_gives_the_same_copy() -> None:
 
 def test_a_later_revocation_of_the_same_id_outlives_the_earlier_ones_bucket() -> None:
     clock = Clock()
-    replica = Replica(1000, clock)
+    replica = RevocationCache(1000, clock)
     replica.add(SESSION, "again", clock())
     clock.advance(900)
     replica.add(SESSION, "again", clock())

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.e2e
 
 START_SECONDS = 30.0  # the demo prints "ready" within this, or the test fails
 WAIT_SECONDS = 15.0  # every other poll ends here at the latest
-# Refused by all five processes within this of the logout's answer. Measured (docs/
+# Diagnosis by all five processes within this of the logout's answer. Measured (docs/
 # scaling-out.md): p99 2 ms from revoke to refusal in another process, target p99 < 50 ms;
 # this leaves room for five HTTP round trips per round on a loaded two-core machine.
 PROPAGATION_SECONDS = 1.0

@@ -124,12 +124,12 @@ def test_a_bug_of_ours_while_decoding_is_not_taken_for_a_bad_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Only what hostile input can raise makes a token 'invalid'; anything else propagates."""
-    from jwtcookie import tokens
+    from jwtcookie._tokens import verifying
 
     def broken(*args: Any) -> Any:
         raise AttributeError("a programming error")
 
-    monkeypatch.setattr(tokens, "read_token", broken)
+    monkeypatch.setattr(verifying, "read_token", broken)
     site = Site("wsgi")
     with pytest.raises(AttributeError, match="a programming error"):
         site.request(cookie=f"access_token={site.middleware.issue({'_id': '1'})}")

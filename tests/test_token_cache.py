@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from jwtcookie import Key, Keyring, tokens
+from jwtcookie import Key, Keyring
+from jwtcookie._tokens import verifying
 from tests.harness import Clock, Reply, Site, claims_of, parse_set_cookie
 
 OTHER_SECRET = "another-secret-entirely-" + "fedcba9876543210" * 3
@@ -120,16 +121,16 @@ def test_a_verification_in_flight_during_rotate_keys_is_not_cached(
     its token in the cache. Before the fix it was cached after the clear and stayed valid."""
     site = make(mode, clock)
     old_token = site.middleware.issue({"_id": "1"})
-    read_token = tokens.read_token
+    read_token = verifying.read_token
 
     def read_while_rotating(*args: Any) -> Any:
         read = read_token(*args)  # the signature checked with the dropped key...
         site.middleware.rotate_keys(Keyring([Key.hmac(OTHER_SECRET)]))  # ...as it lands
         return read
 
-    monkeypatch.setattr(tokens, "read_token", read_while_rotating)
+    monkeypatch.setattr(verifying, "read_token", read_while_rotating)
     send(site, old_token)  # this request started before the rotation: either answer
-    monkeypatch.setattr(tokens, "read_token", read_token)
+    monkeypatch.setattr(verifying, "read_token", read_token)
     assert send(site, old_token)[0] == "invalid"
 
 
@@ -195,11 +196,11 @@ def test_cache_size_zero_still_renews(clock: Clock) -> None:
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every token the middleware hands to PyJWT to verify."""
     decoded: list[str] = []
-    real = tokens.read_token
+    real = verifying.read_token
 
     def counting(jws: Any, token: str, *args: Any) -> Any:
         decoded.append(token)
         return real(jws, token, *args)
 
-    monkeypatch.setattr(tokens, "read_token", counting)
+    monkeypatch.setattr(verifying, "read_token", counting)
     return decoded

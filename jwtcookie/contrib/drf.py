@@ -7,7 +7,7 @@ must be in ``MIDDLEWARE``): ``request.user`` is the token's user (a ``User`` row
 a view that needs a user with 401 and ``WWW-Authenticate`` (listed first, it names the scheme).
 
 CSRF, as DRF's ``SessionAuthentication`` does it: a request logged in by the *cookie* must
-pass Django's CSRF check (``X-CSRFToken``), or be one the middleware vouched for (the browser
+pass Django's CSRF check (``X-CSRFToken``), or be one the middleware csrf_checked for (the browser
 sent ``Sec-Fetch-Site: same-origin``, or it comes from one of ``trusted_origins``). A token in
 an ``Authorization: Bearer`` header (``"bearer": True``) is no ambient credential and needs
 no CSRF check, as with DRF's ``TokenAuthentication``.
@@ -42,7 +42,7 @@ class JWTCookieAuthentication(BaseAuthentication):  # type: ignore[misc]  # DRF 
 
     def enforce_csrf(self, request: Any) -> None:
         """Django's CSRF check, as ``SessionAuthentication.enforce_csrf`` makes it; a request
-        the middleware vouched for is marked done and passes."""
+        the middleware csrf_checked for is marked done and passes."""
         check = CSRFCheck(lambda request: None)
         check.process_request(request)  # reads the CSRF cookie into request.META
         reason = check.process_view(request, None, (), {})

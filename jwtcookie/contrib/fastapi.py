@@ -29,7 +29,7 @@ from starlette.requests import HTTPConnection
 
 from jwtcookie import access
 from jwtcookie import auth as auth_module
-from jwtcookie.policy import AUTHENTICATION_REQUIRED
+from jwtcookie._request.responses import AUTHENTICATION_REQUIRED
 from jwtcookie.settings import Settings, default_cookie_name
 from jwtcookie.users import AnonymousUser, TokenUser
 
@@ -87,7 +87,7 @@ class JWTCookie(SecurityBase):
         return access.get_auth(connection.scope)
 
 
-jwt_cookie = JWTCookie()  # the default cookie name; JWTCookie(settings) for another one
+jwt_cookie = JWTCookie()
 
 
 async def get_auth(connection: HTTPConnection) -> auth_module.Auth:
@@ -98,7 +98,6 @@ async def get_auth(connection: HTTPConnection) -> auth_module.Auth:
 current_user = jwt_cookie.current_user
 require_user = jwt_cookie.required_user
 
-# Annotated shortcuts: `def route(user: RequiredUser)` reads like the type it is.
 Auth = Annotated[auth_module.Auth, Security(jwt_cookie)]
 CurrentUser = Annotated[TokenUser | AnonymousUser, Depends(current_user)]
 RequiredUser = Annotated[TokenUser, Depends(require_user)]

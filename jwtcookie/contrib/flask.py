@@ -24,9 +24,9 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.local import LocalProxy
 
 from jwtcookie import access
+from jwtcookie._request.responses import AUTHENTICATION_REQUIRED
 from jwtcookie.auth import Auth
 from jwtcookie.middleware import JWTCookieMiddleware
-from jwtcookie.policy import AUTHENTICATION_REQUIRED
 from jwtcookie.settings import Settings
 from jwtcookie.users import AnonymousUser, TokenUser
 
@@ -59,7 +59,7 @@ class JWTCookie:
 
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A token for a client to keep itself (a bearer token), outside any request."""
-        if self.middleware is not None:  # its keys, after any rotate_keys()
+        if self.middleware is not None:
             return self.middleware.issue(claims)
         return self.settings.codec(cache_size=0).issue(claims)[0]
 

@@ -3,7 +3,7 @@
 It reads what :class:`jwtcookie.contrib.django.JWTCookieMiddleware` found: ``request.auth``
 is the token's user, and a request without a valid token is answered 401. Like Ninja's
 ``SessionAuth`` it makes Django's CSRF check on a request logged in by the cookie, unless the
-middleware vouched for it (``Sec-Fetch-Site: same-origin``, a trusted origin), the token came
+middleware csrf_checked for it (``Sec-Fetch-Site: same-origin``, a trusted origin), the token came
 in an ``Authorization: Bearer`` header, or the operation is ``csrf_exempt``. OpenAPI shows it
 as an API key in the cookie.
 """
@@ -26,7 +26,7 @@ class JWTCookieAuth(APIKeyCookie):
     """The token's user as Ninja's ``request.auth``."""
 
     def __init__(self, csrf: bool = True) -> None:
-        self.param_name = cookie_name()  # OpenAPI's name for the cookie
+        self.param_name = cookie_name()
         super().__init__(csrf=csrf)
 
     def __call__(self, request: Any) -> Any:
@@ -37,7 +37,7 @@ class JWTCookieAuth(APIKeyCookie):
         if (
             self.csrf
             and who.from_cookie
-            and not who.vouched
+            and not who.csrf_checked
             and not getattr(request, "_ninja_csrf_exempt", False)
             and check_csrf(request)
         ):

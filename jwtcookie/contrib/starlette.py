@@ -20,7 +20,7 @@ from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.websockets import WebSocket
 
 from jwtcookie import access
-from jwtcookie.policy import AUTHENTICATION_REQUIRED
+from jwtcookie._request.responses import AUTHENTICATION_REQUIRED
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 

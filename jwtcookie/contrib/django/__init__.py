@@ -29,6 +29,7 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, JsonResponse  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie import access
+from jwtcookie._request.responses import AUTHENTICATION_REQUIRED
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.logins import (
     alogin,
@@ -41,7 +42,6 @@ from jwtcookie.contrib.django.logins import (
 )
 from jwtcookie.contrib.django.middleware import JWTCookieMiddleware
 from jwtcookie.contrib.django.users import ATTRIBUTE, DjangoTokenUser, RequestUser
-from jwtcookie.policy import AUTHENTICATION_REQUIRED
 
 __all__ = [
     "DjangoTokenUser",
@@ -83,7 +83,7 @@ def unauthorized() -> JsonResponse:
 def _logged_in(request: HttpRequest) -> bool:
     """Whether the token logs the request in; with ``user_model``, to a user still active."""
     who = getattr(request, ATTRIBUTE, None)
-    if isinstance(who, RequestUser):  # the MIDDLEWARE way: the row, when there is one
+    if isinstance(who, RequestUser):
         return who.token_user() is not None
     return access.get_auth(request).is_authenticated
 

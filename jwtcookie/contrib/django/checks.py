@@ -80,7 +80,7 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     try:
         secure = configuration().settings.secure
     except Problem:
-        return []  # check_configuration reports it
+        return []
     if secure:
         return []
     return [

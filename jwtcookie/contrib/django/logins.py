@@ -37,18 +37,18 @@ from django.middleware.csrf import rotate_token  # type: ignore[import-untyped, 
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
 from jwtcookie import access
+from jwtcookie._request.policy import Policy
 from jwtcookie.auth import Auth
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.users import (
-    AGAIN,
     ATTRIBUTE,
     AUTH_HASH,
+    LOOK_UP_AGAIN,
     DjangoTokenUser,
     RequestUser,
     anonymous_user,
     auth_hash,
 )
-from jwtcookie.policy import Policy
 
 
 def user_claims(user: Any) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def login(request: Any, user_or_claims: Any) -> str:
     rotate_token(request)  # as django.contrib.auth.login does: no CSRF token from before
     who = getattr(request, ATTRIBUTE, None)
     if isinstance(who, RequestUser):
-        who.settle(user_or_claims if is_user else AGAIN)  # claims: worked out again from them
+        who.set_user(user_or_claims if is_user else LOOK_UP_AGAIN)
         request.user = SimpleLazyObject(who.user)
         request.auser = who.auser
     else:
@@ -89,7 +89,7 @@ def logout(request: Any) -> None:
     auth.logout()
     session = getattr(request, "session", None)
     if session is not None and SESSION_KEY in session:
-        django_logout(request)  # flushes the session, sends user_logged_out
+        django_logout(request)
     else:
         if not getattr(user, "is_authenticated", False):
             user = None
@@ -125,7 +125,7 @@ def keep_login(request: Any, user: Any) -> None:
     auth.login(user_claims(user))
     who = getattr(request, ATTRIBUTE, None)
     if isinstance(who, RequestUser):
-        who.settle(user)
+        who.set_user(user)
 
 
 def kept_by_django(request: Any, user: Any) -> bool:
@@ -160,8 +160,8 @@ def force_login(client: Any, user_or_claims: Any) -> str:
     except Problem as problem:
         raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
     is_user = not isinstance(user_or_claims, Mapping)
-    signed = policy.sign_in(user_claims(user_or_claims) if is_user else user_or_claims)
-    for header in policy.set_cookie_values(signed, ()):
+    signed = policy.responses.sign_in(user_claims(user_or_claims) if is_user else user_or_claims)
+    for header in policy.responses.set_cookie_values(signed, ()):
         name, _, rest = header.partition("=")
         client.cookies[name] = rest.split(";", 1)[0]
     return signed.token

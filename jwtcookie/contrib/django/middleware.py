@@ -1,6 +1,6 @@
 """``JWTCookieMiddleware`` for ``settings.MIDDLEWARE``: the core's policy, inside Django.
 
-It asks :class:`jwtcookie.policy.Policy` about each request, as the core middleware does:
+It asks the core's policy about each request, as the core middleware does:
 a refusal (a cross-site POST, an anonymous request to a protected path) is answered at once;
 otherwise the request gets its :class:`~jwtcookie.Auth` (``get_auth(request)``), a lazy
 ``request.user`` and ``request.auser()``, and the response gets the cookies the core would
@@ -30,6 +30,12 @@ from django.http import HttpResponse  # type: ignore[import-untyped, unused-igno
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped, unused-ignore]
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
+from jwtcookie._request.caching import kept_from_shared_caches
+from jwtcookie._request.hooks import HookCall, run_async, run_sync
+from jwtcookie._request.interface import is_async_callable
+from jwtcookie._request.policy import Policy
+from jwtcookie._request.responses import EarlyResponse
+from jwtcookie._request.view import RequestView
 from jwtcookie.auth import (
     BAD_COOKIE,
     ENVIRON_AUTH,
@@ -41,13 +47,9 @@ from jwtcookie.auth import (
     Outgoing,
     Renewal,
 )
-from jwtcookie.caching import PRIVATE, private_cache_control, targets_shared_caches
 from jwtcookie.contrib.django.config import Problem, configuration
 from jwtcookie.contrib.django.logins import keep_login, kept_by_django
 from jwtcookie.contrib.django.users import ATTRIBUTE, RequestUser
-from jwtcookie.detect import is_async_callable
-from jwtcookie.policy import Call, Hearing, Policy, Refusal
-from jwtcookie.request import RequestView
 
 
 class JWTCookieMiddleware:
@@ -71,6 +73,7 @@ class JWTCookieMiddleware:
             raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
         settings = config.settings
         self._policy = Policy(settings)
+        self._responses = self._policy.responses
         self._user_model = config.user_model
         self._bearer = settings.bearer
 
@@ -83,27 +86,24 @@ class JWTCookieMiddleware:
             self._enter(request, view, outer)
             return self.get_response(request)
         outcome = self._policy.admit(view)
-        if isinstance(outcome, Hearing):  # the app's hooks have a say: call each in turn
-            call = outcome.next_call()
-            while call is not None:
-                call = outcome.answer(_run(call))
-            outcome = self._policy.decide(outcome)
-        if isinstance(outcome, Refusal):
-            return refusal_response(outcome)
+        if not isinstance(outcome, (Auth, EarlyResponse)):
+            outcome = run_sync(outcome, _call_in_sync_mode)
+        if isinstance(outcome, EarlyResponse):
+            return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and who.token_user() is None:
-            return refusal_response(self._policy.refusal_of_a_rejected_user)
+            return django_response(self._responses.rejected_user_response)
         response = self.get_response(request)
         changed = who.password_changed()
         if changed is not None and kept_by_django(request, changed):
             keep_login(request, changed)
-        outgoing = who.auth.seal()
+        outgoing = who.auth.take_outgoing()
         if self._user_model and type(outgoing) is Renewal:
             who.token_user()  # never renew the cookie of a user deleted or deactivated
         outgoing = _unless_gone(who, outgoing)
-        revoking = self._policy.revoking(outgoing)
-        if revoking is not None:  # a logout with a revocation store: revoke it first
-            _run(revoking)
+        revoking = self._responses.revoking(outgoing)
+        if revoking is not None:
+            _call_in_sync_mode(revoking)
         return self._leave(who, outgoing, response)
 
     async def __acall__(self, request: Any) -> Any:
@@ -113,45 +113,42 @@ class JWTCookieMiddleware:
             self._enter(request, view, outer)
             return await self.get_response(request)
         outcome = self._policy.admit(view)
-        if isinstance(outcome, Hearing):  # each hook awaited; plain ones run in a thread
-            call = outcome.next_call()
-            while call is not None:
-                call = outcome.answer(await _arun(call))
-            outcome = self._policy.decide(outcome)
-        if isinstance(outcome, Refusal):
-            return refusal_response(outcome)
+        if not isinstance(outcome, (Auth, EarlyResponse)):
+            outcome = await run_async(outcome, _call_in_async_mode)
+        if isinstance(outcome, EarlyResponse):
+            return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and await who.atoken_user() is None:
-            return refusal_response(self._policy.refusal_of_a_rejected_user)
+            return django_response(self._responses.rejected_user_response)
         response = await self.get_response(request)
         changed = who.password_changed()
         if changed is not None and await sync_to_async(kept_by_django)(request, changed):
             keep_login(request, changed)
-        outgoing = who.auth.seal()
+        outgoing = who.auth.take_outgoing()
         if self._user_model and type(outgoing) is Renewal:
             await who.atoken_user()
         outgoing = _unless_gone(who, outgoing)
-        revoking = self._policy.revoking(outgoing)
+        revoking = self._responses.revoking(outgoing)
         if revoking is not None:
-            await _arun(revoking)
+            await _call_in_async_mode(revoking)
         return self._leave(who, outgoing, response)
 
     def _enter(self, request: Any, view: RequestView, auth: Auth) -> RequestUser:
         """Put the Auth and a lazy ``request.user`` in the request; vouch to Django's CSRF."""
         request.META[ENVIRON_AUTH] = auth
         request.META[ENVIRON_USER] = auth.user
-        vouched = self._policy.vouches(view)
-        from_cookie = not self._policy.reads_bearer(view)
-        if vouched or (not from_cookie and auth.is_authenticated):
+        csrf_checked = self._policy.csrf_already_checked(view)
+        from_cookie = not self._policy.reader.reads_bearer(view)
+        if csrf_checked or (not from_cookie and auth.is_authenticated):
             # As CsrfViewMiddleware marks what it accepted. A valid Bearer token is no
             # ambient credential: a cross-site form cannot send the header (DRF's rule too).
             request.csrf_processing_done = True
-        previous = getattr(request, "user", None)  # the session's lazy user, not worked out
+        previous = getattr(request, "user", None)
         who = RequestUser(
             auth,
             user_model=self._user_model,
             from_cookie=from_cookie,
-            vouched=vouched,
+            csrf_checked=csrf_checked,
             bearer=self._bearer,
             previous=previous,
             previous_auser=getattr(request, "auser", None),
@@ -171,7 +168,7 @@ class JWTCookieMiddleware:
     def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
         if outgoing is not None:
             own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
-            values = self._policy.set_cookie_values(outgoing, own)
+            values = self._responses.set_cookie_values(outgoing, own)
             if values:
                 add_cookies(response, values)
                 _keep_private(response)
@@ -203,7 +200,7 @@ def request_view(request: Any) -> RequestView:
     return RequestView.from_environ(request.META, request.path_info)
 
 
-def refusal_response(refusal: Refusal) -> HttpResponse:
+def django_response(refusal: EarlyResponse) -> HttpResponse:
     """The core's refusal (403 cross-site, 401 protected path) as a Django response."""
     response = HttpResponse(refusal.body, status=refusal.status)
     cookies = []
@@ -236,7 +233,7 @@ class SetCookie(Morsel[str]):
                 self[key.lower()] = setting if equals else True
         self.header = header
 
-    def OutputString(self, attrs: Container[str] | None = None) -> str:  # Morsel's own name
+    def OutputString(self, attrs: Container[str] | None = None) -> str:
         return self.header
 
     def copy(self) -> SetCookie:
@@ -249,20 +246,17 @@ class SetCookie(Morsel[str]):
 def add_cookies(response: Any, values: Iterable[str]) -> None:
     for value in values:
         cookie = SetCookie(value)
-        response.cookies[cookie.key] = cookie  # a Morsel is stored as it is
+        response.cookies[cookie.key] = cookie
 
 
 def _keep_private(response: Any) -> None:
-    """Keep a response carrying our cookie out of shared caches, as the core does."""
-    for field in [name for name in response.headers if targets_shared_caches(name)]:
-        del response[field]
-    cache_control = response.get("Cache-Control")
-    if cache_control is None:
-        response["Cache-Control"] = PRIVATE
-        return
-    private = private_cache_control([cache_control])
-    if private is not None:
-        response["Cache-Control"] = private
+    """The core's rule for a response carrying our cookie (``kept_from_shared_caches``),
+    applied to a Django response."""
+    kept = dict(kept_from_shared_caches(list(response.items())))
+    for name in [name for name in response.headers if name not in kept]:
+        del response[name]
+    for name, value in kept.items():
+        response[name] = value
 
 
 def _outer_auth(request: Any) -> Auth | None:
@@ -272,14 +266,14 @@ def _outer_auth(request: Any) -> Auth | None:
     return found if isinstance(found, Auth) else None
 
 
-def _run(call: Call) -> Any:
+def _call_in_sync_mode(call: HookCall) -> Any:
     """Call a hook in sync mode; an ``async def`` one runs through ``async_to_sync``."""
     if _is_async(call.hook):
         return async_to_sync(call.hook)(call.argument)
     return call.hook(call.argument)
 
 
-async def _arun(call: Call) -> Any:
+async def _call_in_async_mode(call: HookCall) -> Any:
     """Call a hook in async mode: its async twin or an ``async def`` one is awaited; a plain
     one (which may use the ORM) runs in a thread through ``sync_to_async``, never in the loop."""
     if call.async_hook is not None:

@@ -35,7 +35,7 @@ from jwtcookie.auth import Auth
 from jwtcookie.users import TokenUser
 
 _UNSET: Any = object()
-AGAIN = _UNSET  # RequestUser.settle(AGAIN): work the user out again, from the new claims
+LOOK_UP_AGAIN = _UNSET  # RequestUser.set_user(LOOK_UP_AGAIN): from the new claims, again
 ATTRIBUTE = "_jwtcookie"  # where the middleware leaves each request's RequestUser
 AUTH_HASH = "auth_hash"  # the claim naming the password a token was signed for
 
@@ -68,7 +68,7 @@ class DjangoTokenUser:
         return self._user.identity
 
     id = pk
-    identity = pk  # jwtcookie's user protocol, as TokenUser has it
+    identity = pk
 
     @property
     def username(self) -> str:
@@ -166,9 +166,9 @@ class RequestUser:
         "_user_model",
         "auth",
         "bearer",
+        "csrf_checked",
         "from_cookie",
         "read",
-        "vouched",
     )
 
     def __init__(
@@ -177,15 +177,15 @@ class RequestUser:
         *,
         user_model: bool,
         from_cookie: bool,
-        vouched: bool,
+        csrf_checked: bool,
         bearer: bool = False,
         previous: Any = None,
         previous_auser: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.auth = auth
         self.from_cookie = from_cookie  # the token came in the cookie, not a Bearer header
-        self.vouched = vouched  # the browser said it comes from this very origin
-        self.bearer = bearer  # an Authorization: Bearer token is accepted too
+        self.csrf_checked = csrf_checked
+        self.bearer = bearer
         self.read = False  # a view read the user: the response varies with the Cookie
         self._user_model = user_model
         self._previous = previous
@@ -198,8 +198,8 @@ class RequestUser:
         """The token is valid, but the user it names was looked up and is gone or inactive."""
         return self._found is None and self.auth.is_authenticated
 
-    def settle(self, user: Any) -> None:
-        """After a login in the view: ``user`` is the user now (AGAIN: work it out again)."""
+    def set_user(self, user: Any) -> None:
+        """After a login in the view: ``user`` is the user now (or ``LOOK_UP_AGAIN``)."""
         self._found = user
         self._password_read = _UNSET
 
@@ -242,7 +242,7 @@ class RequestUser:
         if self._previous_auser is not None:
             return await self._previous_auser()
         if self._previous is not None:
-            return await sync_to_async(_settled)(self._previous)
+            return await sync_to_async(_loaded)(self._previous)
         return anonymous_user()
 
     def _identity(self) -> str | None:
@@ -284,7 +284,7 @@ def same_password(user: Any, claimed: Any) -> bool:
     under ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS``, as Django's ``get_user`` checks a
     session."""
     if not hasattr(user, "get_session_auth_hash"):
-        return True  # a user model with no password to change
+        return True
     if not isinstance(claimed, str):
         return False
     if constant_time_compare(claimed, _digest(user.get_session_auth_hash())):
@@ -322,7 +322,7 @@ def _still_logged_in(user: Any, claims: Mapping[str, Any]) -> bool:
     return AUTH_HASH not in claims or same_password(user, claims[AUTH_HASH])
 
 
-def _settled(user: Any) -> Any:
+def _loaded(user: Any) -> Any:
     """``user`` with its lazy value worked out (the session's user reads the database)."""
     user.is_authenticated  # noqa: B018
     return user

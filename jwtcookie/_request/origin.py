@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+STRICT = "strict"  # cross_site_protection: refuse every cross-site write, cookie or not
 
 
 class OriginGuard:
@@ -114,7 +115,7 @@ def normalise_origin(origin: str) -> str | None:
     if not separator or scheme not in _DEFAULT_PORTS or not rest or "/" in rest or "@" in rest:
         return None  # also `null`, which a browser sends for opaque origins
     rest = rest.lower()
-    if rest.startswith("["):  # IPv6 literal
+    if rest.startswith("["):
         host, bracket, port_part = rest.partition("]")
         host += bracket
         port = port_part[1:] if port_part.startswith(":") else ""

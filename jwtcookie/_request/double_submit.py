@@ -19,7 +19,12 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from jwtcookie.cookies import MAX_DUPLICATE_COOKIES, CookieWriter, cookie_prefix, find_cookie
+from jwtcookie._request.cookies import (
+    MAX_DUPLICATE_COOKIES,
+    CookieWriter,
+    cookie_prefix,
+    find_cookie,
+)
 
 CLAIM = "csrf"
 HEADER = "X-CSRF-Token"
@@ -34,7 +39,6 @@ class DoubleSubmit:
 
     def __init__(self, login_cookies: CookieWriter) -> None:
         self.cookie_name = csrf_cookie_name(login_cookies.name)
-        # Readable by the page's script, otherwise the login cookie's very attributes.
         self.cookies = login_cookies.sibling(self.cookie_name, httponly=False)
 
     @staticmethod
@@ -52,7 +56,7 @@ class DoubleSubmit:
         borrowed by a forged request, and the policy accepts it only with a ``csrf`` claim.
         """
         if not cookie_claims:
-            return ""  # no login read from the cookie: nothing a forged request could borrow
+            return ""
         if not sent:
             return f"missing {HEADER} header"
         values = find_cookie(cookie_header or "", self.cookie_name)

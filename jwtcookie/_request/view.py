@@ -112,8 +112,7 @@ class RequestView(NamedTuple):
         )
 
 
-# Built on every request: tuple.__new__ skips the generated, Python-level __new__ (the
-# builders above pass every field, in order).
+# Built on every request: tuple.__new__ skips the generated, Python-level __new__.
 _view = cast("Callable[[tuple[Any, ...]], RequestView]", partial(tuple.__new__, RequestView))
 
 

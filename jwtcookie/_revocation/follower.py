@@ -21,16 +21,16 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
-from jwtcookie.redis_keys import (
+from jwtcookie._revocation.keyspace import (
     LOAD_SCRIPT,
-    RAISE_SCRIPT,
     REDIS_ERRORS,
-    Layout,
+    SET_IF_LATER_SCRIPT,
+    RedisKeyspace,
     entries_of,
     message,
     text,
 )
-from jwtcookie.revocations import KINDS, SESSION, USER, Entry, Kind, Replica
+from jwtcookie._revocation.memory import KINDS, SESSION, USER, Entry, Kind, RevocationCache
 
 FIRST_BACKOFF = 0.05  # seconds before the first reconnection attempt
 MAX_BACKOFF = 2.0  # reconnection attempts never wait longer (with jitter, so workers spread)
@@ -51,17 +51,17 @@ class Follower:
         client: Any,
         subscriber: Any,
         script: Script,
-        replica: Replica,
-        layout: Layout,
+        cache: RevocationCache,
+        keyspace: RedisKeyspace,
         *,
         timeout: float,
         heartbeat: float,
     ) -> None:
         self.client = client
         self.subscriber = subscriber  # the same Redis, replies left undecoded (client_options)
-        self.script = script  # RAISE_SCRIPT, registered on client
-        self.replica = replica
-        self.layout = layout
+        self.script = script  # SET_IF_LATER_SCRIPT, registered on client
+        self.cache = cache
+        self.keyspace = keyspace
         self.timeout = timeout
         self.heartbeat = heartbeat
         self.synced = False  # subscribed, loaded and written back
@@ -76,8 +76,8 @@ class Follower:
         )
         self.thread: threading.Thread | None = None
         self._synced_since = -math.inf
-        self._epoch: str | None = None  # the epoch this process last synced with
-        self._lost = False  # logged as lost, not yet back
+        self._epoch: str | None = None
+        self._lost = False
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -113,7 +113,7 @@ class Follower:
             self.first_try.set()
             self._lost = True
             if self.synced and time.monotonic() - self._synced_since > STEADY_SECONDS:
-                backoff = FIRST_BACKOFF  # a fresh outage after a steady connection
+                backoff = FIRST_BACKOFF
             self.synced = False
             self._stop.wait(backoff * random.uniform(0.5, 1.0))  # noqa: S311  # jitter
             backoff = min(backoff * 2, MAX_BACKOFF)
@@ -125,9 +125,9 @@ class Follower:
         by RESP version and redis-py misreads one of them.
         """
         pubsub = self.subscriber.pubsub()
-        beat_channel = self.layout.heartbeat_channel()
+        beat_channel = self.keyspace.heartbeat_channel()
         try:
-            pubsub.subscribe(self.layout.channel, beat_channel)
+            pubsub.subscribe(self.keyspace.channel, beat_channel)
             beat_sent: float | None = None
             next_beat = next_epoch = time.monotonic() + self.heartbeat
             next_sweep = time.monotonic() + SWEEP_SECONDS
@@ -140,7 +140,7 @@ class Follower:
                             if self.synced:
                                 self.confirmed_at = max(self.confirmed_at, beat_sent)
                             beat_sent = None
-                    elif kind == "subscribe":  # a new subscription: what came before is unknown
+                    elif kind == "subscribe":
                         self._resync()
                     elif kind == "message":
                         self._apply(got.get("data"))
@@ -149,7 +149,7 @@ class Follower:
                     raise redis.ConnectionError("Redis did not deliver a heartbeat in time")
                 if now >= next_epoch and self.synced:
                     if self._read_epoch() != self._epoch:
-                        self._resync()  # emptied without a disconnect
+                        self._resync()
                     next_epoch = now + EPOCH_SECONDS
                 if now >= next_beat and beat_sent is None:
                     beat_sent = time.monotonic()
@@ -158,7 +158,7 @@ class Follower:
                 if self.unsent and self.synced:
                     self._send_unsent()
                 if now >= next_sweep:
-                    self.replica.forget_expired()
+                    self.cache.forget_expired()
                     next_sweep = now + SWEEP_SECONDS
         finally:
             with contextlib.suppress(*REDIS_ERRORS):
@@ -169,12 +169,12 @@ class Follower:
         self.synced = False
         started = time.monotonic()
         self.unsent.clear()  # all of them are in the copy: the write-back covers them
-        self.client.set(self.layout.epoch_key, os.urandom(8).hex(), nx=True)
+        self.client.set(self.keyspace.epoch_key, os.urandom(8).hex(), nx=True)
         epoch = self._read_epoch()
         in_redis = self._load()
         missing = [
             entry
-            for entry in self.replica.entries()
+            for entry in self.cache.entries()
             if in_redis[entry[0]].get(entry[1], -math.inf) < entry[2]
         ]
         if missing:
@@ -189,7 +189,7 @@ class Follower:
             self._lost = False
 
     def _read_epoch(self) -> str | None:
-        value = self.client.get(self.layout.epoch_key)
+        value = self.client.get(self.keyspace.epoch_key)
         return None if value is None else text(value)
 
     def _load(self) -> dict[Kind, dict[str, float]]:
@@ -197,15 +197,15 @@ class Follower:
         if self._load_script is not None:
             cursor: object = 0
             while True:  # bounded: SCAN ends, whatever is written meanwhile
-                cursor, pairs = self._load_script(args=[cursor, self.layout.pattern, LOAD_STEP])
-                self.layout.entries_into(json.loads(text(pairs)), found)
+                cursor, pairs = self._load_script(args=[cursor, self.keyspace.pattern, LOAD_STEP])
+                self.keyspace.entries_into(json.loads(text(pairs)), found)
                 if text(cursor) == "0":
                     break
             for kind in KINDS:
-                self.replica.add_loaded(kind, found[kind])
+                self.cache.add_loaded(kind, found[kind])
             return found
         keys: list[str] = []
-        for key in self.client.scan_iter(match=self.layout.pattern, count=BATCH):
+        for key in self.client.scan_iter(match=self.keyspace.pattern, count=BATCH):
             keys.append(text(key))
             if len(keys) >= BATCH:
                 self._read(keys, found)
@@ -219,13 +219,13 @@ class Follower:
         for key in keys:
             pipeline.get(key)
         for key, value in zip(keys, pipeline.execute(), strict=True):
-            self._found(self.layout.entry_of(key, value), found)
+            self._found(self.keyspace.entry_of(key, value), found)
 
     def _found(self, entry: Entry | None, found: dict[Kind, dict[str, float]]) -> None:
         if entry is not None:  # None: expired between SCAN and GET
             kind, ident, at = entry
             found[kind][ident] = at
-            self.replica.add(kind, ident, at)
+            self.cache.add(kind, ident, at)
 
     def _write_back(self, entries: list[Entry]) -> None:
         """Restore entries Redis lacks; publish those it really lacked, in batches."""
@@ -235,12 +235,14 @@ class Follower:
             pipeline = self.client.pipeline(transaction=False)
             for entry in chunk:
                 # EVAL, not EVALSHA: a cluster pipeline refuses EVALSHA, and this path is rare.
-                args = self.layout.raise_args(entry, publish=False)
-                pipeline.execute_command("EVAL", RAISE_SCRIPT, 1, self.layout.key(entry), *args)
+                args = self.keyspace.raise_args(entry, publish=False)
+                pipeline.execute_command(
+                    "EVAL", SET_IF_LATER_SCRIPT, 1, self.keyspace.key(entry), *args
+                )
             results = pipeline.execute(raise_on_error=False)  # one refused entry skips alone
             changed = [entry for entry, done in zip(chunk, results, strict=True) if done == 1]
             if changed:
-                self.client.publish(self.layout.channel, message(changed))
+                self.client.publish(self.keyspace.channel, message(changed))
                 restored += len(changed)
         if restored:
             log.warning(
@@ -253,24 +255,24 @@ class Follower:
         while self.unsent:
             try:
                 (kind, ident), at = self.unsent.popitem()
-            except KeyError:  # a resync emptied it meanwhile
+            except KeyError:
                 return
             entry = (kind, ident, at)
             try:
-                args = self.layout.raise_args(entry, publish=True)
-                self.script(keys=[self.layout.key(entry)], args=args)
+                args = self.keyspace.raise_args(entry, publish=True)
+                self.script(keys=[self.keyspace.key(entry)], args=args)
             except REDIS_ERRORS:
                 self.unsent.setdefault((kind, ident), at)
-                return  # the next tick, or the resync after reconnecting, tries again
+                return
 
     def _apply(self, data: object) -> None:
         try:
             entries = entries_of(data)
-        except (ValueError, TypeError, RecursionError):  # RecursionError: '[[[[...'
-            log.warning("jwtcookie: ignored a malformed message on %s.", self.layout.channel)
+        except (ValueError, TypeError, RecursionError):
+            log.warning("jwtcookie: ignored a malformed message on %s.", self.keyspace.channel)
             return
         for kind, ident, at in entries:
-            self.replica.add(kind, ident, at)
+            self.cache.add(kind, ident, at)
 
     @property
     def staleness(self) -> float:

@@ -4,7 +4,7 @@ PyJWT's ``HMACAlgorithm.prepare_key`` refuses PEM, SSH and DER key material as a
 secret, a check that costs about a quarter of a ``jwt.decode`` and half a ``jwt.encode``.
 ``Key.hmac`` runs that very check once, at start-up; the algorithms registered here then
 use the checked bytes as they are. Signatures, algorithm pinning and header checks remain
-PyJWT's (``PyJWS``); the claims are read by :mod:`jwtcookie.tokens`.
+PyJWT's (``PyJWS``); the claims are read by :mod:`jwtcookie._tokens.codec`.
 """
 
 from __future__ import annotations
@@ -27,14 +27,9 @@ class _CheckedHMAC(HMACAlgorithm):
     """HMAC over a secret that ``Key.hmac`` already passed through PyJWT's own check."""
 
     def prepare_key(self, key: str | bytes) -> bytes:
-        if not isinstance(key, bytes):  # only Key.hmac's checked bytes ever reach here
+        if not isinstance(key, bytes):
             raise TypeError("jwtcookie: HMAC keys reach the JWS layer as checked bytes.")
         return key
-
-
-def check_hmac_key(secret: bytes) -> None:
-    """PyJWT's refusal of asymmetric key material as an HMAC secret, run once."""
-    HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(secret)
 
 
 def make_jws() -> jwt.PyJWS:

@@ -4,7 +4,7 @@ Keys: ``{prefix}:s:{sid}`` and ``{prefix}:u:{user id}``, each holding the entry'
 the session was revoked, or the user's not-before) and expiring when no token it could refuse
 is left. Messages on ``{prefix}:revocations`` are JSON lists of ``[kind, id, time]``.
 ``{prefix}:epoch`` holds a random value while Redis keeps its data; gone or changed, Redis
-lost it. Shared by ``jwtcookie.redis`` (revoking) and ``jwtcookie.redis_follower`` (reading).
+lost it. Shared by ``jwtcookie.redis`` (revoking) and ``jwtcookie._revocation.follower`` (reading).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from jwtcookie.revocations import KINDS, SESSION, USER, Entry, Kind
+from jwtcookie._revocation.memory import KINDS, SESSION, USER, Entry, Kind
 
 # RedisClusterException is no RedisError: a cluster with every node down raises it.
 REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException, OSError)
@@ -27,7 +27,7 @@ REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException, OSErro
 # KEYS[1] the entry; ARGV: time, expiry in ms, channel ("" for none), message.
 # Keeps the later time (an entry never moves back), and publishes only what changed, in the
 # same atomic step as the write, so a subscriber never hears of a key that is not there.
-RAISE_SCRIPT = """
+SET_IF_LATER_SCRIPT = """
 local known = redis.call('GET', KEYS[1])
 if known and tonumber(known) >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -35,10 +35,8 @@ if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return 1
 """
 
-# ARGV: SCAN cursor, match pattern, count. One step of a full load, done inside Redis: SCAN,
-# then MGET, answered as {next cursor, JSON [key, value, key, value, ...]}: one reply per step
-# instead of one per key, which is what made 100,000 entries take seconds to load. MGET answers
-# nil for a key expired meanwhile or of another type; unpack() is kept to short runs.
+# ARGV: SCAN cursor, match pattern, count. One reply per step of a full load (SCAN, then MGET:
+# {next cursor, JSON [key, value, ...]}), not one per key; nil for a key expired meanwhile.
 LOAD_SCRIPT = """
 local found = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
 local keys, out = found[2], {}
@@ -58,7 +56,7 @@ return {found[1], cjson.encode(out)}
 """
 
 
-class Layout:
+class RedisKeyspace:
     """Key, channel and argument names for one ``prefix``, and how long an entry lives."""
 
     def __init__(self, prefix: str, lifetime: float, clock: Callable[[], float]) -> None:
@@ -67,7 +65,7 @@ class Layout:
         self.clock = clock
         self.channel = f"{prefix}:revocations"
         self.epoch_key = f"{prefix}:epoch"
-        self.pattern = f"{prefix}:[{''.join(KINDS)}]:*"  # SCAN's match: entries only
+        self.pattern = f"{prefix}:[{''.join(KINDS)}]:*"
 
     def key(self, entry: Entry) -> str:
         return f"{self.prefix}:{entry[0]}:{entry[1]}"
@@ -108,7 +106,7 @@ class Layout:
         return f"{self.prefix}:heartbeat:{os.urandom(8).hex()}"
 
     def raise_args(self, entry: Entry, *, publish: bool) -> list[Any]:
-        """``RAISE_SCRIPT``'s arguments: expire when the entry's last token would."""
+        """``SET_IF_LATER_SCRIPT``'s arguments: expire when the entry's last token would."""
         at = entry[2]
         ttl_ms = max(1, math.ceil((at + self.lifetime - self.clock()) * 1000))
         if not publish:
@@ -157,6 +155,6 @@ def number(value: object) -> float | None:
         return None
     try:
         found = float(value)
-    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
+    except (ValueError, OverflowError):
         return None
     return found if math.isfinite(found) else None

@@ -70,7 +70,7 @@ class CookieWriter:
             "samesite": samesite,
             "partitioned": partitioned,
         }
-        self.prefix = f"{name}="  # what starts a Set-Cookie value for this cookie
+        self.prefix = f"{name}="
         self._suffix = self._dump(max_age=max_age, sync_expires=False)[len(self.prefix) :]
         self.delete_header = self._dump(max_age=0, expires=0)
 
