@@ -35,6 +35,7 @@ class Logout(NamedTuple):
     """``logout()`` was called: the response deletes the cookie (and a store revokes this)."""
 
     session_id: str | None
+    deletes_cookie: bool = True  # False: a cross-site Bearer logout revokes, changes no cookie
 
 
 class Renewal(NamedTuple):
@@ -65,6 +66,7 @@ class Auth:
     """One request's login: the user, the claims, why, and ``login()``/``logout()``."""
 
     __slots__ = (
+        "_bearer",
         "_claims",
         "_closed_because",
         "_cross_site",
@@ -88,6 +90,7 @@ class Auth:
         planned: Outgoing = None,
         cross_site: bool = False,
         unjudged_session: str | None = None,
+        bearer: bool = False,
     ) -> None:
         self._sign_in = sign_in
         self._user = user
@@ -97,6 +100,7 @@ class Auth:
         self._token_refused = token_refused
         self._outgoing = planned
         self._cross_site = cross_site  # an unsafe request from another site: no cookie changes
+        self._bearer = bearer  # the token came from the Authorization header, not the cookie
         # The sid of a token that verified but that the revocation store could not judge: the
         # request is anonymous, yet logout() must still revoke that session.
         self._unjudged_session = unjudged_session
@@ -162,8 +166,9 @@ class Auth:
         """Make the response delete the cookie; from here on this request is anonymous.
 
         With a revocation store (``revocations=``), the session is revoked everywhere too, so
-        a copy of the cookie is refused as well. On an unsafe request from another site it
-        changes nothing: no cross-site page can log a browser out.
+        a copy of the cookie is refused as well. On an unsafe request from another site no
+        cookie is deleted (no cross-site page can log a browser out); the session of a token
+        sent in the ``Authorization`` header, which no other site's page can send, is revoked.
         """
         self._check_open("logout")
         self._outgoing = Logout(self.session_id or self._unjudged_session)
@@ -179,6 +184,9 @@ class Auth:
         self._closed_because = because
         outgoing = self._outgoing
         if self._cross_site and outgoing is not None:
+            if self._bearer and type(outgoing) is Logout:
+                # The client's own logout: another site's page cannot send its header.
+                return Logout(outgoing.session_id, deletes_cookie=False)
             # Login CSRF, or logging a victim out: no cross-site request changes our cookie.
             action = "login" if type(outgoing) is Login else "logout"
             LOGGER.info(
@@ -188,6 +196,20 @@ class Auth:
             )
             return None
         return outgoing
+
+    @property
+    def deletes_when_refused(self) -> bool:
+        """Whether refusing this request's token deletes the cookie: only a token that came
+        from the cookie, and never on a cross-site request."""
+        return not self._bearer and not self._cross_site
+
+    def refusing_the_user(self, outgoing: Outgoing) -> Outgoing:
+        """What the sealed response carries once an adapter found the token's user gone
+        (deleted or deactivated), as ``load_user`` answering None would: the cookie is deleted
+        when :attr:`deletes_when_refused`, and never renewed."""
+        if type(outgoing) is Login or type(outgoing) is Logout:
+            return outgoing
+        return BAD_COOKIE if self.deletes_when_refused else None
 
     def _check_open(self, action: str) -> None:
         if self._closed_because is not None:

@@ -68,7 +68,8 @@ class RedisRevocations:
     ``logout()`` revokes the session everywhere, and a stale copy (``max_staleness``) keeps
     requests anonymous without deleting cookies. Call ``revoke_user(user_id)`` to log a user
     out everywhere (``*_async`` twins in ASGI handlers). Its ``is_revoked`` and
-    ``user_not_before`` also work as the middleware's plain hooks (``**store.hooks()``).
+    ``user_not_before`` also work as the middleware's plain hooks (``**store.hooks()``): the
+    middleware finds the store behind them and treats it as ``revocations=store``.
     Each process follows Redis from a daemon thread started on first use (or by ``start()``),
     and again after a fork.
     """
@@ -150,9 +151,9 @@ class RedisRevocations:
     @property
     def standing(self) -> Standing:
         """What the copy can answer now, by ``jwtcookie.revocations.standing``: nothing before
-        this process's first full load or once older than ``max_staleness`` (given as
-        ``revocations=``, the middleware then answers ``unavailable`` and keeps the cookie; as
-        plain hooks, tokens are refused as revoked), and no renewal while not following."""
+        this process's first full load or once older than ``max_staleness`` (the middleware then
+        answers ``unavailable`` and keeps the cookie; hooks that hide the store, such as a
+        ``lambda`` calling it, refuse tokens as revoked), and no renewal while not following."""
         process = self._process
         process.left -= 1
         if process.pid != ThisProcess.pid or process.left < 0:

@@ -176,6 +176,15 @@ class Settings:
             token_type=self.token_type,
         )
 
+    def store(self) -> RevocationStore | None:
+        """The revocation store, however it was wired: ``revocations=``, or the store whose
+        bound methods the hooks are (``**store.hooks()``). Its standing is what every token
+        asks, and ``logout()`` revokes there, either way."""
+        if self.revocations is not None:
+            return self.revocations
+        owners = _owners(self.is_revoked, self.user_not_before)
+        return next((owner for owner in owners if not _missing(owner)), None)
+
     def async_hooks(self) -> list[str]:
         """The names of the hooks that are ``async def`` (only an ASGI app can await them)."""
         return [name for name in HOOKS if is_async_callable(getattr(self, name))]
@@ -415,11 +424,7 @@ def _path_prefixes(prefixes: Iterable[str]) -> tuple[str, ...]:
 def _store(store: Any) -> RevocationStore | None:
     if store is None:
         return None
-    missing = [
-        name
-        for name in ("is_revoked", "user_not_before", "revoke_session")
-        if not callable(getattr(store, name, None))
-    ] + [name for name in ("standing", "window") if not _has(store, name)]
+    missing = _missing(store)
     if missing:
         raise TypeError(
             f"jwtcookie: revocations= takes a revocation store such as "
@@ -427,6 +432,15 @@ def _store(store: Any) -> RevocationStore | None:
             f"{', '.join(missing)}."
         )
     return store  # type: ignore[no-any-return]
+
+
+def _missing(store: object) -> list[str]:
+    """What ``store`` lacks of a :class:`RevocationStore`."""
+    return [
+        name
+        for name in ("is_revoked", "user_not_before", "revoke_session")
+        if not callable(getattr(store, name, None))
+    ] + [name for name in ("standing", "window") if not _has(store, name)]
 
 
 def _owners(*hooks: Hook | None) -> list[Any]:

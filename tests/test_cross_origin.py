@@ -10,12 +10,16 @@ the demos' contract asks.
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from flask import Flask, jsonify
 from flask import request as flask_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -25,7 +29,10 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from jwtcookie import JWTCookieMiddleware, Settings, get_auth
+from jwtcookie._request.origin import OriginGuard
+from jwtcookie.revocations import Standing
 from tests.harness import ALICE, MALLORY, SECRET, make_token
+from tests.test_revocation import MemoryStore
 
 SPA = "https://spa.example"
 FROM_SPA = {"Origin": SPA, "Sec-Fetch-Site": "cross-site"}
@@ -189,6 +196,26 @@ def test_a_cross_site_request_can_neither_log_in_nor_out(flavour: str) -> None:
     assert set_cookies(reply_headers), "the control: a same-origin login sets the cookie"
 
 
+def test_a_cross_site_bearer_logout_revokes_its_session_and_changes_no_cookie(
+    flavour: str,
+) -> None:
+    """An SPA on another origin logs out with its Bearer token: the session is revoked, as
+    the 200 says. Before the fix nothing was revoked and the token stayed valid. Another
+    site's page cannot send the header, so this logout is the client's own; the browser's
+    cookie (another login) is neither deleted nor revoked."""
+    store = MemoryStore(Standing.CURRENT)
+    send = client(flavour, revocations=store)
+    spa_token = make_token(sid="spa-login")
+    browser_cookie = cookie(make_token(sid="browser-login"))
+    status, reply_headers, _ = send("/logout", {**FROM_SPA, **bearer(spa_token), **browser_cookie})
+    assert status == 200
+    assert store.sessions == {"spa-login"}
+    assert set_cookies(reply_headers) == [], "no cross-site request deletes our cookie"
+    assert send("/items", {**FROM_SPA, **bearer(spa_token)})[2]["auth"] is False
+    send("/logout", {**FROM_SPA, "Authorization": "Bearer forged"})
+    assert store.sessions == {"spa-login"}, "a refused token revokes nothing"
+
+
 def test_strict_refuses_every_cross_site_write(flavour: str) -> None:
     send = client(flavour, cross_site_protection="strict")
     for headers in (FROM_SPA, {**FROM_SPA, **bearer(make_token())}):
@@ -210,9 +237,44 @@ def test_an_origin_pattern_trusts_the_subdomains_it_names(flavour: str) -> None:
         "https://app.example.com:8443",
         "https://evil-example.com",
         "https://app.example.com.evil",
+        *HOSTS_THAT_ONLY_END_WITH_THE_DOMAIN,
     ):
         status, _, _ = send("/items", {"Origin": origin, **with_cookie})
         assert status == 403, origin
+
+
+# Each ends with ".example.com" but names no subdomain of it: before the fix every one was
+# trusted by https://*.example.com (the browser's origin is evil.com, or none at all).
+HOSTS_THAT_ONLY_END_WITH_THE_DOMAIN = [
+    "https://evil.com#.example.com",
+    "https://evil.com?.example.com",
+    "https://evil.com\\.example.com",
+    "https://.example.com",
+    "https://evil.com%2f.example.com",
+    "https://evil.com .example.com",
+    "https://evil_com.example.com",
+]
+
+
+def test_a_pattern_trusts_only_well_formed_origins_of_a_subdomain() -> None:
+    guard = OriginGuard(["https://*.example.com"])
+    assert guard.trusts("https://a.example.com")
+    assert guard.trusts("HTTPS://A.B.Example.COM:443")
+    for origin in HOSTS_THAT_ONLY_END_WITH_THE_DOMAIN:
+        assert not guard.trusts(origin), origin
+
+
+_LABEL_TEXT = st.text(alphabet=string.printable + "\u00e9\u0430", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=_LABEL_TEXT, suffix=st.sampled_from(["", ":443", ":8443", "/", "#", " "]))
+def test_a_pattern_trusts_nothing_but_a_strict_subdomain_origin(prefix: str, suffix: str) -> None:
+    origin = f"https://{prefix}.example.com{suffix}"
+    expected = re.fullmatch(
+        r"https://([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+example\.com(:443)?", origin.strip().lower()
+    )
+    assert OriginGuard(["https://*.example.com"]).trusts(origin) == bool(expected), origin
 
 
 @pytest.mark.parametrize(
@@ -230,6 +292,12 @@ def test_an_origin_pattern_trusts_the_subdomains_it_names(flavour: str) -> None:
         "ftp://*.example.com",
         "https://**.example.com",
         "https://*.example.com:*",
+        "https://*.example.com#",
+        "https://*.example.com?",
+        "https://*.ex ample.com",
+        "https://*.ex_ample.com",
+        "https://*.-example.com",
+        "*.github.io",
     ],
 )
 def test_a_malformed_origin_pattern_is_refused_at_construction(pattern: str) -> None:

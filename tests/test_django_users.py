@@ -161,6 +161,28 @@ def test_a_view_that_never_reads_the_user_never_renews_an_inactive_users_token(
     assert response.cookies[COOKIE].value == ""
 
 
+def test_a_bearer_token_of_an_inactive_user_never_deletes_the_login_cookie(
+    browser: Browser, users: dict[str, Any]
+) -> None:
+    """Only a refused cookie is deleted, never on a cross-site request. Before the fix bob's
+    valid Bearer token (deactivated) deleted alice's login cookie, cross-site too."""
+    bob = {"Authorization": f"Bearer {token_for(users['bob'])}"}
+    cross_site = {**bob, "Origin": "https://spa.example", "Sec-Fetch-Site": "cross-site"}
+    options = {**USER_MODEL, "bearer": True, "protected_paths": ["/reason"]}
+    with override_settings(JWTCOOKIE=options):
+        browser.login_with(token_for(users["alice"]))
+        for method, path, headers in [
+            ("get", "/me", bob),
+            ("post", "/me", cross_site),
+            ("get", "/reason", bob),
+            ("post", "/reason", cross_site),
+        ]:
+            response = getattr(browser, method)(path, headers=headers)
+            assert response.status_code == (200 if path == "/me" else 401), (method, path)
+            assert COOKIE not in response.cookies, (method, path)
+        assert browser.get("/me").json()["username"] == "alice", "the cookie still logs in"
+
+
 def test_a_sync_load_user_using_the_orm_works_under_asgi(users: dict[str, Any]) -> None:
     """The issue's report: a plain load_user raised SynchronousOnlyOperation on every request."""
     options = {**PROJECT["JWTCOOKIE"], "load_user": "tests.django_project.hooks.load_user"}

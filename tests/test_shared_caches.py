@@ -21,6 +21,7 @@ CDN_FIELDS = [
     ("Cloudflare-CDN-Cache-Control", "max-age=3600"),
     ("Surrogate-Control", "max-age=3600"),
     ("Edge-Control", "cache-maxage=3600"),
+    ("X-Accel-Expires", "3600"),  # nginx's proxy cache ranks it above Cache-Control
 ]
 CACHE_HEADERS = {
     "public": [("Cache-Control", "public, max-age=600")],

@@ -8,9 +8,10 @@ out. Renewal then still happens on cacheable pages; they are private for that on
 
 A CDN obeys a field targeted at it instead of ``Cache-Control`` (RFC 9213:
 ``CDN-Cache-Control``, and vendors' ``<Vendor>-CDN-Cache-Control``; before it, Fastly's and
-others' ``Surrogate-Control``, Akamai's ``Edge-Control``), so ``Cache-Control: private`` alone
-would leave such a response public to it. Those fields are removed: every cache then reads
-the private ``Cache-Control``.
+others' ``Surrogate-Control``, Akamai's ``Edge-Control``; nginx's ``X-Accel-Expires``, which its
+proxy cache ranks above ``Cache-Control``), so ``Cache-Control: private`` alone would leave such
+a response public to it. Those fields are removed: every cache then reads the private
+``Cache-Control``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 PRIVATE = "private"
 _SHARED_ONLY = frozenset({"public", "s-maxage"})
-_TARGETED = frozenset({"surrogate-control", "edge-control"})
+_TARGETED = frozenset({"surrogate-control", "edge-control", "x-accel-expires"})
 
 
 def targets_shared_caches(field: str) -> bool:

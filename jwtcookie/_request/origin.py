@@ -14,8 +14,10 @@ page on the very same host and port could post to the https site.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 STRICT = "strict"  # cross_site_protection: refuse every cross-site write, cookie or not
 
@@ -25,8 +27,9 @@ class OriginGuard:
     about unsafe ones: not GET, HEAD, OPTIONS or TRACE, and every WebSocket handshake).
 
     ``trusted_origins`` holds origins (``https://app.example``) and patterns
-    (``https://*.example.com``): a pattern names every origin of that scheme and port whose
-    host ends with ``.example.com``, a subdomain at any depth, not ``example.com`` itself.
+    (``https://*.example.com``): a pattern names every well-formed origin of that scheme and
+    port whose host is a DNS name ending with ``.example.com``, a subdomain at any depth, not
+    ``example.com`` itself.
     """
 
     __slots__ = ("patterns", "trusted")
@@ -59,7 +62,7 @@ class OriginGuard:
             return True
         scheme, _, rest = normal.partition("://")
         host, _, port = rest.rpartition(":")
-        return any(
+        return _dns_name(host) and any(
             scheme == pattern_scheme and port == pattern_port and host.endswith(suffix)
             for pattern_scheme, suffix, pattern_port in self.patterns
         )
@@ -77,25 +80,31 @@ class OriginGuard:
 def _pattern(pattern: str) -> tuple[str, str, str]:
     """``(scheme, ".domain", port)`` of ``scheme://*.domain[:port]``; malformed ones refused."""
     scheme, separator, rest = pattern.strip().partition("://")
-    normal = normalise_origin(f"{scheme}://{rest.removeprefix('*.')}") if separator else None
+    wildcard = separator and rest.startswith("*.")
+    normal = normalise_origin(f"{scheme}://{rest[2:]}") if wildcard else None
     domain = normal.partition("://")[2].rpartition(":")[0] if normal else ""
     if (
         normal is None
-        or not rest.startswith("*.")
-        or "*" in rest[2:]
+        or not _dns_name(domain)
         or "." not in domain  # `*.com`: a whole top-level domain
-        or domain.startswith("[")
-        or domain.replace(".", "").isdigit()  # an IP address has no subdomains
-        or not all(domain.split("."))
+        or domain.rpartition(".")[2].isdigit()  # an IP address has no subdomains
     ):
         raise ValueError(
             f"jwtcookie: trusted origin pattern {pattern!r} is not of the form "
             "scheme://*.domain[:port], such as 'https://*.example.com': one leading '*.' "
-            "before a domain of at least two labels."
+            "before a domain of at least two labels of letters, digits and hyphens, an "
+            "optional port, and nothing else."
         )
     scheme, _, host_port = normal.partition("://")
     _, _, port = host_port.rpartition(":")
     return scheme, "." + domain, port
+
+
+def _dns_name(host: str) -> bool:
+    """Whether ``host`` is a DNS name in lower case: labels of letters, digits and inner
+    hyphens, none empty. What a pattern may match: ``#``, ``?``, ``\\`` or an empty label in
+    front of ``.example.com`` is no subdomain of it."""
+    return 0 < len(host) <= 253 and all(_LABEL.fullmatch(label) for label in host.split("."))
 
 
 def same_host(origin: str, host: str) -> bool:

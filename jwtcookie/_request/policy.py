@@ -63,9 +63,10 @@ class Policy:
             bearer=settings.bearer,
             csrf=self._csrf,
             store=settings.revocations,
+            judge=settings.store(),
         )
         self.responses = ResponseWriter(
-            self.codec, cookies, csrf=self._csrf, store=settings.revocations
+            self.codec, cookies, csrf=self._csrf, store=settings.store()
         )
         self._sign_in = self.responses.sign_in
         self._guard = OriginGuard(settings.trusted_origins)
@@ -197,6 +198,7 @@ class Policy:
                 False,
                 Renewal(token, verified) if renew and token is not None else None,
                 cross_site,
+                bearer=not token_check.from_cookie,
             )
         else:
             reason = refused or token_check.reason
@@ -220,6 +222,7 @@ class Policy:
                 BAD_COOKIE if deleting else None,
                 cross_site,
                 token_check.unjudged_session,
+                bearer=not token_check.from_cookie,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:
             cookie_claims = auth.claims if token_check.from_cookie else EMPTY_CLAIMS

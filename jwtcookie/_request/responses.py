@@ -13,7 +13,7 @@ from jwtcookie._request.diagnosis import LOGGER
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.hooks import HookCall
 from jwtcookie._tokens.codec import TokenCodec
-from jwtcookie.auth import Login, Logout, Outgoing, Renewal
+from jwtcookie.auth import Auth, Login, Logout, Outgoing, Renewal
 
 if TYPE_CHECKING:
     from jwtcookie.settings import RevocationStore
@@ -90,7 +90,7 @@ class ResponseWriter:
         if type(outgoing) is Login:
             return self._login_values(outgoing.token, outgoing.claims)
         if type(outgoing) is Logout:
-            return self.delete_headers
+            return self.delete_headers if outgoing.deletes_cookie else ()
         prefix = self.cookies.prefix
         if any(n.lower() == "set-cookie" and v.lstrip().startswith(prefix) for n, v in headers):
             return ()  # the app set or deleted the cookie itself: its own login/logout stands
@@ -102,6 +102,12 @@ class ResponseWriter:
             LOGGER.debug("jwtcookie: renewed a login cookie")
             return self._login_values(fresh, outgoing.verified.claims)
         return self.delete_headers
+
+    def rejected_user(self, auth: Auth) -> EarlyResponse:
+        """What a protected path answers when an adapter's lookup finds no user for a valid
+        token: 401, and the cookie deleted if it held the token
+        (:attr:`Auth.deletes_when_refused`)."""
+        return self.rejected_user_response if auth.deletes_when_refused else self.anonymous_refused
 
     def revoking(self, outgoing: Outgoing) -> HookCall | None:
         """The store's revocation to run as a logout's response starts (adapters call it)."""

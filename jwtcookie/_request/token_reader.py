@@ -45,7 +45,7 @@ AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, True, None)
 class TokenReader:
     """Finds the request's token and says what it is worth, before any hook has a say."""
 
-    __slots__ = ("_bearer", "_codec", "_cookie_name", "_csrf", "_store")
+    __slots__ = ("_bearer", "_codec", "_cookie_name", "_csrf", "_judge", "_store")
 
     def __init__(
         self,
@@ -55,12 +55,16 @@ class TokenReader:
         bearer: bool,
         csrf: DoubleSubmit | None,
         store: RevocationStore | None,
+        judge: RevocationStore | None,
     ) -> None:
+        """``store`` is ``revocations=``; ``judge`` the store however it was wired (hooks too),
+        whose standing every token asks."""
         self._codec = codec
         self._cookie_name = cookie_name
         self._bearer = bearer
         self._csrf = csrf
         self._store = store
+        self._judge = judge
 
     def read(self, request: RequestView) -> TokenCheck:
         """The token: an ``Authorization: Bearer`` header wins over the cookie, if enabled."""
@@ -106,18 +110,20 @@ class TokenReader:
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
             return _new_token_check((None, Reason.INVALID, token, from_cookie, None, True, None))
-        store = self._store
-        if store is None:
+        judge = self._judge
+        if judge is None:
             return _new_token_check((outcome, Reason.OK, token, from_cookie, None, True, None))
-        standing = store.standing
+        standing = judge.standing
         if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
             sid = outcome.claims.get("sid")
             sid = sid if isinstance(sid, str) else None
             return _new_token_check(
                 (None, Reason.UNAVAILABLE, token, from_cookie, None, False, sid)
             )
-        if store.is_revoked(outcome.claims) or issued_before(
-            outcome, store.user_not_before(outcome.claims)
+        store = self._store  # wired as hooks instead, the store answers in the hook round
+        if store is not None and (
+            store.is_revoked(outcome.claims)
+            or issued_before(outcome, store.user_not_before(outcome.claims))
         ):
             return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, False, None))
         renewable = standing is Standing.CURRENT

@@ -37,13 +37,10 @@ from jwtcookie._request.policy import Policy
 from jwtcookie._request.responses import EarlyResponse
 from jwtcookie._request.view import RequestView
 from jwtcookie.auth import (
-    BAD_COOKIE,
     ENVIRON_AUTH,
     ENVIRON_USER,
     SCOPE_AUTH,
     Auth,
-    Login,
-    Logout,
     Outgoing,
     Renewal,
 )
@@ -92,7 +89,7 @@ class JWTCookieMiddleware:
             return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and who.token_user() is None:
-            return django_response(self._responses.rejected_user_response)
+            return django_response(self._responses.rejected_user(who.auth))
         response = self.get_response(request)
         changed = who.password_changed()
         if changed is not None and kept_by_django(request, changed):
@@ -119,7 +116,7 @@ class JWTCookieMiddleware:
             return django_response(outcome)
         who = self._enter(request, view, outcome)
         if self._row_decides(view, who) and await who.atoken_user() is None:
-            return django_response(self._responses.rejected_user_response)
+            return django_response(self._responses.rejected_user(who.auth))
         response = await self.get_response(request)
         changed = who.password_changed()
         if changed is not None and await sync_to_async(kept_by_django)(request, changed):
@@ -179,10 +176,9 @@ class JWTCookieMiddleware:
 
 def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
     """What the response carries once the view ran: a user found deleted or deactivated has
-    the cookie deleted (as ``load_user`` answering None would), never renewed."""
-    if who.gone and type(outgoing) is not Login and type(outgoing) is not Logout:
-        return BAD_COOKIE
-    return outgoing
+    the cookie that held its token deleted (as ``load_user`` answering None would), never
+    renewed; the core decides (a Bearer token's, or a cross-site request's, deletes none)."""
+    return who.auth.refusing_the_user(outgoing) if who.gone else outgoing
 
 
 def request_view(request: Any) -> RequestView:
