@@ -22,4 +22,4 @@ __all__ = [
     "get_auth",
     "secret_from_env",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -42,9 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jwtcookie", description=__doc__.split("\n")[0] if __doc__ else None
-    )
+    summary, *_, key_note = (__doc__ or "").replace("``", "").strip().split("\n\n")
+    parser = argparse.ArgumentParser(prog="jwtcookie", description=summary, epilog=key_note)
     commands = parser.add_subparsers(required=True, metavar="command")
 
     secret = commands.add_parser("secret", help="print a new secret for JWT_SECRET")

@@ -9,9 +9,12 @@ the app's hooks for it.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
@@ -46,6 +49,30 @@ Environ = dict[str, Any]
 WEBSOCKET_POLICY_VIOLATION = 1008
 
 
+@contextmanager
+def _told_when_built_in_a_server() -> Iterator[None]:
+    """Log a configuration mistake raised while an event loop runs, then raise it.
+
+    Starlette builds its middleware stack on the first ASGI call, inside the server, and
+    uvicorn's ``lifespan="auto"`` takes the error for "no lifespan support" and starts:
+    without this line the mistake shows only as a 500 on every request.
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        if _event_loop_running():
+            logging.getLogger("jwtcookie").error("%s", error)
+        raise
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 class CacheInfo(NamedTuple):
     """The sizes of the caches of verified tokens and of recent renewals (for metrics)."""
 
@@ -64,6 +91,7 @@ class JWTCookieMiddleware:
     given here or as one ``settings=Settings(...)`` built, and so checked, at import time.
     """
 
+    @_told_when_built_in_a_server()
     def __new__(cls, app: Any, **options: Any) -> JWTCookieMiddleware:
         if cls is not JWTCookieMiddleware:
             return super().__new__(cls)
@@ -91,6 +119,7 @@ class JWTCookieMiddleware:
         ) -> Iterable[bytes]: ...
         def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
+    @_told_when_built_in_a_server()
     def __init__(
         self,
         app: Any,

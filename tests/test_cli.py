@@ -121,3 +121,18 @@ def test_the_console_script_is_installed() -> None:
     )
     assert result.returncode == 0
     assert len(result.stdout.strip()) == 128
+
+
+@pytest.mark.parametrize("command", [[], ["secret"], ["inspect"], ["mint"], ["jwks"]])
+def test_help_is_plain_text_without_markup(command: list[str]) -> None:
+    result = jwtcookie(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: jwtcookie" in result.stdout
+    for markup in ("``", ":mod:", ":class:", ":func:"):
+        assert markup not in result.stdout, result.stdout
+
+
+def test_help_says_where_the_key_comes_from() -> None:
+    help_text = " ".join(jwtcookie("--help").stdout.split())
+    assert "python -m jwtcookie" in help_text
+    assert "from the environment (JWT_SECRET, or --secret-env NAME)" in help_text

@@ -1,4 +1,5 @@
-"""The default test command enforces typing, lint and layers: mypy --strict, ruff, import-linter."""
+"""The default test command enforces typing, lint, format and layers: mypy --strict, ruff,
+ruff format, import-linter (.pre-commit-config.yaml runs the same)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def run(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_finds_nothing_to_fix() -> None:
     result = run("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_finds_nothing_to_change() -> None:
+    result = run("ruff", "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
