@@ -152,6 +152,22 @@ def test_the_apps_cors_policy_works_for_anonymous_and_bearer_requests(flavour: s
     assert headers["access-control-allow-origin"] == SPA
 
 
+def test_a_cors_preflight_to_a_protected_path_reaches_the_apps_cors_policy(flavour: str) -> None:
+    """A preflight never carries credentials: under ``protected_paths`` it used to be answered
+    401 before the app's CORS policy could allow the write that follows."""
+    send = client(flavour, protected_paths=["/items"])
+    preflight = {**FROM_SPA, "Access-Control-Request-Method": "POST"}
+    status, headers, _ = send("/items", preflight, "OPTIONS")
+    assert status < 300
+    assert headers["access-control-allow-origin"] == SPA
+    status, _, body = send("/items", FROM_SPA)
+    assert (status, body) == (401, {"error": "authentication required"})
+    status, _, body = send("/items", {**FROM_SPA, **bearer(make_token())})
+    assert (status, body) == (200, {"auth": True, "id": "1"})
+    status, _, body = send("/items", {}, "OPTIONS")  # no Origin: no preflight, still guarded
+    assert (status, body) == (401, {"error": "authentication required"})
+
+
 def test_a_valid_bearer_token_authenticates_even_beside_our_cookie(flavour: str) -> None:
     """The Bearer token wins over the cookie, so the ambient cookie logs nobody in."""
     send = client(flavour)

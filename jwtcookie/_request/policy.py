@@ -130,7 +130,7 @@ class Policy:
 
     def requires_login(self, request: RequestView) -> bool:
         """Whether an anonymous request to this path is refused (``protected_paths``)."""
-        return bool(self._protected) and self._protects(request.path)
+        return bool(self._protected) and self._protects(request)
 
     def _hook_round(
         self, request: RequestView, token_check: TokenCheck
@@ -229,14 +229,19 @@ class Policy:
             problem = self._csrf.refusal(request.cookie, request.csrf_token, cookie_claims)
             if problem:
                 return json_response(403, problem)
-        if self._protected and not auth.is_authenticated and self._protects(request.path):
+        if self._protected and not auth.is_authenticated and self._protects(request):
             LOGGER.debug("jwtcookie: 401 for an anonymous request to %r", request.path)
             responses = self.responses
             return responses.rejected_user_response if deleting else responses.anonymous_refused
         return auth
 
-    def _protects(self, path: str) -> bool:
-        """Whether ``path`` is one of ``protected_paths`` or below one at a ``/`` boundary."""
+    def _protects(self, request: RequestView) -> bool:
+        """Whether the request's path is one of ``protected_paths`` or below one at a ``/``
+        boundary. A CORS preflight (``OPTIONS`` with an ``Origin``) never carries credentials,
+        so it is left to the app's CORS policy to answer."""
+        if request.method == "OPTIONS" and request.origin is not None:
+            return False
+        path = request.path
         return path in self._protected_exact or path.startswith(self._protected_below)
 
 
