@@ -57,48 +57,36 @@ class RevocationCache:
 
     def add(self, kind: Kind, ident: str, at: float) -> bool:
         """Record ``ident`` at ``at`` unless a later time is known; whether anything changed."""
-        expires = at + self.lifetime
-        now = self.clock()
-        if expires <= now:
-            return False  # no token it could refuse is still alive
-        if at > now + self.lifetime:
-            return False  # not ours (revoke_user refuses such times): it would never expire
         with self._lock:
-            table = self.sessions if kind == SESSION else self.users
-            known = table.get(ident)
-            if known is not None and known >= at:
-                return False
-            table[ident] = at
-            bucket = int(expires // BUCKET_SECONDS) + 1
-            lists = self._buckets.get(bucket)
-            if lists is None:
-                lists = self._buckets[bucket] = ([], [])
-                heapq.heappush(self._bucket_heap, bucket)
-            lists[0 if kind == SESSION else 1].append(ident)
-            return True
+            return self._put(kind, ident, at, self.clock())
 
     def add_loaded(self, kind: Kind, loaded: dict[str, float]) -> None:
         """``add`` for each of a full load's entries of one kind, under one lock (a fresh
         worker loads 100,000 of them before it may answer)."""
         now = self.clock()
-        lifetime = self.lifetime
-        table = self.sessions if kind == SESSION else self.users
-        slot = 0 if kind == SESSION else 1
+        put = self._put
         with self._lock:
             for ident, at in loaded.items():
-                expires = at + lifetime
-                if expires <= now or at > now + lifetime:
-                    continue
-                known = table.get(ident)
-                if known is not None and known >= at:
-                    continue
-                table[ident] = at
-                bucket = int(expires // BUCKET_SECONDS) + 1
-                lists = self._buckets.get(bucket)
-                if lists is None:
-                    lists = self._buckets[bucket] = ([], [])
-                    heapq.heappush(self._bucket_heap, bucket)
-                lists[slot].append(ident)
+                put(kind, ident, at, now)
+
+    def _put(self, kind: Kind, ident: str, at: float, now: float) -> bool:
+        expires = at + self.lifetime
+        if expires <= now:
+            return False  # no token it could refuse is still alive
+        if at > now + self.lifetime:
+            return False  # not ours (revoke_user refuses such times): it would never expire
+        table = self.sessions if kind == SESSION else self.users
+        known = table.get(ident)
+        if known is not None and known >= at:
+            return False
+        table[ident] = at
+        bucket = int(expires // BUCKET_SECONDS) + 1
+        lists = self._buckets.get(bucket)
+        if lists is None:
+            lists = self._buckets[bucket] = ([], [])
+            heapq.heappush(self._bucket_heap, bucket)
+        lists[0 if kind == SESSION else 1].append(ident)
+        return True
 
     def entries(self) -> Iterator[Entry]:
         """Every entry still alive (a snapshot: safe while others write)."""
