@@ -24,6 +24,7 @@ import asyncio
 import inspect
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -233,6 +234,7 @@ class RedisRevocations:
 
     def _record(self, entry: Entry) -> bool:
         """Apply a revocation here first; False when it can no longer refuse any token."""
+        self._own_cache()
         kind, ident, at = entry
         if self._cache.expires_at(at) <= self._clock():
             return False
@@ -299,7 +301,15 @@ class RedisRevocations:
 
     def forget_expired(self) -> int:
         """Drop local entries no token can need any more (the follower does it every 30 s)."""
+        self._own_cache()
         return self._cache.forget_expired()
+
+    def _own_cache(self) -> None:
+        """In a forked child, follow here before writing: that gives the copy a fresh lock,
+        and the parent's follower may have held the old one at the fork (a real pid check:
+        a fork from C leaves ``ThisProcess`` as it was)."""
+        if self._process.pid not in (None, os.getpid()):
+            self.start(wait=False)
 
     def close(self) -> None:
         """Stop following Redis; lookups keep answering from the last copy."""

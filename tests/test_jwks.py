@@ -584,6 +584,11 @@ def test_a_forked_worker_fetches_with_a_thread_of_its_own(issuer: Issuer, fork: 
     assert issuer.fetches == 2
 
 
+# CPython makes its GIL usable in a forked child only on the at-fork path that a fork from C
+# skips (PyOS_AfterFork_Child): a Python thread holding or awaiting the GIL at such a fork
+# leaves the child waiting for it forever, before any jwtcookie code runs (uWSGI takes that
+# path with py-call-uwsgi-fork-hooks). So a "libc fork" here forks the started keyring with its
+# thread stopped: the child inherits the parent's pid, thread and locks, as under uWSGI.
 FORK_SCRIPT = """
 import json, os, sys, warnings
 from jwtcookie.jwks import RemoteKeyring
@@ -591,6 +596,10 @@ from jwtcookie.jwks import RemoteKeyring
 ring = RemoteKeyring(sys.argv[1], min_interval=60)
 assert ring.start() and ring.find("second") is None
 parent_thread = ring._thread
+if sys.argv[2] == "libc fork":  # started, but no thread at a fork from C (above FORK_SCRIPT)
+    ring._stop.set()
+    ring._wake.set()
+    parent_thread.join()
 report_read, report_write = os.pipe()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # fork with a thread running: on purpose
@@ -598,7 +607,7 @@ with warnings.catch_warnings():
         child = os.fork()
     else:
         import ctypes
-        child = ctypes.CDLL(None, use_errno=True).fork()
+        child = ctypes.PyDLL(None, use_errno=True).fork()  # with the GIL, as C servers fork
 if child == 0:
     seen = {"child_had_the_parents_keys": ring.find("first") is not None}
     for _ in range(300):  # more lookups than PID_CHECK_EVERY: a real pid check among them

@@ -359,8 +359,9 @@ def test_a_pre_fork_worker_follows_redis_on_its_own(shared_server: RedisServer, 
     """gunicorn's model: the store starts in the parent, the forked child follows by itself.
 
     ``libc fork`` forks from C without Python's at-fork handlers, as uWSGI does without
-    ``lazy-apps``: a real pid check every few hundred lookups catches it. ``never used
-    before``: gunicorn ``--preload``, where the master imports the app and serves nothing.
+    ``lazy-apps``: a real pid check every few hundred lookups catches it (the parent's
+    thread stopped first: see above FORK_SCRIPT). ``never used before``: gunicorn
+    ``--preload``, where the master imports the app and serves nothing.
     """
     result = subprocess.run(
         [sys.executable, "-c", FORK_SCRIPT, shared_server.url, unique("fork"), fork],
@@ -380,6 +381,11 @@ def test_a_pre_fork_worker_follows_redis_on_its_own(shared_server: RedisServer, 
     }
 
 
+# CPython makes its GIL usable in a forked child only on the at-fork path that a fork from C
+# skips (PyOS_AfterFork_Child): a Python thread holding or awaiting the GIL at such a fork
+# leaves the child waiting for it forever, before any jwtcookie code runs (uWSGI takes that
+# path with py-call-uwsgi-fork-hooks). So a "libc fork" here forks the started store with its
+# thread stopped: the child inherits the parent's pid, follower and locks, as under uWSGI.
 FORK_SCRIPT = """
 import json, os, sys, time, warnings
 from jwtcookie.redis import RedisRevocations
@@ -399,6 +405,8 @@ store.revoke_session(tag + "-before")
 if how != "os.fork, never used before":
     store.is_revoked({"sid": "anything"})  # starts it; the next real pid check is lookups away
 parent_thread = store._follower.thread
+if how == "libc fork":
+    store._follower.stop()  # started, but no thread at a fork from C (above FORK_SCRIPT)
 report_read, report_write = os.pipe()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # fork with a thread running: on purpose
@@ -406,7 +414,7 @@ with warnings.catch_warnings():
         child = os.fork()
     else:
         import ctypes
-        child = ctypes.CDLL(None, use_errno=True).fork()
+        child = ctypes.PyDLL(None, use_errno=True).fork()  # with the GIL, as C servers fork
 if child == 0:
     seen = {"child_knew_what_the_parent_had": store.is_revoked({"sid": tag + "-before"})}
     seen["child_heard_the_parent"] = wait(store, tag + "-parent")
@@ -416,15 +424,73 @@ if child == 0:
     os.write(report_write, json.dumps(seen).encode())
     os._exit(0)
 os.close(report_write)
+listener = store if how.startswith("os.fork") else RedisRevocations(url)
 store.revoke_session(tag + "-parent")
-seen = {"parent_heard_the_child": wait(store, tag + "-child")}
+seen = {"parent_heard_the_child": wait(listener, tag + "-child")}
 with os.fdopen(report_read) as report:
     seen.update(json.loads(report.read() or "{}"))
 os.waitpid(child, 0)
 store.close()
+listener.close()
 print(json.dumps(seen, sort_keys=True))
 """
 
+
+
+@e2e
+@pytest.mark.parametrize("fork", ["os.fork", "libc fork"])
+def test_a_forked_worker_can_revoke_before_its_first_lookup(
+    shared_server: RedisServer, fork: str
+) -> None:
+    """A worker whose first request is a logout, forked while the parent's follower was
+    writing to the copy (holding its lock): the revocation goes through and reaches Redis."""
+    result = subprocess.run(
+        [sys.executable, "-c", REVOKE_AFTER_FORK_SCRIPT, shared_server.url, unique("fork"), fork],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "child_revoked": True,
+        "parent_heard_the_child": True,
+    }
+
+
+REVOKE_AFTER_FORK_SCRIPT = """
+import ctypes, json, os, select, sys, time, warnings
+from jwtcookie.redis import RedisRevocations
+
+url, sid, how = sys.argv[1], sys.argv[2], sys.argv[3]
+store = RedisRevocations(url)
+assert store.start()
+if how == "libc fork":
+    store._follower.stop()  # started, but no thread at a fork from C (above FORK_SCRIPT)
+report_read, report_write = os.pipe()
+store._cache._lock.acquire()  # as the follower holds it while it applies a message
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # fork with a thread running: on purpose
+    child = os.fork() if how == "os.fork" else ctypes.PyDLL(None, use_errno=True).fork()
+if child == 0:
+    os.write(report_write, json.dumps(store.revoke_session(sid)).encode())
+    os._exit(0)
+store._cache._lock.release()
+listener = store if how == "os.fork" else RedisRevocations(url)
+seen = {"child_revoked": bool(select.select([report_read], [], [], 20)[0])}
+seen["child_revoked"] = seen["child_revoked"] and json.loads(os.read(report_read, 100))
+deadline = time.monotonic() + 10
+while not listener.is_revoked({"sid": sid}) and time.monotonic() < deadline:
+    time.sleep(0.001)
+seen["parent_heard_the_child"] = listener.is_revoked({"sid": sid})
+if not seen["child_revoked"]:
+    os.kill(child, 9)
+os.waitpid(child, 0)
+store.close()
+listener.close()
+print(json.dumps(seen, sort_keys=True))
+"""
 
 @e2e
 def test_every_uvicorn_worker_refuses_a_session_logged_out_on_one_of_them(
