@@ -436,7 +436,6 @@ print(json.dumps(seen, sort_keys=True))
 """
 
 
-
 @e2e
 @pytest.mark.parametrize("fork", ["os.fork", "libc fork"])
 def test_a_forked_worker_can_revoke_before_its_first_lookup(
@@ -491,6 +490,7 @@ store.close()
 listener.close()
 print(json.dumps(seen, sort_keys=True))
 """
+
 
 @e2e
 def test_every_uvicorn_worker_refuses_a_session_logged_out_on_one_of_them(
