@@ -4,7 +4,8 @@
 with a ``TypeError`` or ``ValueError`` whose sentence says what to do. Build it at import time
 and pass it in (``Middleware(JWTCookieMiddleware, settings=settings)``): Starlette and FastAPI
 build their middleware stack at the first request, so options given there would only be
-checked then. The full reference, with the reason for each default, is ``docs/options.md``.
+checked then. Each option is described, with the reason for its default, in ``Settings``'
+docstring, which docs/options.md's tables are written from.
 """
 
 from __future__ import annotations

@@ -114,6 +114,7 @@ def test_the_middleware_takes_exactly_settings_options_each_written_once() -> No
         assert names == ["settings", "interface", *options]
         for name, parameter in options.items():
             assert shown.parameters[name].default == parameter.default, name
+            assert shown.parameters[name].annotation == parameter.annotation, name
     middleware = (ROOT / "jwtcookie" / "middleware.py").read_text()
     again = [name for name in options if re.search(rf"\b{name}: [^=\n]+ = ", middleware)]
     assert not again, f"options declared again in middleware.py: {again}"
