@@ -4,7 +4,8 @@
 with a ``TypeError`` or ``ValueError`` whose sentence says what to do. Build it at import time
 and pass it in (``Middleware(JWTCookieMiddleware, settings=settings)``): Starlette and FastAPI
 build their middleware stack at the first request, so options given there would only be
-checked then. The full reference, with the reason for each default, is ``docs/options.md``.
+checked then. Each option is described, with the reason for its default, in ``Settings``'
+docstring, which docs/options.md's tables are written from.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Protocol, TypedDict
 
 from jwtcookie._request.cookies import cookie_prefix
 from jwtcookie._request.interface import is_async_callable
-from jwtcookie._request.origin import STRICT, OriginGuard
+from jwtcookie._request.origin import STRICT, check_origins
 from jwtcookie._tokens.codec import TokenCodec, span
 from jwtcookie.keys import MAKE_A_SECRET, Key, Keyring, KeySource, key_source
 from jwtcookie.revocations import Standing, window_problem
@@ -29,7 +30,159 @@ _COOKIE_NAME_FORBIDDEN = ' \t=;,"\\'
 
 
 class Settings:
-    """The middleware's options, validated; ``JWTCookieMiddleware(app, settings=...)`` takes it."""
+    """The middleware's options, validated; ``JWTCookieMiddleware(app, settings=...)`` takes it.
+
+    Each option is described here, and only here: docs/options.md's tables are written from
+    these entries and the signature's defaults by ``python scripts/options_table.py``.
+
+    Args:
+        secret: The HMAC key. A ``str`` means its UTF-8 bytes (as Node's ``jsonwebtoken`` reads a
+            string secret; never hex-decoded), ``bytes`` are used as they are. It must be at least
+            as long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512 (RFC 7518 §3.2); a
+            shorter or missing one is refused. Make one with ``openssl rand -hex 64``;
+            ``jwtcookie.secret_from_env("JWT_SECRET")`` reads and checks it. There is no default
+            because a guessed secret is no secret.
+        keys: A ``jwtcookie.Keyring`` instead of ``secret``: several keys named by ``kid`` (rotation
+            without logging anyone out), asymmetric keys (``Key.from_pem``, ``Key.from_pem_files``),
+            a verify-only keyring from a JWKS document (``Keyring.from_jwks``), or one that fetches
+            it from the issuer's URL (``jwtcookie.jwks.RemoteKeyring``, docs/scaling-out.md).
+            Passing both ``secret`` and ``keys`` is refused.
+        algorithm: The HMAC algorithm for ``secret``: ``HS256``, ``HS384`` or ``HS512``. Each key is
+            pinned to one algorithm and the token's own header never chooses it, so ``none`` and key
+            confusion (an RS256 public key used as an HS256 secret) cannot happen. HS256 is what
+            other services sharing the secret most likely speak.
+        secure: The ``Secure`` attribute: the browser sends the cookie over https only. Turn it off
+            only for plain-http development on localhost.
+        cookie_name: The cookie's name: the one read from requests and written in ``Set-Cookie``.
+            Unset, it is ``access_token`` with the strongest prefix the other options allow:
+            ``__Host-access_token`` with ``secure=True``, no ``domain`` and ``path="/"`` (the
+            defaults), because a ``__Host-`` cookie cannot be planted by a sibling subdomain or a
+            plain-http page (cookie tossing, SECURITY.md); ``__Secure-access_token`` with a
+            ``domain`` or another ``path``; ``access_token`` with ``secure=False``. A name you
+            choose with a ``__Host-``/``__Secure-`` prefix (in any case: browsers ignore case there)
+            is checked against ``secure``, ``path`` and ``domain``. Name it ``"access_token"`` only
+            when a client or another service needs that name (the demos' API does), knowing what
+            SECURITY.md says it exposes.
+        max_age: The token's life (``exp = iat + max_age``) and the cookie's ``Max-Age``, kept equal
+            so the browser forgets the cookie when the token expires. A token whose own life (``exp
+            - iat``) is longer than ``max_age + leeway`` is refused: jwtcookie never issues one, so
+            it is someone else's. A positive whole number of seconds.
+        path: The ``Path`` attribute; must start with ``/``. The whole site sees the login.
+        domain: The ``Domain`` attribute. Unset, the cookie is host-only: it is not sent to
+            subdomains. Set it (``"example.com"``) only to share the login with them.
+        samesite: ``Lax``, ``Strict`` or ``None`` (any case). ``Lax`` sends the cookie on top-level
+            navigation from other sites (so a link into your app keeps the user logged in) but not
+            on their cross-site POSTs, forms or fetches. ``None`` needs ``secure=True`` (browsers
+            drop it otherwise).
+        partitioned: The ``Partitioned`` attribute (CHIPS), for an app embedded in a third-party
+            frame; browsers accept it only with ``Secure``, and a cookie sent into a third-party
+            frame needs ``samesite="None"``.
+        leeway: Seconds the clock of the server that signed a token may run ahead of the one reading
+            it: a token whose ``iat`` or ``nbf`` is up to this far in the future is accepted.
+            ``exp`` is exact: leeway is never a grace period for an expired session, and an expired
+            token is never renewed. 0 to 300.
+        issuer: When set, every token must carry exactly this ``iss``, and tokens issued here carry
+            it. Use it when several services share a key but must not accept each other's tokens.
+        audience: When set, every token must name this ``aud``, and tokens issued here carry it.
+            When unset, a token that names any audience is refused (it was meant for someone else).
+        token_type: Explicit typing (RFC 8725 §3.11): when set (``"session+jwt"``), tokens issued
+            here carry it as their ``typ`` header, and every token must: one typed otherwise, or not
+            typed, is refused. When unset, a token is accepted untyped or typed ``JWT`` (what Node's
+            ``jsonwebtoken`` and PyJWT write) and refused when its ``typ`` names another kind
+            (``verify-email+jwt``, ``at+jwt``). Either way, a token whose ``type``, ``token_type``
+            or ``token_use`` claim (Flask-JWT-Extended, simplejwt, Cognito) is anything but
+            ``"access"`` is refused: a refresh or ID token signed with the same key is no login. A
+            printable ASCII media type; compared in any case, ``application/`` left out.
+        renew_after: Renew when less than ``(1 - renew_after) * max_age`` of the token is left: with
+            the defaults, a request after 3.5 days gets a fresh 7-day cookie (a shorter-lived token
+            from another service is renewed at once). Half means an active user is never logged out,
+            while a token is re-signed at most every 3.5 days. Between 0 and 1 exclusive; ``None``
+            turns renewal off.
+        max_session_age: An absolute cap, in seconds, from the login (the ``auth_time`` claim) that
+            renewal cannot extend: once reached, the user logs in again. When set, new tokens carry
+            ``auth_time``, and tokens without it are refused, so enabling it logs out tokens issued
+            before.
+        cross_site_protection: Refuse unsafe requests (POST, PUT, PATCH, DELETE and any method but
+            GET, HEAD, OPTIONS, TRACE) that the browser marks as cross-site and that our cookie
+            could authenticate, with ``403 {"error": "cross-origin request refused"}``, before the
+            app runs: cross-site means ``Sec-Fetch-Site`` present and neither ``same-origin`` nor
+            ``none``; or, without it, an ``Origin`` that does not name the request's own host and
+            port (``Origin: null`` included; the scheme is not compared, as in Go: see below).
+            Requests with neither header (curl, server-to-server) pass. The rule of Go 1.25's
+            ``net/http.CrossOriginProtection``; it needs no token in forms and no client JavaScript.
+            A cross-site request that carries no cookie of ours, or that a valid ``Authorization:
+            Bearer`` token authenticates (``bearer=True``; it wins over the cookie), goes on to the
+            app and its own CORS policy, but ``login()`` and ``logout()`` on it set and delete no
+            cookie (no login CSRF, no forced logout; an INFO line says so); a ``logout()`` with a
+            valid Bearer token still revokes that token's session (with ``revocations=``), since no
+            other site's page can send the header. ``"strict"`` refuses every cross-site unsafe
+            request, cookie or not (the demos' contract; an app that authenticates by another cookie
+            of its own, which jwtcookie does not guard, wants it too). ``False`` turns the check
+            off. WebSocket handshakes get the same check (cross-site WebSocket hijacking) and are
+            closed with 1008.
+        double_submit: Also demand, on an unsafe request that carries the login cookie, an
+            ``X-CSRF-Token`` header equal to a readable ``csrf_token`` cookie whose value is signed
+            into the token (OWASP's signed double-submit cookie). Login sets that cookie (the login
+            cookie's attributes, less ``HttpOnly``; a ``__Host-`` prefix carries over). Off by
+            default: the cross-site check above needs no page JavaScript, this does. A login cookie
+            whose token carries no ``csrf`` claim (issued before the option was on, or elsewhere)
+            counts as no login and is deleted.
+        trusted_origins: Origins (``"https://app.example.com"``, ``"http://localhost:3000"``:
+            scheme, host, optional port) allowed to make cross-site unsafe requests with the cookie,
+            logging in and out included, for a front end served from another origin. A pattern
+            ``"https://*.example.com"`` (as Django's ``CSRF_TRUSTED_ORIGINS``) trusts every origin
+            of that scheme and port (443 here; ``"https://*.example.com:8443"`` names another) whose
+            host is a subdomain of ``example.com`` at any depth, not ``example.com`` itself (list it
+            too if it is yours); the origin must itself be well formed, ``scheme://host[:port]``
+            with a host of DNS labels (letters, digits, inner hyphens), so
+            ``https://evil.com#.example.com`` or ``https://.example.com`` is not trusted. A pattern
+            is exactly ``scheme://*.domain[:port]``: one leading ``*.``, before a domain of at least
+            two such labels; ``https://*.com``, ``https://a.*.example.com``, a wildcard IP address,
+            a path, ``#``, ``?``, a space and a missing scheme are refused at construction, as is
+            any malformed entry. A pattern trusts every subdomain: use it only where all of them are
+            yours.
+        bearer: Also read ``Authorization: Bearer <token>``, for non-browser clients. When the
+            header is present it wins over the cookie, and a header token is never renewed into a
+            cookie and its failure never deletes the cookie. Off by default: a browser app has no
+            use for it.
+        protected_paths: Path prefixes whose anonymous HTTP requests are answered ``401 {"error":
+            "authentication required"}`` by the middleware itself, without relying on a framework's
+            error handlers. A prefix matches itself and what lies below it at a ``/`` boundary:
+            ``"/api/admin"`` covers ``/api/admin`` and ``/api/admin/users``, not
+            ``/api/administrator``. The path matched is the one the app routes on: the ASGI path
+            less the ``root_path`` (a ``Mount``, ``--root-path``), WSGI's ``PATH_INFO`` (decoded as
+            UTF-8, as werkzeug and Django read it), Django's ``request.path_info`` (less
+            ``FORCE_SCRIPT_NAME``). An anonymous WebSocket handshake to such a path is closed with
+            1008 before the app runs. A CORS preflight (``OPTIONS`` with an ``Origin``), which never
+            carries credentials, is left to the app's CORS policy.
+        load_user: ``load_user(claims) -> user or None``, called for each valid token: its result
+            becomes the request's user (refresh it from a database, say). ``None`` makes the request
+            anonymous with reason ``rejected``, and the cookie is deleted.
+        is_revoked: ``is_revoked(claims) -> bool``, called for each valid token before it is
+            accepted (and so before it is renewed); true makes the request anonymous with reason
+            ``revoked``. For a deny-list of revoked sessions (``claims.get("sid")``), say.
+        user_not_before: ``user_not_before(claims) -> timestamp or None``: tokens issued (``iat``)
+            before it are revoked. "Log out everywhere" stores one timestamp per user.
+        revocations: A revocation store shared by every process that verifies tokens
+            (``jwtcookie.redis.RedisRevocations(url)``; see docs/scaling-out.md). Every valid token
+            is checked against it (a local lookup, no network call): a revoked session (``sid``) or
+            a token issued before its user's "log out everywhere" time is refused as ``revoked``.
+            ``logout()`` revokes the request's session there, so a copy of the cookie is refused
+            everywhere too. While the store cannot vouch for its copy (``max_staleness`` passed),
+            requests are anonymous with reason ``unavailable`` and their cookies are kept. Works
+            beside ``is_revoked`` and ``user_not_before``.
+        on_error: ``on_error(reason)``, called when a token that was presented is refused, with the
+            ``Reason`` (``expired``, ``invalid``, ``revoked``, ``rejected``); never with the token
+            or its claims. For metrics and logs. A plain function, or ``async def`` on ASGI
+            (awaited).
+        clock: The time source for issuing, verifying and renewing. Tests inject one and move it
+            instead of sleeping.
+        cache_size: How many verified tokens are kept, so a token seen again skips the signature
+            check (its time limits are re-checked on every request). About 2 KiB each for a typical
+            token (both tables), 10 KiB at most: tokens over 1 KiB are verified on every request
+            instead of cached; oldest evicted first; ``0`` turns the cache off. It also bounds the
+            table of recent renewals.
+    """
 
     __slots__ = (
         "audience",
@@ -63,34 +216,34 @@ class Settings:
     def __init__(
         self,
         *,
-        secret: str | bytes | None = None,  # HMAC key; JWT_SECRET via secret_from_env()
-        keys: KeySource | None = None,  # instead of secret: rotation and public keys
-        algorithm: str = "HS256",  # with `secret`; the key pins it, the token never does
-        secure: bool = True,  # Secure cookie; turn off only for plain-http localhost
-        cookie_name: str | None = None,  # __Host-access_token when it can be: no sibling plants it
-        max_age: int = SEVEN_DAYS,  # token life and cookie Max-Age
-        path: str = "/",  # the cookie is sent to the whole site
-        domain: str | None = None,  # host-only cookie unless shared with subdomains
-        samesite: str = "Lax",  # sent on top-level navigation, not on cross-site POSTs
-        partitioned: bool = False,  # CHIPS, for apps embedded in a third-party frame
-        leeway: float = 10,  # seconds an issuer's clock may run ahead (iat/nbf); exp is exact
-        issuer: str | None = None,  # required, exact `iss` when set
-        audience: str | None = None,  # required `aud` when set; tokens with `aud` refused if not
-        token_type: str | None = None,  # required `typ` header when set; other kinds refused always
-        renew_after: float | None = 0.5,  # renew when less than 1-x of max_age is left
-        max_session_age: int | None = None,  # absolute cap from login, across renewals
-        cross_site_protection: bool | str = True,  # cross-site writes by our cookie; or "strict"
-        double_submit: bool = False,  # also demand X-CSRF-Token == csrf_token cookie; needs JS
-        trusted_origins: Iterable[str] = (),  # origins allowed to make cross-site requests
-        bearer: bool = False,  # also read `Authorization: Bearer`; it wins over the cookie
-        protected_paths: Iterable[str] = (),  # path prefixes answered 401 when anonymous
-        load_user: Hook | None = None,  # claims -> user (None: anonymous); may refresh from DB
-        is_revoked: Hook | None = None,  # claims -> bool; runs before accepting and renewing
-        user_not_before: Hook | None = None,  # claims -> timestamp; older tokens are revoked
-        revocations: RevocationStore | None = None,  # a shared store: logout() revokes there
-        on_error: Callable[[Reason], Any] | None = None,  # told why a token was refused
-        clock: Callable[[], float] = time.time,  # injectable for tests
-        cache_size: int = 4096,  # verified tokens kept: ~2 KiB each, 10 KiB at most
+        secret: str | bytes | None = None,
+        keys: KeySource | None = None,
+        algorithm: str = "HS256",
+        secure: bool = True,
+        cookie_name: str | None = None,
+        max_age: int = SEVEN_DAYS,
+        path: str = "/",
+        domain: str | None = None,
+        samesite: str = "Lax",
+        partitioned: bool = False,
+        leeway: float = 10,
+        issuer: str | None = None,
+        audience: str | None = None,
+        token_type: str | None = None,
+        renew_after: float | None = 0.5,
+        max_session_age: int | None = None,
+        cross_site_protection: bool | str = True,
+        double_submit: bool = False,
+        trusted_origins: Iterable[str] = (),
+        bearer: bool = False,
+        protected_paths: Iterable[str] = (),
+        load_user: Hook | None = None,
+        is_revoked: Hook | None = None,
+        user_not_before: Hook | None = None,
+        revocations: RevocationStore | None = None,
+        on_error: Callable[[Reason], Any] | None = None,
+        clock: Callable[[], float] = time.time,
+        cache_size: int = 4096,
     ) -> None:
         for name, value in (
             ("secure", secure),
@@ -129,7 +282,7 @@ class Settings:
         self.cross_site_protection = cross_site_protection
         self.double_submit = double_submit
         self.trusted_origins = _strings("trusted_origins", trusted_origins, "'https://app.example'")
-        OriginGuard(self.trusted_origins)  # refuses a malformed origin now
+        check_origins(self.trusted_origins)
         self.bearer = bearer
         self.protected_paths = _path_prefixes(protected_paths)
         self.load_user = _hook("load_user", load_user, "(claims) -> a user, or None")
@@ -235,7 +388,8 @@ class Settings:
 
 class Options(TypedDict, total=False):
     """:class:`Settings`' keywords and their types, for a type checker reading the middleware's
-    ``**options``; the defaults and their reasons stand in ``Settings``' signature alone."""
+    ``**options``; the defaults stand in ``Settings``' signature, the descriptions in its
+    docstring."""
 
     secret: str | bytes | None
     keys: KeySource | None

@@ -1,10 +1,15 @@
-"""The options are described in one place, docs/options.md, and it matches the code."""
+"""Each option is described once, in ``Settings``' docstring; docs/options.md's tables are
+written from it (scripts/options_table.py), and every page that names an option matches the code."""
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -12,6 +17,7 @@ from jwtcookie import JWTCookieMiddleware, Settings
 from jwtcookie.settings import Options
 
 ROOT = Path(__file__).resolve().parent.parent
+TABLE_SCRIPT = ROOT / "scripts" / "options_table.py"
 # Defaults the docs spell in words, because the code's default is computed or absent.
 SPELLED = {"secret": "required", "cookie_name": "__Host-access_token"}
 
@@ -50,6 +56,42 @@ def test_docs_options_lists_every_option_once_with_its_default() -> None:
         assert spelled(name, default) in rows[name], (name, rows[name])
 
 
+def options_table() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("options_table", TABLE_SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_option_is_described_in_settings_docstring() -> None:
+    described = options_table().descriptions()
+    options = list(inspect.signature(Settings).parameters)
+    assert list(described) == options, "Settings' Args: section follows its signature"
+    assert all(len(text) > 20 for text in described.values()), described
+
+
+def test_the_options_tables_are_what_settings_docstring_says() -> None:
+    """docs/options.md is regenerated after a description or a default changes."""
+    result = subprocess.run(
+        [sys.executable, str(TABLE_SCRIPT), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_table_script_refuses_a_page_that_leaves_an_option_out() -> None:
+    page = (ROOT / "docs" / "options.md").read_text()
+    without_clock = page.replace("<!-- options: clock -->", "<!-- options: -->")
+    with pytest.raises(SystemExit, match=r"missing \['clock'\]"):
+        options_table().written(without_clock)
+
+
 @pytest.mark.parametrize("page", ["README.md"])
 def test_other_pages_name_only_real_options_with_their_real_defaults(page: str) -> None:
     defaults = code_defaults()
@@ -72,6 +114,7 @@ def test_the_middleware_takes_exactly_settings_options_each_written_once() -> No
         assert names == ["settings", "interface", *options]
         for name, parameter in options.items():
             assert shown.parameters[name].default == parameter.default, name
+            assert shown.parameters[name].annotation == parameter.annotation, name
     middleware = (ROOT / "jwtcookie" / "middleware.py").read_text()
     again = [name for name in options if re.search(rf"\b{name}: [^=\n]+ = ", middleware)]
     assert not again, f"options declared again in middleware.py: {again}"

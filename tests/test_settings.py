@@ -143,17 +143,3 @@ def test_an_async_hook_is_refused_on_wsgi_with_its_name() -> None:
         JWTCookieMiddleware(bare_app("wsgi"), secret=SECRET, is_revoked=is_revoked)
     site = Site("asgi", is_revoked=is_revoked)  # fine on ASGI: awaited
     assert site.request(cookie=f"access_token={make_token()}").authenticated_as == "1"
-
-
-def test_the_middleware_takes_the_very_options_settings_takes() -> None:
-    """One list of options, in two signatures (type checkers and IDEs read the middleware's)."""
-    import inspect
-
-    ours = inspect.signature(JWTCookieMiddleware.__init__).parameters
-    theirs = inspect.signature(Settings).parameters
-    middleware_options = [
-        p for name, p in ours.items() if name not in ("self", "app", "settings", "interface")
-    ]
-    assert [(p.name, p.default, p.annotation) for p in middleware_options] == [
-        (p.name, p.default, p.annotation) for p in theirs.values()
-    ]

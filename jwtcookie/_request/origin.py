@@ -40,14 +40,8 @@ class OriginGuard:
         for origin in trusted_origins:
             if "*" in origin:
                 patterns.add(_pattern(origin))
-                continue
-            normal = normalise_origin(origin)
-            if normal is None:
-                raise ValueError(
-                    f"jwtcookie: trusted origin {origin!r} is not of the form "
-                    "scheme://host[:port] (or scheme://*.domain[:port] for its subdomains)."
-                )
-            trusted.add(normal)
+            else:
+                trusted.add(_origin(origin))
         self.trusted = frozenset(trusted)
         self.patterns = tuple(sorted(patterns))
 
@@ -75,6 +69,26 @@ class OriginGuard:
         if origin is None:
             return True  # neither header: not a browser
         return host is not None and same_host(origin, host)
+
+
+def check_origins(trusted_origins: Iterable[str]) -> None:
+    """Refuse, with what to do, an entry of ``trusted_origins`` that is no origin or pattern."""
+    for origin in trusted_origins:
+        if "*" in origin:
+            _pattern(origin)
+        else:
+            _origin(origin)
+
+
+def _origin(origin: str) -> str:
+    """``origin`` in its normal form; a malformed one refused."""
+    normal = normalise_origin(origin)
+    if normal is None:
+        raise ValueError(
+            f"jwtcookie: trusted origin {origin!r} is not of the form "
+            "scheme://host[:port] (or scheme://*.domain[:port] for its subdomains)."
+        )
+    return normal
 
 
 def _pattern(pattern: str) -> tuple[str, str, str]:
