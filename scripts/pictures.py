@@ -6,12 +6,16 @@
 Each picture is plain SVG written here, with no plotting library, and is the same bytes on
 every run: tests/test_pictures.py regenerates them and fails when a checked-in one is stale.
 
-- request-path.svg: where each decision about a request is taken; the steps name the
-  options and the ``Reason`` members they come from, checked against ``Settings`` and
-  ``Reason``, so a renamed option or a new reason fails the script instead of the picture
-  going stale.
+- request-path.svg: where each decision about a request is taken: each step names the
+  function that decides it (``DECIDERS``), the options and the ``Reason`` members. Probe
+  requests through the real middleware, profiled, must call those functions in the order
+  the steps are drawn and end as the picture says; the options and reasons are checked
+  against ``Settings`` and ``Reason``. A function renamed or gone, steps the code now takes
+  in another order, a renamed option or a new reason stop the script with a sentence
+  saying what to change, instead of the picture going stale.
 - renewal.svg: one session driven through the real middleware with an injected clock:
-  the tokens it issued, each one's renewal window, the renewals, and the session cap.
+  the tokens it issued, the renewals, the session cap, and each token's renewal window as
+  the middleware answers it (the first second a visit with it gets a new one).
 - benchmark.svg: the added time against the peers and the served ratios, read from
   benchmarks/RESULTS.md with its date and machine.
 - scale-out.svg: the services of demos/scale_out, read from its README's table.
@@ -19,19 +23,22 @@ every run: tests/test_pictures.py regenerates them and fails when a checked-in o
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import itertools
 import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
+from types import CodeType, FrameType
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import jwt
 
-from jwtcookie import JWTCookieMiddleware, Reason, Settings, get_auth
+from jwtcookie import JWTCookieMiddleware, Reason, Settings, TokenUser, get_auth
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "pictures"
@@ -39,6 +46,7 @@ FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 INK, MUTED, ACCENT, REFUSED, LIGHT = "#1f2937", "#6b7280", "#2563eb", "#b91c1c", "#dbeafe"
 CHAR_WIDTH = 0.6  # of the font size: a conservative width of one character, for wrapping
 DAY = 86400
+Line = tuple[str, float, str, bool]  # text, size, colour, bold
 
 
 def escape(text: str) -> str:
@@ -120,7 +128,7 @@ class Svg:
         x: float,
         y: float,
         w: float,
-        lines: Iterable[tuple[str, float, str, bool]],
+        lines: Iterable[Line],
         *,
         fill: str,
         stroke: str = INK,
@@ -150,10 +158,31 @@ class Svg:
 
 # ---------------------------------------------------------------- the path of a request
 
+# The functions that decide the steps, as "module:Qualified.name". The picture names each
+# one (its real file and qualified name), and the probe requests below must call them in the
+# order of STEPS. After a rename in jwtcookie, change its one line here.
+DECIDERS = {
+    "wsgi": "jwtcookie.middleware:WSGIMiddleware.__call__",
+    "asgi": "jwtcookie.middleware:ASGIMiddleware.__call__",
+    "read": "jwtcookie._request.token_reader:TokenReader.read",
+    "check": "jwtcookie._request.token_reader:TokenReader.check",
+    "verify": "jwtcookie._tokens.codec:TokenCodec.verify",
+    "admit": "jwtcookie._request.policy:Policy.admit",
+    "cross_site": "jwtcookie._request.origin:OriginGuard.allows",
+    "hooks": "jwtcookie._request.policy:Policy._hook_round",
+    "renew": "jwtcookie._tokens.codec:TokenCodec.should_renew",
+    "double_submit": "jwtcookie._request.double_submit:DoubleSubmit.refusal",
+    "protected": "jwtcookie._request.policy:Policy._protects",
+    "app": "jwtcookie.access:get_auth",
+    "respond": "jwtcookie._request.responses:ResponseWriter.respond",
+    "reissue": "jwtcookie._tokens.codec:TokenCodec.renew",
+}
+
 
 @dataclass(frozen=True)
 class Step:
     question: str
+    deciders: tuple[str, ...]  # keys of DECIDERS; the first one's first call places the step
     options: tuple[str, ...]  # Settings keywords that decide it
     exit: str  # what happens when the request leaves the path here ("" when it does not)
     reasons: tuple[str, ...] = ()  # the Reason members this step can give
@@ -161,59 +190,153 @@ class Step:
 
 STEPS = (
     Step(
-        "A request arrives (WSGI call, or an ASGI http scope; other scopes such as lifespan "
-        "go straight to the app)",
+        "A request arrives: an ASGI http or websocket scope, or a WSGI call; any other "
+        "scope (lifespan) goes straight to the app",
+        ("wsgi", "asgi"),
         (),
         "",
     ),
     Step(
-        "An unsafe method (POST, PUT, PATCH, DELETE) from another site that our cookie could "
-        "authenticate? (with cross_site_protection='strict': any)",
+        "Find the token: Authorization: Bearer when enabled (it wins), else the login cookie; "
+        "of duplicate cookies the first valid one, two users cancel out",
+        ("read",),
+        ("bearer", "cookie_name"),
+        "no token: it goes on, anonymous",
+        ("missing",),
+    ),
+    Step(
+        "Verify it: the key pins the algorithm; signature, exp, iat, iss, aud, its kind, the "
+        "session cap; with double_submit a cookie's token must carry its csrf claim; then the "
+        "revocations= store",
+        ("check", "verify"),
+        (
+            "secret",
+            "keys",
+            "algorithm",
+            "leeway",
+            "issuer",
+            "audience",
+            "token_type",
+            "max_age",
+            "max_session_age",
+            "revocations",
+        ),
+        "it goes on, anonymous; the response deletes the cookie, unless the store cannot "
+        "answer now (unavailable: kept)",
+        ("expired", "invalid", "revoked", "unavailable"),
+    ),
+    Step(
+        "An unsafe request (not GET, HEAD, OPTIONS, TRACE; any WebSocket) from another site "
+        "that our cookie logs in? With cross_site_protection='strict': any",
+        ("cross_site", "admit"),
         ("cross_site_protection", "trusted_origins"),
         "403: the app never sees it",
     ),
     Step(
-        "Find the token: Authorization: Bearer when enabled, else the login cookie",
-        ("bearer", "cookie_name"),
-        "no token: anonymous",
-        ("missing",),
+        "Your hooks, when given: the key of an unknown kid is fetched (keys= a JWKS URL); "
+        "then is_revoked, user_not_before, load_user; on_error hears of a refusal",
+        ("hooks",),
+        ("is_revoked", "user_not_before", "load_user", "on_error"),
+        "it goes on, anonymous; cookie deleted (a key that cannot be fetched: unavailable, kept)",
+        ("revoked", "rejected", "unavailable"),
     ),
     Step(
-        "Verify it: the key pins the algorithm; signature, exp, iat, iss, aud, its kind",
-        ("secret", "keys", "algorithm", "leeway", "issuer", "audience", "token_type"),
-        "anonymous; the response deletes the cookie",
-        ("expired", "invalid"),
+        "Renew it? Once renew_after of its life has passed, unless it ends at the session "
+        "cap or the store has not kept up",
+        ("renew",),
+        ("renew_after", "max_session_age"),
+        "",
     ),
     Step(
-        "Revoked? A logout anywhere, or every session before a date",
-        ("revocations", "is_revoked", "user_not_before"),
-        "anonymous (revoked: cookie deleted; unavailable: the store cannot answer, cookie kept)",
-        ("revoked", "unavailable"),
+        "An unsafe request carrying the login cookie: does its X-CSRF-Token header echo "
+        "the token's csrf value?",
+        ("double_submit",),
+        ("double_submit",),
+        "403: the app never sees it",
     ),
     Step(
-        "Who is it? The claims, or your own user object",
-        ("load_user",),
-        "load_user answered None: anonymous, cookie deleted",
-        ("rejected",),
-    ),
-    Step(
-        "A protected path, or a double-submit check?",
-        ("protected_paths", "double_submit"),
-        "401 when anonymous; 403 when the CSRF header does not match",
+        "Nobody logged in, on a path under protected_paths? A CORS preflight (OPTIONS with "
+        "an Origin) is not: the app's CORS policy answers it",
+        ("protected",),
+        ("protected_paths",),
+        "401 (deleting a refused cookie)",
     ),
     Step(
         'The app runs with the user: scope["user"], environ["jwtcookie.user"], get_auth(request)',
+        ("app",),
         (),
         "",
         ("ok",),
     ),
     Step(
-        "The response starts: our Set-Cookie is appended, never replacing the app's: a "
-        "renewal once the token is old enough, or the deletion of a refused cookie",
-        ("renew_after", "max_session_age", "max_age", "secure", "samesite", "domain", "path"),
+        "The response starts: our Set-Cookie is appended, never replacing the app's: the "
+        "login, a renewal, or the deletion of a refused cookie; then Cache-Control: private",
+        ("respond", "reissue"),
+        ("max_age", "secure", "samesite", "domain", "path", "partitioned"),
         "",
     ),
 )
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int  # what the picture says it ends with
+    logged_in: bool = False  # sends the login cookies (and the csrf header)
+
+
+# Requests through the real middleware that together reach every step; on each one the
+# steps' deciders must be called in the order of STEPS.
+PROBES = (
+    Probe(
+        "a logged-in POST from the page itself, due for renewal",
+        "POST",
+        "/account",
+        {"HTTP_SEC_FETCH_SITE": "same-origin"},
+        204,
+        logged_in=True,
+    ),
+    Probe(
+        "a cross-site POST carrying the login cookie",
+        "POST",
+        "/account",
+        {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "https://evil.example"},
+        403,
+        logged_in=True,
+    ),
+    Probe("an anonymous GET of a protected path", "GET", "/account", {}, 401),
+    Probe(
+        "a CORS preflight to a protected path",
+        "OPTIONS",
+        "/account",
+        {"HTTP_ORIGIN": "https://app.example", "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "POST"},
+        204,
+    ),
+)
+
+
+def decider(key: str) -> Any:
+    """The function ``DECIDERS[key]`` names; the script stops when it no longer exists."""
+    module_name, _, qualname = DECIDERS[key].partition(":")
+    found: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            sys.exit(
+                f"pictures: request-path: {DECIDERS[key]} no longer exists; point "
+                f"DECIDERS[{key!r}] in scripts/pictures.py at the function that decides it now"
+            )
+    return inspect.unwrap(found)
+
+
+def where(key: str) -> str:
+    """``_request/policy.py: Policy._protects``: the file and name of the function itself."""
+    function = decider(key)
+    source = Path(inspect.getsourcefile(function) or "?").resolve()
+    return f"{source.relative_to(ROOT / 'jwtcookie').as_posix()}: {function.__qualname__}"
 
 
 def check_steps() -> None:
@@ -221,15 +344,79 @@ def check_steps() -> None:
     named = {option for step in STEPS for option in step.options}
     if unknown := sorted(named - options):
         sys.exit(f"pictures: request-path names options Settings does not have: {unknown}")
-    reasons = [reason for step in STEPS for reason in step.reasons]
-    actual = sorted(str(reason.value) for reason in Reason)
-    if sorted(reasons) != actual:
+    reasons = {reason for step in STEPS for reason in step.reasons}
+    actual = {str(reason.value) for reason in Reason}
+    if reasons != actual:
         sys.exit(f"pictures: request-path shows reasons {sorted(reasons)}; Reason has {actual}")
+    places = {decider(step.deciders[0]).__code__: index for index, step in enumerate(STEPS)}
+    for key in sorted({key for step in STEPS for key in step.deciders}):
+        decider(key)
+    reached: set[int] = set()
+    for probe in PROBES:
+        status, order = probe_request(probe, places)
+        if status != probe.status:
+            sys.exit(
+                f"pictures: request-path: {probe.name!r} answered {status}, the picture says "
+                f"{probe.status}"
+            )
+        for before, after in itertools.pairwise(order):
+            if after < before:
+                sys.exit(
+                    f"pictures: request-path: on {probe.name!r} the code calls "
+                    f"{DECIDERS[STEPS[before].deciders[0]]} before "
+                    f"{DECIDERS[STEPS[after].deciders[0]]}; STEPS has them the other way "
+                    "round: reorder STEPS in scripts/pictures.py and check what they say"
+                )
+        reached.update(order)
+    if missed := [
+        DECIDERS[STEPS[index].deciders[0]] for index in range(len(STEPS)) if index not in reached
+    ]:
+        sys.exit(f"pictures: request-path: no probe request calls {missed}; see PROBES")
+
+
+def probe_request(probe: Probe, places: dict[CodeType, int]) -> tuple[int, list[int]]:
+    """The status the real middleware answers ``probe`` with, and the steps whose deciders
+    it called, in the order of their first calls."""
+    now = [1_700_000_000.0]
+    middleware = session_middleware(
+        now,
+        double_submit=True,
+        protected_paths=("/account",),
+        is_revoked=lambda claims: False,
+        load_user=TokenUser,
+    )
+    environ: dict[str, Any] = {"REQUEST_METHOD": probe.method, "PATH_INFO": probe.path}
+    environ.update(probe.headers)
+    if probe.logged_in:
+        login: dict[str, Any] = {"PATH_INFO": "/login"}
+        setup_testing_defaults(login)
+        cookies = SimpleCookie()
+        for name, value in response_headers(middleware, login)[1]:
+            if name.lower() == "set-cookie":
+                cookies.load(value)
+        environ["HTTP_COOKIE"] = "; ".join(f"{k}={m.value}" for k, m in cookies.items())
+        environ["HTTP_X_CSRF_TOKEN"] = next(m.value for k, m in cookies.items() if "csrf" in k)
+        now[0] += 4 * DAY  # over half of the default 7 days: due for renewal
+    setup_testing_defaults(environ)
+    order: list[int] = []
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        place = places.get(frame.f_code) if event == "call" else None
+        if place is not None and place not in order:
+            order.append(place)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        status, _ = response_headers(middleware, environ)
+    finally:
+        sys.setprofile(previous)
+    return status, order
 
 
 def request_path() -> str:
     check_steps()
-    width, left, column, gap = 860, 20, 470, 26
+    width, left, column, gap = 900, 20, 520, 24
     exit_x = left + column + 40
     exit_width = width - exit_x - 20
     probe = Svg(width, 10, "")
@@ -241,18 +428,18 @@ def request_path() -> str:
                 height, probe.box(exit_x, 0, exit_width, exit_lines(step), fill="#fff", pad=6)
             )
         rows.append(height)
-    total = 56 + sum(rows) + gap * len(rows)
+    total = 76 + sum(rows) + gap * len(rows)
     svg = Svg(width, int(total), "The path of one request through JWTCookieMiddleware")
     svg.text(left, 30, "The path of one request through JWTCookieMiddleware", size=18, bold=True)
     svg.text(
-        width - 20,
-        30,
-        "grey: the options that decide each step",
+        left,
+        52,
+        "blue: the functions that decide each step (in jwtcookie/), in the order the code "
+        "calls them; grey: the options; red: the other outcome",
         size=12,
         color=MUTED,
-        anchor="end",
     )
-    y = 56.0
+    y = 76.0
     for index, (row, step) in enumerate(zip(rows, STEPS, strict=True)):
         final = index == len(STEPS) - 1
         app_side = final or step.reasons == ("ok",)
@@ -264,21 +451,22 @@ def request_path() -> str:
             svg.box(exit_x, y, exit_width, exit_lines(step), fill="#fef2f2", stroke=REFUSED, pad=6)
         if not final:
             svg.line(left + 60, y + height, left + 60, y + row + gap - 2, arrow=True)
-            if step.exit:
-                svg.text(left + 68, y + height + 16, "no", size=11, color=MUTED)
+            if step.exit[:1].isdigit():  # a refusal: the request goes on when the answer is no
+                svg.text(left + 68, y + height + 15, "no", size=11, color=MUTED)
         y += row + gap
     return svg.render()
 
 
-def exit_lines(step: Step) -> list[tuple[str, float, str, bool]]:
-    lines = [(step.exit, 12, REFUSED, False)]
+def exit_lines(step: Step) -> list[Line]:
+    lines: list[Line] = [(step.exit, 12, REFUSED, False)]
     if step.reasons:
         lines.append((f"reason: {', '.join(step.reasons)}", 11, MUTED, False))
     return lines
 
 
-def step_lines(step: Step) -> list[tuple[str, float, str, bool]]:
-    lines = [(step.question, 13, INK, False)]
+def step_lines(step: Step) -> list[Line]:
+    lines: list[Line] = [(step.question, 13, INK, False)]
+    lines += [(where(key), 11, ACCENT, False) for key in step.deciders]
     if step.options:
         lines.append((", ".join(step.options), 11, MUTED, False))
     return lines
@@ -295,56 +483,104 @@ class Issued:
     day: float  # when the response carrying it was sent
     iat: float
     exp: float
+    renews_from: float | None  # the first day a visit with it gets a new one; None: never
+
+
+def session_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Logs in at /login; anywhere else only asks who the user is."""
+    auth = get_auth(environ)
+    if environ["PATH_INFO"] == "/login":
+        auth.login({"_id": "42"})
+    start_response("204 No Content", [])
+    return []
+
+
+def session_middleware(now: list[float], **options: Any) -> Any:
+    return JWTCookieMiddleware(
+        session_app, secret="p" * 64, secure=False, clock=lambda: now[0], **options
+    )
 
 
 def drive_session() -> tuple[list[Issued], list[tuple[float, str]]]:
     """Visit at each day of VISITS through the real middleware; what was issued, and when
     the user was known (``ok``) or not."""
     now = [0.0]
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        auth = get_auth(environ)
-        if environ["PATH_INFO"] == "/login":
-            auth.login({"_id": "42"})
-        start_response("204 No Content", [])
-        return []
-
-    middleware: Any = JWTCookieMiddleware(
-        app, secret="p" * 64, secure=False, clock=lambda: now[0], **SESSION
-    )
+    middleware = session_middleware(now, **SESSION)
     cookie, issued, outcomes = "", [], []
     for day in VISITS:
         now[0] = day * DAY
         environ: dict[str, Any] = {"PATH_INFO": "/login" if day == 0 else "/"}
-        setup_testing_defaults(environ)
         if cookie:
             environ["HTTP_COOKIE"] = cookie
-        headers = response_headers(middleware, environ)
+        token = login_cookie_set(middleware, environ)
         outcomes.append((day, str(get_auth(environ).reason)))
-        for name, value in headers:
-            parsed = SimpleCookie(value) if name.lower() == "set-cookie" else {}
-            morsel = parsed.get(middleware.cookie_name)
-            if morsel is None:
-                continue
-            if not morsel.value:
-                cookie = ""
-                continue
-            claims = jwt.decode(morsel.value, options={"verify_signature": False})
-            issued.append(Issued(day, claims["iat"] / DAY, claims["exp"] / DAY))
-            cookie = f"{middleware.cookie_name}={morsel.value}"
+        if token == "":
+            cookie = ""
+        elif token is not None:
+            claims = jwt.decode(token, options={"verify_signature": False})
+            start = renewal_starts(token, claims["iat"], claims["exp"])
+            issued.append(
+                Issued(
+                    day,
+                    claims["iat"] / DAY,
+                    claims["exp"] / DAY,
+                    None if start is None else start / DAY,
+                )
+            )
+            cookie = f"{middleware.cookie_name}={token}"
     return issued, outcomes
 
 
-def response_headers(app: Any, environ: dict[str, Any]) -> list[tuple[str, str]]:
-    headers: list[tuple[str, str]] = []
-    app(environ, lambda status, sent, exc_info=None: headers.extend(sent))
-    return headers
+def renewal_starts(token: str, iat: int, exp: int) -> int | None:
+    """The first second at which a visit with ``token`` gets a new one, asked of the real
+    middleware (by bisection: the window runs to the token's end), or None when no visit
+    before it expires does."""
+    now = [0.0]
+    middleware = session_middleware(now, **SESSION)
+
+    def renews(second: int) -> bool:
+        now[0] = second
+        cookie = {"PATH_INFO": "/", "HTTP_COOKIE": f"{middleware.cookie_name}={token}"}
+        return bool(login_cookie_set(middleware, cookie))
+
+    early, late = iat, exp - 1
+    if not renews(late):
+        return None
+    if renews(early):
+        return early
+    for _ in range(64):  # halves a span of whole seconds: done in about 20
+        if late - early <= 1:
+            break
+        middle = (early + late) // 2
+        if renews(middle):
+            late = middle
+        else:
+            early = middle
+    return late
+
+
+def login_cookie_set(middleware: Any, environ: dict[str, Any]) -> str | None:
+    """The login token the response to ``environ`` sets; "" when it deletes the cookie."""
+    setup_testing_defaults(environ)
+    for name, value in response_headers(middleware, environ)[1]:
+        parsed = SimpleCookie(value) if name.lower() == "set-cookie" else {}
+        morsel = parsed.get(middleware.cookie_name)
+        if morsel is not None:
+            return morsel.value
+    return None
+
+
+def response_headers(app: Any, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]]]:
+    """The status and headers ``app`` answers ``environ`` with."""
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    app(environ, lambda status, sent, exc_info=None: started.append((status, sent)))
+    status, headers = started[-1]
+    return int(status.split()[0]), headers
 
 
 def renewal() -> str:
     issued, outcomes = drive_session()
     cap = SESSION["max_session_age"] / DAY
-    renew_left = 1 - SESSION["renew_after"]
     span_days = 20
     width, left, right = 900, 110, 30
     scale = (width - left - right) / span_days
@@ -385,9 +621,8 @@ def renewal() -> str:
             stroke=ACCENT,
             rx=3,
         )
-        window = max(token.iat, token.exp - renew_left * SESSION["max_age"] / DAY)
-        capped = token.exp >= cap - 1e-9
-        if not capped:
+        window = token.renews_from
+        if window is not None:
             svg.rect(
                 x(window),
                 y + 6,
@@ -398,20 +633,25 @@ def renewal() -> str:
                 rx=3,
             )
         note = f"{label} on day {token.day:g}, expires day {token.exp:g}"
-        note += ": at the cap, never renewed" if capped else ""
-        if x(token.exp) + 8 + text_width(note, 11) < width - 10:
-            svg.text(x(token.exp) + 8, y + 19, note, size=11, color=MUTED)
-        else:
-            svg.text(x(token.iat) - 8, y + 19, note, size=11, color=MUTED, anchor="end")
+        if window is None:
+            note += ": at the cap, never renewed" if token.exp >= cap else ": never renewed"
+        # On a white ground that breaks the cap's line where a note crosses it.
+        note_width, anchor, note_x = text_width(note, 11), "start", x(token.exp) + 8
+        ground = note_x
+        if note_x + note_width >= width - 10:
+            anchor, note_x = "end", x(token.iat) - 8
+            ground = note_x - note_width
+        svg.rect(ground - 2, y + 8, note_width + 4, 15, fill="#ffffff", stroke="none", rx=0)
+        svg.text(note_x, y + 19, note, size=11, color=MUTED, anchor=anchor)
         if index:
             svg.line(x(token.day), y - row + 24, x(token.day), y + 4, color=ACCENT, arrow=True)
-    for day, reason in outcomes:
+    for visit, reason in outcomes:
         known = reason == "ok"
         svg.parts.append(
-            f'<circle cx="{x(day):g}" cy="{axis:g}" r="5" '
+            f'<circle cx="{x(visit):g}" cy="{axis:g}" r="5" '
             f'fill="{ACCENT if known else REFUSED}" stroke="#fff"/>'
         )
-    legend, lx = axis + 58, float(left)
+    legend, lx = axis + 58, 20.0
     for swatch, label in (
         (LIGHT, "token life"),
         ("#93c5fd", "renewal window: a visit here gets a new token"),
@@ -425,7 +665,7 @@ def renewal() -> str:
                 f'<circle cx="{lx + 11:g}" cy="{legend - 5:g}" r="5" fill="{swatch}"/>'
             )
         svg.text(lx + 28, legend, label, size=12)
-        lx += 28 + text_width(label, 12) + 24
+        lx += 28 + text_width(label, 12) + 16
     return svg.render()
 
 
@@ -463,7 +703,7 @@ SERVED = (
 
 
 def table_rows(text: str) -> dict[str, list[str]]:
-    rows = {}
+    rows: dict[str, list[str]] = {}
     for line in text.splitlines():
         if line.startswith("| ") and not line.startswith("| ---"):
             cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -472,7 +712,7 @@ def table_rows(text: str) -> dict[str, list[str]]:
 
 
 def benchmark() -> str:
-    text = RESULTS.read_text()
+    text = RESULTS.read_text(encoding="utf-8")
     date = re.search(r"^- date: (.+)$", text, re.M)
     machine = re.search(r"^- machine: (.+)$", text, re.M)
     python = re.search(r"^- Python: (.+)$", text, re.M)
@@ -549,7 +789,7 @@ SCALE_OUT = ROOT / "demos" / "scale_out" / "README.md"
 
 
 def scale_out() -> str:
-    text = SCALE_OUT.read_text()
+    text = SCALE_OUT.read_text(encoding="utf-8")
     services = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -615,7 +855,7 @@ def scale_out() -> str:
     return svg.render()
 
 
-def service_lines(cells: list[str]) -> list[tuple[str, float, str, bool]]:
+def service_lines(cells: list[str]) -> list[Line]:
     name, port, runs_on, holds = (cell.replace("`", "") for cell in cells)
     return [
         (f"{name.split(' (')[0]}  :{port}", 14, INK, True),
@@ -638,11 +878,11 @@ def main(argv: list[str]) -> int:
     for name, draw in PICTURES.items():
         path, drawn = OUT / name, draw()
         if check:
-            if not path.exists() or path.read_text() != drawn:
+            if not path.exists() or path.read_text(encoding="utf-8") != drawn:
                 stale.append(name)
         else:
             OUT.mkdir(parents=True, exist_ok=True)
-            path.write_text(drawn)
+            path.write_text(drawn, encoding="utf-8")
     if stale:
         print(f"stale: {', '.join(stale)}; run python scripts/pictures.py", file=sys.stderr)
         return 1
