@@ -42,6 +42,14 @@ def json_response(status: int, error: str, set_cookies: Sequence[str] = ()) -> E
 REFUSED_CROSS_SITE = json_response(403, "cross-origin request refused")
 
 
+class CookiesAndHeaders(NamedTuple):
+    """The Set-Cookie values a response gains, and its other headers: kept from shared caches
+    when there is a value."""
+
+    set_cookies: tuple[str, ...]
+    headers: list[tuple[str, str]]
+
+
 class ResponseWriter:
     """The cookies and headers a response carries, and the tokens ``Auth.login`` signs."""
 
@@ -78,10 +86,17 @@ class ResponseWriter:
 
     def respond(self, outgoing: Outgoing, headers: Headers) -> list[tuple[str, str]]:
         """``headers`` with the cookies ``outgoing`` asks for (and kept from shared caches)."""
+        set_cookies, kept = self.cookies_and_headers(outgoing, headers)
+        return [*kept, *(("Set-Cookie", value) for value in set_cookies)]
+
+    def cookies_and_headers(self, outgoing: Outgoing, headers: Headers) -> CookiesAndHeaders:
+        """The Set-Cookie values ``outgoing`` adds to a response with the app's ``headers``,
+        and those headers as the response then carries them (for an adapter whose responses
+        keep cookies apart, as Django's do)."""
         values = self.set_cookie_values(outgoing, headers)
         if not values:
-            return list(headers)
-        return [*kept_from_shared_caches(headers), *(("Set-Cookie", value) for value in values)]
+            return CookiesAndHeaders((), list(headers))
+        return CookiesAndHeaders(values, kept_from_shared_caches(headers))
 
     def set_cookie_values(self, outgoing: Outgoing, headers: Headers) -> tuple[str, ...]:
         """The Set-Cookie values for ``outgoing`` on a response with the app's ``headers``."""

@@ -82,17 +82,17 @@ def unauthorized() -> JsonResponse:
 
 def _logged_in(request: HttpRequest) -> bool:
     """Whether the token logs the request in; with ``user_model``, to a user still active."""
-    who = getattr(request, ATTRIBUTE, None)
-    if isinstance(who, RequestUser):
-        return who.token_user() is not None
+    request_user = getattr(request, ATTRIBUTE, None)
+    if isinstance(request_user, RequestUser):
+        return request_user.token_user() is not None
     return access.get_auth(request).is_authenticated
 
 
 async def _alogged_in(request: HttpRequest) -> bool:
     """:func:`_logged_in` for async views: the row is read with the async ORM."""
-    who = getattr(request, ATTRIBUTE, None)
-    if isinstance(who, RequestUser):
-        return await who.atoken_user() is not None
+    request_user = getattr(request, ATTRIBUTE, None)
+    if isinstance(request_user, RequestUser):
+        return await request_user.atoken_user() is not None
     return access.get_auth(request).is_authenticated
 
 

@@ -70,11 +70,11 @@ def login(request: Any, user_or_claims: Any) -> str:
     is_user = not isinstance(user_or_claims, Mapping)
     token = auth.login(user_claims(user_or_claims) if is_user else user_or_claims)
     rotate_token(request)  # as django.contrib.auth.login does: no CSRF token from before
-    who = getattr(request, ATTRIBUTE, None)
-    if isinstance(who, RequestUser):
-        who.set_user(user_or_claims if is_user else LOOK_UP_AGAIN)
-        request.user = SimpleLazyObject(who.user)
-        request.auser = who.auser
+    request_user = getattr(request, ATTRIBUTE, None)
+    if isinstance(request_user, RequestUser):
+        request_user.set_user(user_or_claims if is_user else LOOK_UP_AGAIN)
+        request.user = SimpleLazyObject(request_user.user)
+        request.auser = request_user.auser
     else:
         request.user = user_or_claims if is_user else DjangoTokenUser(auth.claims)
     if is_user:
@@ -123,9 +123,9 @@ def keep_login(request: Any, user: Any) -> None:
     if not auth.is_authenticated or str(auth.user.identity) != str(user.pk):
         return
     auth.login(user_claims(user))
-    who = getattr(request, ATTRIBUTE, None)
-    if isinstance(who, RequestUser):
-        who.set_user(user)
+    request_user = getattr(request, ATTRIBUTE, None)
+    if isinstance(request_user, RequestUser):
+        request_user.set_user(user)
 
 
 def kept_by_django(request: Any, user: Any) -> bool:

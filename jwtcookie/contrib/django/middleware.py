@@ -21,17 +21,18 @@ usual. docs/django.md explains why.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable
+from functools import partial
 from http.cookies import Morsel
 from typing import Any
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped, unused-ignore]
 from django.http import HttpResponse  # type: ignore[import-untyped, unused-ignore]
+from django.http.response import ResponseHeaders  # type: ignore[import-untyped, unused-ignore]
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped, unused-ignore]
 from django.utils.functional import SimpleLazyObject  # type: ignore[import-untyped, unused-ignore]
 
-from jwtcookie._request.caching import kept_from_shared_caches
-from jwtcookie._request.hooks import HookCall, run_async, run_sync
+from jwtcookie._request.hooks import HookCall, HookRound, run_async, run_sync
 from jwtcookie._request.interface import is_async_callable
 from jwtcookie._request.policy import Policy
 from jwtcookie._request.responses import EarlyResponse
@@ -77,61 +78,43 @@ class JWTCookieMiddleware:
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
             return self.__acall__(request)
+        return run_sync(self._handle(request), _call_in_sync_mode)
+
+    async def __acall__(self, request: Any) -> Any:
+        return await run_async(self._handle(request), _call_in_async_mode)
+
+    def _handle(self, request: Any) -> HookRound[Any]:
+        """One request, in either mode: it yields each call that differs between them (the
+        hooks, the view, the user's lookup, a revocation) for the mode's driver to make."""
         view = request_view(request)
         outer = _outer_auth(request)
         if outer is not None:  # the project also wraps its WSGI app: that one sends the cookies
             self._enter(request, view, outer)
-            return self.get_response(request)
+            return (yield HookCall(self.get_response, request))
         outcome = self._policy.admit(view)
         if not isinstance(outcome, (Auth, EarlyResponse)):
-            outcome = run_sync(outcome, _call_in_sync_mode)
+            outcome = yield from outcome
         if isinstance(outcome, EarlyResponse):
             return django_response(outcome)
-        who = self._enter(request, view, outcome)
-        if self._row_decides(view, who) and who.token_user() is None:
-            return django_response(self._responses.rejected_user(who.auth))
-        response = self.get_response(request)
-        changed = who.password_changed()
-        if changed is not None and kept_by_django(request, changed):
+        request_user = self._enter(request, view, outcome)
+        if self._row_decides(view, request_user) and (yield _lookup(request_user)) is None:
+            return django_response(self._responses.rejected_user(request_user.auth))
+        response = yield HookCall(self.get_response, request)
+        changed = request_user.password_changed()
+        if changed is not None and (yield HookCall(partial(kept_by_django, request), changed)):
             keep_login(request, changed)
-        outgoing = who.auth.take_outgoing()
+        outgoing = request_user.auth.take_outgoing()
         if self._user_model and type(outgoing) is Renewal:
-            who.token_user()  # never renew the cookie of a user deleted or deactivated
-        outgoing = _unless_gone(who, outgoing)
+            yield _lookup(request_user)  # never renew the cookie of a user deleted or deactivated
+        outgoing = _unless_gone(request_user, outgoing)
         revoking = self._responses.revoking(outgoing)
         if revoking is not None:
-            _call_in_sync_mode(revoking)
-        return self._leave(who, outgoing, response)
-
-    async def __acall__(self, request: Any) -> Any:
-        view = request_view(request)
-        outer = _outer_auth(request)
-        if outer is not None:
-            self._enter(request, view, outer)
-            return await self.get_response(request)
-        outcome = self._policy.admit(view)
-        if not isinstance(outcome, (Auth, EarlyResponse)):
-            outcome = await run_async(outcome, _call_in_async_mode)
-        if isinstance(outcome, EarlyResponse):
-            return django_response(outcome)
-        who = self._enter(request, view, outcome)
-        if self._row_decides(view, who) and await who.atoken_user() is None:
-            return django_response(self._responses.rejected_user(who.auth))
-        response = await self.get_response(request)
-        changed = who.password_changed()
-        if changed is not None and await sync_to_async(kept_by_django)(request, changed):
-            keep_login(request, changed)
-        outgoing = who.auth.take_outgoing()
-        if self._user_model and type(outgoing) is Renewal:
-            await who.atoken_user()
-        outgoing = _unless_gone(who, outgoing)
-        revoking = self._responses.revoking(outgoing)
-        if revoking is not None:
-            await _call_in_async_mode(revoking)
-        return self._leave(who, outgoing, response)
+            yield revoking
+        return self._leave(request_user, outgoing, response)
 
     def _enter(self, request: Any, view: RequestView, auth: Auth) -> RequestUser:
-        """Put the Auth and a lazy ``request.user`` in the request; vouch to Django's CSRF."""
+        """Put the Auth and a lazy ``request.user`` in the request; tell Django's CSRF check
+        when the policy already checked the request (``csrf_already_checked``)."""
         request.META[ENVIRON_AUTH] = auth
         request.META[ENVIRON_USER] = auth.user
         csrf_checked = self._policy.csrf_already_checked(view)
@@ -141,7 +124,7 @@ class JWTCookieMiddleware:
             # ambient credential: a cross-site form cannot send the header (DRF's rule too).
             request.csrf_processing_done = True
         previous = getattr(request, "user", None)
-        who = RequestUser(
+        request_user = RequestUser(
             auth,
             user_model=self._user_model,
             from_cookie=from_cookie,
@@ -150,35 +133,46 @@ class JWTCookieMiddleware:
             previous=previous,
             previous_auser=getattr(request, "auser", None),
         )
-        setattr(request, ATTRIBUTE, who)
+        setattr(request, ATTRIBUTE, request_user)
         if auth.is_authenticated or previous is None:
-            request.user = SimpleLazyObject(who.user)
+            request.user = SimpleLazyObject(request_user.user)
         if auth.is_authenticated or not hasattr(request, "auser"):  # Django < 5.0 sets none
-            request.auser = who.auser
-        return who
+            request.auser = request_user.auser
+        return request_user
 
-    def _row_decides(self, view: RequestView, who: RequestUser) -> bool:
+    def _row_decides(self, view: RequestView, request_user: RequestUser) -> bool:
         """With ``user_model``, a protected path admits a valid token only if its user is
         still there and active: the row is read before the view, not lazily."""
-        return self._user_model and who.auth.is_authenticated and self._policy.requires_login(view)
+        return (
+            self._user_model
+            and request_user.auth.is_authenticated
+            and self._policy.requires_login(view)
+        )
 
-    def _leave(self, who: RequestUser, outgoing: Outgoing, response: Any) -> Any:
+    def _leave(self, request_user: RequestUser, outgoing: Outgoing, response: Any) -> Any:
+        """The response with the core's cookies and cache headers; Django keeps cookies apart
+        from the other headers, in ``response.cookies``."""
         if outgoing is not None:
             own = [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
-            values = self._responses.set_cookie_values(outgoing, own)
-            if values:
-                add_cookies(response, values)
-                _keep_private(response)
-        if who.read:
+            written = self._responses.cookies_and_headers(outgoing, [*response.items(), *own])
+            if written.set_cookies:
+                response.headers = ResponseHeaders([h for h in written.headers if h not in own])
+                add_cookies(response, written.set_cookies)
+        if request_user.read:
             patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware does
         return response
 
 
-def _unless_gone(who: RequestUser, outgoing: Outgoing) -> Outgoing:
+def _lookup(request_user: RequestUser) -> HookCall:
+    """The token's user, read with the async ORM in async mode."""
+    return HookCall(RequestUser.token_user, request_user, RequestUser.atoken_user)
+
+
+def _unless_gone(request_user: RequestUser, outgoing: Outgoing) -> Outgoing:
     """What the response carries once the view ran: a user found deleted or deactivated has
     the cookie that held its token deleted (as ``load_user`` answering None would), never
     renewed; the core decides (a Bearer token's, or a cross-site request's, deletes none)."""
-    return who.auth.refusing_the_user(outgoing) if who.gone else outgoing
+    return request_user.auth.refusing_the_user(outgoing) if request_user.gone else outgoing
 
 
 def request_view(request: Any) -> RequestView:
@@ -245,16 +239,6 @@ def add_cookies(response: Any, values: Iterable[str]) -> None:
         response.cookies[cookie.key] = cookie
 
 
-def _keep_private(response: Any) -> None:
-    """The core's rule for a response carrying our cookie (``kept_from_shared_caches``),
-    applied to a Django response."""
-    kept = dict(kept_from_shared_caches(list(response.items())))
-    for name in [name for name in response.headers if name not in kept]:
-        del response[name]
-    for name, value in kept.items():
-        response[name] = value
-
-
 def _outer_auth(request: Any) -> Auth | None:
     """The Auth of the core middleware, when the project also wraps Django's WSGI/ASGI app."""
     scope = getattr(request, "scope", None)
@@ -263,15 +247,17 @@ def _outer_auth(request: Any) -> Auth | None:
 
 
 def _call_in_sync_mode(call: HookCall) -> Any:
-    """Call a hook in sync mode; an ``async def`` one runs through ``async_to_sync``."""
+    """Make one of the request's calls in sync mode; an ``async def`` hook runs through
+    ``async_to_sync``."""
     if _is_async(call.hook):
         return async_to_sync(call.hook)(call.argument)
     return call.hook(call.argument)
 
 
 async def _call_in_async_mode(call: HookCall) -> Any:
-    """Call a hook in async mode: its async twin or an ``async def`` one is awaited; a plain
-    one (which may use the ORM) runs in a thread through ``sync_to_async``, never in the loop."""
+    """Make one of the request's calls in async mode: an async twin or an ``async def`` one is
+    awaited; a plain one (which may use the ORM) runs in a thread through ``sync_to_async``,
+    never in the loop."""
     if call.async_hook is not None:
         return await call.async_hook(call.argument)
     if _is_async(call.hook):

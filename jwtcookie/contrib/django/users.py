@@ -34,8 +34,8 @@ from django.utils.crypto import constant_time_compare  # type: ignore[import-unt
 from jwtcookie.auth import Auth
 from jwtcookie.users import TokenUser
 
-_UNSET: Any = object()
-LOOK_UP_AGAIN = _UNSET  # RequestUser.set_user(LOOK_UP_AGAIN): from the new claims, again
+_NOT_LOOKED_UP: Any = object()  # a RequestUser's user (and password) before its lookup
+LOOK_UP_AGAIN: Any = object()  # RequestUser.set_user(LOOK_UP_AGAIN): from the new claims, again
 ATTRIBUTE = "_jwtcookie"  # where the middleware leaves each request's RequestUser
 AUTH_HASH = "auth_hash"  # the claim naming the password a token was signed for
 
@@ -190,8 +190,8 @@ class RequestUser:
         self._user_model = user_model
         self._previous = previous
         self._previous_auser = previous_auser
-        self._found: Any = _UNSET
-        self._password_read: Any = _UNSET  # the row's password field as the lookup read it
+        self._found: Any = _NOT_LOOKED_UP
+        self._password_read: Any = _NOT_LOOKED_UP  # the row's password field as the lookup read it
 
     @property
     def gone(self) -> bool:
@@ -200,13 +200,13 @@ class RequestUser:
 
     def set_user(self, user: Any) -> None:
         """After a login in the view: ``user`` is the user now (or ``LOOK_UP_AGAIN``)."""
-        self._found = user
-        self._password_read = _UNSET
+        self._found = _NOT_LOOKED_UP if user is LOOK_UP_AGAIN else user
+        self._password_read = _NOT_LOOKED_UP
 
     def token_user(self) -> Any:
         """The token's user, or None."""
         self.read = True
-        if self._found is _UNSET:
+        if self._found is _NOT_LOOKED_UP:
             identity = self._identity()
             self._found = (
                 _lookup(identity, self.auth.claims) if identity is not None else self._from_token()
@@ -217,7 +217,7 @@ class RequestUser:
     async def atoken_user(self) -> Any:
         """The token's user, or None; the database is read with the async ORM."""
         self.read = True
-        if self._found is _UNSET:
+        if self._found is _NOT_LOOKED_UP:
             identity = self._identity()
             self._found = (
                 await _alookup(identity, self.auth.claims)
@@ -255,7 +255,7 @@ class RequestUser:
         """The row read for this request, when the view changed its password since the token
         was signed (``set_password``): the token no longer matches it; else None."""
         found = self._found
-        if found is _UNSET or found is None or not self._user_model:
+        if found is _NOT_LOOKED_UP or found is None or not self._user_model:
             return None
         if getattr(found, "password", None) == self._password_read:
             return None  # untouched since the lookup checked it: no hash to work out
