@@ -86,21 +86,21 @@ class Policy:
     def admit(self, request: RequestView) -> EarlyResponse | Auth | HookRound[EarlyResponse | Auth]:
         """A refusal, the request's :class:`Auth`, or the hooks' round (module docstring)."""
         token_check = self.reader.read(request)
-        if (
+        cross_site = (
             self._guarded
             and (request.websocket or request.method not in SAFE_METHODS)
             and self._cross_site(request)
-            and not self._lets_through(request, token_check)
-        ):
+        )
+        if cross_site and not self._lets_through(request, token_check):
             if LOGGER.isEnabledFor(logging.INFO):
                 log_cross_site(request)
             return REFUSED_CROSS_SITE
         if token_check.verified is not None:
             if self._token_hooks:
-                return self._hook_round(request, token_check)
+                return self._hook_round(request, token_check, cross_site)
         elif token_check.kid is not None or (self._on_error is not None and token_check.token):
-            return self._hook_round(request, token_check)
-        return self._conclude(request, token_check)
+            return self._hook_round(request, token_check, cross_site)
+        return self._conclude(request, token_check, cross_site)
 
     def _cross_site(self, request: RequestView) -> bool:
         """Whether the browser says this (unsafe) request comes from another site."""
@@ -133,7 +133,7 @@ class Policy:
         return bool(self._protected) and self._protects(request)
 
     def _hook_round(
-        self, request: RequestView, token_check: TokenCheck
+        self, request: RequestView, token_check: TokenCheck, cross_site: bool
     ) -> HookRound[EarlyResponse | Auth]:
         """The order: a key to fetch first; then revoked, not-before, load_user; on_error last."""
         refused: Reason | None = None
@@ -168,22 +168,22 @@ class Policy:
         reason = refused or token_check.reason
         if self._on_error is not None and token_check.token is not None and reason is not Reason.OK:
             yield HookCall(self._on_error, reason)
-        return self._conclude(request, token_check, refused, cause, user)
+        return self._conclude(request, token_check, cross_site, refused, cause, user)
 
     def _conclude(
         self,
         request: RequestView,
         token_check: TokenCheck,
+        cross_site: bool,
         refused: Reason | None = None,
         cause: str = "",
         user: Any = None,
     ) -> EarlyResponse | Auth:
         """The request's :class:`Auth`, or a refusal; ``refused``, ``cause`` and ``user`` are
-        what the hooks said, when they had a say."""
+        what the hooks said, when they had a say. A ``cross_site`` request got here through
+        :meth:`_lets_through`: its response may set or delete no cookie of ours."""
         verified = token_check.verified
         deleting = False
-        # Let through by _lets_through: the response may set or delete no cookie of ours.
-        cross_site = self._guarded and request.unsafe and self._cross_site(request)
         if verified is not None and refused is None:
             token = token_check.token if token_check.from_cookie else None
             renew = (
