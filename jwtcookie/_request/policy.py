@@ -33,7 +33,7 @@ from jwtcookie._request.responses import (
 )
 from jwtcookie._request.token_reader import TokenCheck, TokenReader, issued_before
 from jwtcookie._request.view import SAFE_METHODS, RequestView
-from jwtcookie.auth import BAD_COOKIE, Auth, Renewal
+from jwtcookie.auth import BAD_COOKIE, Auth
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
 if TYPE_CHECKING:  # the policy is built from the options; the options never need the policy
@@ -185,10 +185,6 @@ class Policy:
         verified = token_check.verified
         deleting = False
         if verified is not None and refused is None:
-            token = token_check.token if token_check.from_cookie else None
-            renew = (
-                token_check.renewable and token is not None and self.codec.should_renew(verified)
-            )
             auth = Auth(
                 self._sign_in,
                 verified.user if user is None else user,
@@ -196,7 +192,7 @@ class Policy:
                 Reason.OK,
                 verified.scopes,
                 False,
-                Renewal(token, verified) if renew and token is not None else None,
+                token_check.renewal,
                 cross_site,
                 bearer=not token_check.from_cookie,
             )

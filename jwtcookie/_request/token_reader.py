@@ -12,6 +12,7 @@ from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES, find_cookie
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.view import RequestView
 from jwtcookie._tokens.codec import TokenCodec, Verified
+from jwtcookie.auth import Renewal
 from jwtcookie.revocations import Standing
 from jwtcookie.users import Reason
 
@@ -27,7 +28,7 @@ class TokenCheck(NamedTuple):
     token: str | None  # None: no token, or duplicates that cannot be told apart
     from_cookie: bool
     kid: str | None  # a key id the keyring can fetch, not yet known: fetch, then check again
-    renewable: bool  # False when the store judged it from a copy it is not following
+    renewal: Renewal | None  # a cookie's token due for renewal: the response re-signs it
     unjudged_session: str | None  # the sid of a verified token the store could not judge
 
 
@@ -36,10 +37,10 @@ _new_token_check = cast(
     "Callable[[tuple[Any, ...]], TokenCheck]", partial(tuple.__new__, TokenCheck)
 )
 
-NO_TOKEN = TokenCheck(None, Reason.MISSING, None, True, None, True, None)
+NO_TOKEN = TokenCheck(None, Reason.MISSING, None, True, None, None, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
-AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, True, None)
+AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, None, None)
 
 
 class TokenReader:
@@ -103,31 +104,38 @@ class TokenReader:
             )
             if kid is not None:
                 return _new_token_check(
-                    (None, Reason.UNAVAILABLE, token, from_cookie, kid, True, None)
+                    (None, Reason.UNAVAILABLE, token, from_cookie, kid, None, None)
                 )
-            return _new_token_check((None, outcome, token, from_cookie, None, True, None))
+            return _new_token_check((None, outcome, token, from_cookie, None, None, None))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return _new_token_check((None, Reason.INVALID, token, from_cookie, None, True, None))
+            return _new_token_check((None, Reason.INVALID, token, from_cookie, None, None, None))
         judge = self._judge
         if judge is None:
-            return _new_token_check((outcome, Reason.OK, token, from_cookie, None, True, None))
+            renewal = (
+                Renewal(token, outcome)
+                if from_cookie and self._codec.should_renew(outcome)
+                else None
+            )
+            return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewal, None))
         standing = judge.standing
         if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
             sid = outcome.claims.get("sid")
             sid = sid if isinstance(sid, str) else None
-            return _new_token_check(
-                (None, Reason.UNAVAILABLE, token, from_cookie, None, False, sid)
-            )
+            return _new_token_check((None, Reason.UNAVAILABLE, token, from_cookie, None, None, sid))
         store = self._store  # wired as hooks instead, the store answers in the hook round
         if store is not None and (
             store.is_revoked(outcome.claims)
             or issued_before(outcome, store.user_not_before(outcome.claims))
         ):
-            return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, False, None))
-        renewable = standing is Standing.CURRENT
-        return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewable, None))
+            return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, None, None))
+        renewal = (
+            Renewal(token, outcome)
+            if from_cookie and standing is Standing.CURRENT and self._codec.should_renew(outcome)
+            else None
+        )
+        return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewal, None))
 
     def _check_duplicates(self, values: list[str]) -> TokenCheck:
         """The first valid one counts; valid ones naming different users cancel out.
