@@ -12,7 +12,7 @@ from jwtcookie._request.cookies import CookieWriter
 from jwtcookie._request.diagnosis import LOGGER
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.hooks import HookCall
-from jwtcookie._tokens.codec import TokenCodec
+from jwtcookie._tokens.issuing import TokenIssuer
 from jwtcookie.auth import Auth, Login, Logout, Outgoing, Renewal
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ class ResponseWriter:
     """The cookies and headers a response carries, and the tokens ``Auth.login`` signs."""
 
     __slots__ = (
-        "_codec",
         "_csrf",
+        "_issuer",
         "_store",
         "anonymous_refused",
         "cookies",
@@ -57,13 +57,13 @@ class ResponseWriter:
 
     def __init__(
         self,
-        codec: TokenCodec,
+        issuer: TokenIssuer,
         cookies: CookieWriter,
         *,
         csrf: DoubleSubmit | None,
         store: RevocationStore | None,
     ) -> None:
-        self._codec = codec
+        self._issuer = issuer
         self._csrf = csrf
         self._store = store
         self.cookies = cookies
@@ -95,7 +95,7 @@ class ResponseWriter:
         if any(n.lower() == "set-cookie" and v.lstrip().startswith(prefix) for n, v in headers):
             return ()  # the app set or deleted the cookie itself: its own login/logout stands
         if type(outgoing) is Renewal:
-            fresh = self._codec.renew(outgoing.token, outgoing.verified)
+            fresh = self._issuer.renew(outgoing.token, outgoing.verified)
             if fresh is None:
                 LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
                 return ()
@@ -121,7 +121,7 @@ class ResponseWriter:
     def sign_in(self, claims: Mapping[str, Any]) -> Login:
         """What ``Auth.login`` signs: with double-submit on, plus a fresh ``csrf`` claim."""
         signed = claims if self._csrf is None else self._csrf.with_claim(claims)
-        token, issued = self._codec.issue(signed)
+        token, issued = self._issuer.issue(signed)
         return Login(token, issued)
 
     def _login_values(self, token: str, claims: Mapping[str, Any]) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """Reading a request's token: the ``Authorization: Bearer`` header or the cookie, duplicates
-included, checked by the codec and, when there is one, the revocation store."""
+included, checked by the verifier and, when there is one, the revocation store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES, find_cookie
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.view import RequestView
-from jwtcookie._tokens.codec import TokenCodec, Verified
+from jwtcookie._tokens.rules import Verified
+from jwtcookie._tokens.verifying import TokenVerifier
 from jwtcookie.auth import Renewal
 from jwtcookie.revocations import Standing
 from jwtcookie.users import Reason
@@ -46,11 +47,11 @@ AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, None, None)
 class TokenReader:
     """Finds the request's token and says what it is worth, before any hook has a say."""
 
-    __slots__ = ("_bearer", "_codec", "_cookie_name", "_csrf", "_judge", "_store")
+    __slots__ = ("_bearer", "_cookie_name", "_csrf", "_judge", "_store", "_verifier")
 
     def __init__(
         self,
-        codec: TokenCodec,
+        verifier: TokenVerifier,
         *,
         cookie_name: str,
         bearer: bool,
@@ -60,7 +61,7 @@ class TokenReader:
     ) -> None:
         """``store`` is ``revocations=``; ``judge`` the store however it was wired (hooks too),
         whose standing every token asks."""
-        self._codec = codec
+        self._verifier = verifier
         self._cookie_name = cookie_name
         self._bearer = bearer
         self._csrf = csrf
@@ -95,10 +96,10 @@ class TokenReader:
         )
 
     def check(self, token: str, *, from_cookie: bool, may_fetch: bool = False) -> TokenCheck:
-        outcome = self._codec.verify(token)
+        outcome = self._verifier.verify(token)
         if not isinstance(outcome, Verified):
             kid = (
-                self._codec.fetchable_kid(token)
+                self._verifier.fetchable_kid(token)
                 if may_fetch and outcome is Reason.INVALID
                 else None
             )
@@ -115,7 +116,7 @@ class TokenReader:
         if judge is None:
             renewal = (
                 Renewal(token, outcome)
-                if from_cookie and self._codec.should_renew(outcome)
+                if from_cookie and self._verifier.should_renew(outcome)
                 else None
             )
             return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewal, None))
@@ -132,7 +133,7 @@ class TokenReader:
             return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, None, None))
         renewal = (
             Renewal(token, outcome)
-            if from_cookie and standing is Standing.CURRENT and self._codec.should_renew(outcome)
+            if from_cookie and standing is Standing.CURRENT and self._verifier.should_renew(outcome)
             else None
         )
         return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewal, None))
