@@ -11,10 +11,13 @@ cookie). The middleware reads that once, when the response starts, and writes th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason, TokenUser, scopes_for
+
+if TYPE_CHECKING:  # a type only: the request path that builds an Auth sits above this module
+    from jwtcookie._request.responses import LoginSigner
 
 # ASGI: Starlette's names, so request.user and @requires work; WSGI: PEP 3333's namespacing.
 SCOPE_USER = "user"
@@ -50,7 +53,6 @@ class BadCookie(NamedTuple):
 
 
 Outgoing = Login | Logout | Renewal | BadCookie | None
-SignIn = Callable[[Mapping[str, Any]], Login]
 BAD_COOKIE = BadCookie()
 
 SENT = (
@@ -73,7 +75,7 @@ class Auth:
         "_outgoing",
         "_reason",
         "_scopes",
-        "_sign_in",
+        "_signer",
         "_token_refused",
         "_unjudged_session",
         "_user",
@@ -81,7 +83,7 @@ class Auth:
 
     def __init__(
         self,
-        sign_in: SignIn,
+        signer: LoginSigner,
         user: Any = ANONYMOUS,
         claims: Mapping[str, Any] = EMPTY_CLAIMS,
         reason: Reason = Reason.MISSING,
@@ -92,7 +94,7 @@ class Auth:
         unjudged_session: str | None = None,
         bearer: bool = False,
     ) -> None:
-        self._sign_in = sign_in
+        self._signer = signer
         self._user = user
         self._claims = claims
         self._reason = reason
@@ -149,7 +151,7 @@ class Auth:
         response sets no cookie: no cross-site page can log a browser in.
         """
         self._check_open("login")
-        login = self._sign_in(claims)
+        login = self._signer.sign(claims)
         self._outgoing = login
         self._user = TokenUser(login.claims)
         self._claims = login.claims
@@ -160,7 +162,7 @@ class Auth:
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A token for ``claims`` for a client to keep itself (a bearer token): no cookie set,
         and this request's login is unchanged. Browsers use :meth:`login`."""
-        return self._sign_in(claims).token
+        return self._signer.sign(claims).token
 
     def logout(self) -> None:
         """Make the response delete the cookie; from here on this request is anonymous.

@@ -68,7 +68,7 @@ class Policy:
         self.responses = ResponseWriter(
             self.codec, cookies, csrf=self._csrf, store=settings.store()
         )
-        self._sign_in = self.responses.sign_in
+        self._signer = self.responses.signer
         self._guard = OriginGuard(settings.trusted_origins)
         self._guarded = settings.cross_site_protection is not False
         self._strict = settings.cross_site_protection == STRICT
@@ -186,7 +186,7 @@ class Policy:
         deleting = False
         if verified is not None and refused is None:
             auth = Auth(
-                self._sign_in,
+                self._signer,
                 verified.user if user is None else user,
                 verified.claims,
                 Reason.OK,
@@ -209,7 +209,7 @@ class Policy:
                 )
             deleting = _deletes(token_check)  # a hook's refusal deletes too: it is for good
             auth = Auth(
-                self._sign_in,
+                self._signer,
                 ANONYMOUS,
                 EMPTY_CLAIMS,
                 reason,

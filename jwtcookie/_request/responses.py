@@ -42,8 +42,25 @@ def json_response(status: int, error: str, set_cookies: Sequence[str] = ()) -> E
 REFUSED_CROSS_SITE = json_response(403, "cross-origin request refused")
 
 
+class LoginSigner:
+    """Signs the tokens ``Auth.login`` and ``Auth.issue`` return; with double-submit on, each
+    carries a fresh ``csrf`` claim, which the login's second cookie repeats."""
+
+    __slots__ = ("_csrf", "_issuer")
+
+    def __init__(self, issuer: TokenIssuer, csrf: DoubleSubmit | None) -> None:
+        self._issuer = issuer
+        self._csrf = csrf
+
+    def sign(self, claims: Mapping[str, Any]) -> Login:
+        signed = claims if self._csrf is None else self._csrf.with_claim(claims)
+        token, issued = self._issuer.issue(signed)
+        return Login(token, issued)
+
+
 class ResponseWriter:
-    """The cookies and headers a response carries, and the tokens ``Auth.login`` signs."""
+    """The cookies and headers a response carries, and the :class:`LoginSigner` whose
+    logins they set."""
 
     __slots__ = (
         "_csrf",
@@ -53,6 +70,7 @@ class ResponseWriter:
         "cookies",
         "delete_headers",
         "rejected_user_response",
+        "signer",
     )
 
     def __init__(
@@ -67,6 +85,7 @@ class ResponseWriter:
         self._csrf = csrf
         self._store = store
         self.cookies = cookies
+        self.signer = LoginSigner(issuer, csrf)
         # What logout and a bad cookie send: the same name, path and domain, expired.
         self.delete_headers: tuple[str, ...] = (cookies.delete_header,)
         if csrf is not None:
@@ -119,10 +138,8 @@ class ResponseWriter:
         )
 
     def sign_in(self, claims: Mapping[str, Any]) -> Login:
-        """What ``Auth.login`` signs: with double-submit on, plus a fresh ``csrf`` claim."""
-        signed = claims if self._csrf is None else self._csrf.with_claim(claims)
-        token, issued = self._issuer.issue(signed)
-        return Login(token, issued)
+        """What ``Auth.login`` signs (``force_login`` in contrib.django asks here)."""
+        return self.signer.sign(claims)
 
     def _login_values(self, token: str, claims: Mapping[str, Any]) -> tuple[str, ...]:
         login = self.cookies.set_header(token)
