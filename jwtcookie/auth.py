@@ -75,9 +75,9 @@ class Auth:
         "_outgoing",
         "_reason",
         "_scopes",
+        "_session_to_revoke_on_logout",
         "_signer",
         "_token_refused",
-        "_unjudged_session",
         "_user",
     )
 
@@ -91,7 +91,7 @@ class Auth:
         token_refused: bool = False,
         planned: Outgoing = None,
         cross_site: bool = False,
-        unjudged_session: str | None = None,
+        session_to_revoke_on_logout: str | None = None,
         bearer: bool = False,
     ) -> None:
         self._signer = signer
@@ -105,7 +105,7 @@ class Auth:
         self._bearer = bearer  # the token came from the Authorization header, not the cookie
         # The sid of a token that verified but that the revocation store could not judge: the
         # request is anonymous, yet logout() must still revoke that session.
-        self._unjudged_session = unjudged_session
+        self._session_to_revoke_on_logout = session_to_revoke_on_logout
         self._closed_because: str | None = None
 
     @property
@@ -173,8 +173,8 @@ class Auth:
         sent in the ``Authorization`` header, which no other site's page can send, is revoked.
         """
         self._check_open("logout")
-        self._outgoing = Logout(self.session_id or self._unjudged_session)
-        self._unjudged_session = None
+        self._outgoing = Logout(self.session_id or self._session_to_revoke_on_logout)
+        self._session_to_revoke_on_logout = None
         self._user = ANONYMOUS
         self._claims = EMPTY_CLAIMS
         self._reason = Reason.MISSING
@@ -206,7 +206,7 @@ class Auth:
         return not self._bearer and not self._cross_site
 
     def refusing_the_user(self, outgoing: Outgoing) -> Outgoing:
-        """What the sealed response carries once an adapter found the token's user gone
+        """What the response carries once an adapter found the token's user gone
         (deleted or deactivated), as ``load_user`` answering None would: the cookie is deleted
         when :attr:`deletes_when_refused`, and never renewed."""
         if type(outgoing) is Login or type(outgoing) is Logout:

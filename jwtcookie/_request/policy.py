@@ -62,8 +62,8 @@ class Policy:
             cookie_name=settings.cookie_name,
             bearer=settings.bearer,
             csrf=self._csrf,
-            store=settings.revocations,
-            judge=settings.store(),
+            revocations=settings.revocations,
+            store=settings.store(),
         )
         self.responses = ResponseWriter(
             self.codec, cookies, csrf=self._csrf, store=settings.store()
@@ -217,7 +217,7 @@ class Policy:
                 token_check.token is not None,
                 BAD_COOKIE if deleting else None,
                 cross_site,
-                token_check.unjudged_session,
+                token_check.session_to_revoke_on_logout,
                 bearer=not token_check.from_cookie,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:

@@ -30,7 +30,7 @@ class TokenCheck(NamedTuple):
     from_cookie: bool
     kid: str | None  # a key id the keyring can fetch, not yet known: fetch, then check again
     renewal: Renewal | None  # a cookie's token due for renewal: the response re-signs it
-    unjudged_session: str | None  # the sid of a verified token the store could not judge
+    session_to_revoke_on_logout: str | None  # a verified token's sid the store cannot judge
 
 
 # Built on every request: tuple.__new__ skips the generated, Python-level __new__.
@@ -47,7 +47,7 @@ AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, None, None)
 class TokenReader:
     """Finds the request's token and says what it is worth, before any hook has a say."""
 
-    __slots__ = ("_bearer", "_cookie_name", "_csrf", "_judge", "_store", "_verifier")
+    __slots__ = ("_bearer", "_cookie_name", "_csrf", "_revocations", "_store", "_verifier")
 
     def __init__(
         self,
@@ -56,17 +56,18 @@ class TokenReader:
         cookie_name: str,
         bearer: bool,
         csrf: DoubleSubmit | None,
+        revocations: RevocationStore | None,
         store: RevocationStore | None,
-        judge: RevocationStore | None,
     ) -> None:
-        """``store`` is ``revocations=``; ``judge`` the store however it was wired (hooks too),
+        """``revocations`` is the store given as ``revocations=``, asked here about each token;
+        ``store`` is the store however it was wired (``Settings.store``: as the hooks too),
         whose standing every token asks."""
         self._verifier = verifier
         self._cookie_name = cookie_name
         self._bearer = bearer
         self._csrf = csrf
+        self._revocations = revocations
         self._store = store
-        self._judge = judge
 
     def read(self, request: RequestView) -> TokenCheck:
         """The token: an ``Authorization: Bearer`` header wins over the cookie, if enabled."""
@@ -112,23 +113,23 @@ class TokenReader:
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
             return _new_token_check((None, Reason.INVALID, token, from_cookie, None, None, None))
-        judge = self._judge
-        if judge is None:
+        store = self._store
+        if store is None:
             renewal = (
                 Renewal(token, outcome)
                 if from_cookie and self._verifier.should_renew(outcome)
                 else None
             )
             return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewal, None))
-        standing = judge.standing
+        standing = store.standing
         if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
             sid = outcome.claims.get("sid")
             sid = sid if isinstance(sid, str) else None
             return _new_token_check((None, Reason.UNAVAILABLE, token, from_cookie, None, None, sid))
-        store = self._store  # wired as hooks instead, the store answers in the hook round
-        if store is not None and (
-            store.is_revoked(outcome.claims)
-            or issued_before(outcome, store.user_not_before(outcome.claims))
+        revocations = self._revocations  # wired as hooks instead, it answers in the hook round
+        if revocations is not None and (
+            revocations.is_revoked(outcome.claims)
+            or issued_before(outcome, revocations.user_not_before(outcome.claims))
         ):
             return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, None, None))
         renewal = (
