@@ -157,8 +157,8 @@ class RemoteKeyring:
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
         process = self._process
-        process.left -= 1
-        if process.pid != ThisProcess.pid or process.left < 0:
+        process.lookups_until_pid_check -= 1
+        if process.pid != ThisProcess.pid or process.lookups_until_pid_check < 0:
             process.check()
         return self._by_kid.get(kid)
 
