@@ -30,12 +30,12 @@ class ProcessThread:
     The owner checks on its request path, inline and without a call (a call costs more than
     the lookup it guards)::
 
-        thread.left -= 1
-        if thread.pid != ThisProcess.pid or thread.left < 0:
+        thread.lookups_until_pid_check -= 1
+        if thread.pid != ThisProcess.pid or thread.lookups_until_pid_check < 0:
             thread.check()
     """
 
-    __slots__ = ("_home", "_start_here", "closed", "left", "pid")
+    __slots__ = ("_home", "_start_here", "closed", "lookups_until_pid_check", "pid")
 
     def __init__(self, start_here: Callable[[bool, bool], None]) -> None:
         """``start_here(forked, wait)`` starts the owner's thread in this process; ``forked``
@@ -44,13 +44,13 @@ class ProcessThread:
         self._start_here = start_here
         self._home = os.getpid()
         self.pid: int | None = None
-        self.left = 0
+        self.lookups_until_pid_check = 0
         self.closed = False
 
     def check(self) -> None:
         """The slow path: a real ``os.getpid()``, at most every ``PID_CHECK_EVERY`` lookups,
         for servers that fork from C without Python's at-fork handlers (uWSGI)."""
-        self.left = PID_CHECK_EVERY
+        self.lookups_until_pid_check = PID_CHECK_EVERY
         ThisProcess.pid = os.getpid()
         if self.pid != ThisProcess.pid:
             self.ensure()

@@ -11,10 +11,13 @@ cookie). The middleware reads that once, when the response starts, and writes th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason, TokenUser, scopes_for
+
+if TYPE_CHECKING:  # a type only: the request path that builds an Auth sits above this module
+    from jwtcookie._request.responses import LoginSigner
 
 # ASGI: Starlette's names, so request.user and @requires work; WSGI: PEP 3333's namespacing.
 SCOPE_USER = "user"
@@ -50,7 +53,6 @@ class BadCookie(NamedTuple):
 
 
 Outgoing = Login | Logout | Renewal | BadCookie | None
-SignIn = Callable[[Mapping[str, Any]], Login]
 BAD_COOKIE = BadCookie()
 
 SENT = (
@@ -73,15 +75,15 @@ class Auth:
         "_outgoing",
         "_reason",
         "_scopes",
-        "_sign_in",
+        "_session_to_revoke_on_logout",
+        "_signer",
         "_token_refused",
-        "_unjudged_session",
         "_user",
     )
 
     def __init__(
         self,
-        sign_in: SignIn,
+        signer: LoginSigner,
         user: Any = ANONYMOUS,
         claims: Mapping[str, Any] = EMPTY_CLAIMS,
         reason: Reason = Reason.MISSING,
@@ -89,10 +91,10 @@ class Auth:
         token_refused: bool = False,
         planned: Outgoing = None,
         cross_site: bool = False,
-        unjudged_session: str | None = None,
+        session_to_revoke_on_logout: str | None = None,
         bearer: bool = False,
     ) -> None:
-        self._sign_in = sign_in
+        self._signer = signer
         self._user = user
         self._claims = claims
         self._reason = reason
@@ -103,7 +105,7 @@ class Auth:
         self._bearer = bearer  # the token came from the Authorization header, not the cookie
         # The sid of a token that verified but that the revocation store could not judge: the
         # request is anonymous, yet logout() must still revoke that session.
-        self._unjudged_session = unjudged_session
+        self._session_to_revoke_on_logout = session_to_revoke_on_logout
         self._closed_because: str | None = None
 
     @property
@@ -149,7 +151,7 @@ class Auth:
         response sets no cookie: no cross-site page can log a browser in.
         """
         self._check_open("login")
-        login = self._sign_in(claims)
+        login = self._signer.sign(claims)
         self._outgoing = login
         self._user = TokenUser(login.claims)
         self._claims = login.claims
@@ -160,7 +162,7 @@ class Auth:
     def issue(self, claims: Mapping[str, Any]) -> str:
         """A token for ``claims`` for a client to keep itself (a bearer token): no cookie set,
         and this request's login is unchanged. Browsers use :meth:`login`."""
-        return self._sign_in(claims).token
+        return self._signer.sign(claims).token
 
     def logout(self) -> None:
         """Make the response delete the cookie; from here on this request is anonymous.
@@ -171,8 +173,8 @@ class Auth:
         sent in the ``Authorization`` header, which no other site's page can send, is revoked.
         """
         self._check_open("logout")
-        self._outgoing = Logout(self.session_id or self._unjudged_session)
-        self._unjudged_session = None
+        self._outgoing = Logout(self.session_id or self._session_to_revoke_on_logout)
+        self._session_to_revoke_on_logout = None
         self._user = ANONYMOUS
         self._claims = EMPTY_CLAIMS
         self._reason = Reason.MISSING
@@ -204,7 +206,7 @@ class Auth:
         return not self._bearer and not self._cross_site
 
     def refusing_the_user(self, outgoing: Outgoing) -> Outgoing:
-        """What the sealed response carries once an adapter found the token's user gone
+        """What the response carries once an adapter found the token's user gone
         (deleted or deactivated), as ``load_user`` answering None would: the cookie is deleted
         when :attr:`deletes_when_refused`, and never renewed."""
         if type(outgoing) is Login or type(outgoing) is Logout:

@@ -33,7 +33,6 @@ import ipaddress
 import json
 import logging
 import math
-import os
 import random
 import threading
 import time
@@ -157,8 +156,8 @@ class RemoteKeyring:
     def find(self, kid: str) -> Key | None:
         """The key ``kid`` names among those held now (never a network call)."""
         process = self._process
-        process.left -= 1
-        if process.pid != ThisProcess.pid or process.left < 0:
+        process.lookups_until_pid_check -= 1
+        if process.pid != ThisProcess.pid or process.lookups_until_pid_check < 0:
             process.check()
         return self._by_kid.get(kid)
 
@@ -247,8 +246,7 @@ class RemoteKeyring:
 
     def _requested(self, kid: str | None) -> Future[bool] | None:
         """The fetch to wait for: the one in flight, or a new one unless rate-limited."""
-        if self._process.pid != os.getpid():  # a fork from C skips the at-fork handlers
-            self._process.ensure(wait=False)
+        self._process.check()  # a real pid check: a fork from C skips the at-fork handlers
         if kid is not None and kid in self._by_kid:
             return None
         with self._lock:

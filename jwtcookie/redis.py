@@ -156,8 +156,8 @@ class RedisRevocations:
         answers ``unavailable`` and keeps the cookie; hooks that hide the store, such as a
         ``lambda`` calling it, refuse tokens as revoked), and no renewal while not following."""
         process = self._process
-        process.left -= 1
-        if process.pid != ThisProcess.pid or process.left < 0:
+        process.lookups_until_pid_check -= 1
+        if process.pid != ThisProcess.pid or process.lookups_until_pid_check < 0:
             process.check()
         follower = self._follower
         return standing(

@@ -226,6 +226,14 @@ STEPS = (
         ("expired", "invalid", "revoked", "unavailable"),
     ),
     Step(
+        "Due for renewal? Once renew_after of its life has passed, unless it ends at the "
+        "session cap or the store has not kept up; the response renews it unless a step "
+        "below refuses the request",
+        ("renew",),
+        ("renew_after", "max_session_age"),
+        "",
+    ),
+    Step(
         "An unsafe request (not GET, HEAD, OPTIONS, TRACE; any WebSocket) from another site "
         "that our cookie logs in? With cross_site_protection='strict': any",
         ("cross_site", "admit"),
@@ -239,13 +247,6 @@ STEPS = (
         ("is_revoked", "user_not_before", "load_user", "on_error"),
         "it goes on, anonymous; cookie deleted (a key that cannot be fetched: unavailable, kept)",
         ("revoked", "rejected", "unavailable"),
-    ),
-    Step(
-        "Renew it? Once renew_after of its life has passed, unless it ends at the session "
-        "cap or the store has not kept up",
-        ("renew",),
-        ("renew_after", "max_session_age"),
-        "",
     ),
     Step(
         "An unsafe request carrying the login cookie: does its X-CSRF-Token header echo "

@@ -8,14 +8,15 @@ import logging
 from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES
 from jwtcookie._request.origin import normalise_origin
 from jwtcookie._request.view import RequestView
-from jwtcookie._tokens.codec import Diagnosis, TokenCodec
+from jwtcookie._tokens.rules import Diagnosis
+from jwtcookie._tokens.verifying import TokenVerifier
 from jwtcookie.users import Reason
 
 LOGGER = logging.getLogger("jwtcookie")
 
 
 def log_refused_token(
-    codec: TokenCodec,
+    verifier: TokenVerifier,
     *,
     cookie_name: str,
     token: str | None,
@@ -24,20 +25,20 @@ def log_refused_token(
     cause: str,
 ) -> None:
     """Where the token came from, the reason, and the cause: ``cause`` when a hook gave one,
-    else what the codec diagnoses."""
+    else what the verifier diagnoses."""
     source = "cookie" if from_cookie else "Authorization header"
-    cause = cause or _cause(codec, cookie_name, token, reason)
+    cause = cause or _cause(verifier, cookie_name, token, reason)
     LOGGER.info("jwtcookie: refused the %s token (%s): %s", source, reason, cause)
 
 
-def _cause(codec: TokenCodec, cookie_name: str, token: str | None, reason: Reason) -> str:
+def _cause(verifier: TokenVerifier, cookie_name: str, token: str | None, reason: Reason) -> str:
     if token is None:
         return (
             f"the request sent several {cookie_name} cookies that cannot be told "
             "apart (valid ones for different users, or more than "
             f"{MAX_DUPLICATE_COOKIES}): is a sibling subdomain planting cookies?"
         )
-    diagnosed = codec.diagnose(token)
+    diagnosed = verifier.diagnose(token)
     if isinstance(diagnosed, Diagnosis):
         if reason is Reason.UNAVAILABLE:
             kept = "the issuer's keys did not name it either (the cookie is kept)"

@@ -33,7 +33,7 @@ from jwtcookie._request.responses import (
 )
 from jwtcookie._request.token_reader import TokenCheck, TokenReader, issued_before
 from jwtcookie._request.view import SAFE_METHODS, RequestView
-from jwtcookie.auth import BAD_COOKIE, Auth, Renewal
+from jwtcookie.auth import BAD_COOKIE, Auth
 from jwtcookie.users import ANONYMOUS, EMPTY_CLAIMS, Reason
 
 if TYPE_CHECKING:  # the policy is built from the options; the options never need the policy
@@ -62,13 +62,13 @@ class Policy:
             cookie_name=settings.cookie_name,
             bearer=settings.bearer,
             csrf=self._csrf,
-            store=settings.revocations,
-            judge=settings.store(),
+            revocations=settings.revocations,
+            store=settings.store(),
         )
         self.responses = ResponseWriter(
             self.codec, cookies, csrf=self._csrf, store=settings.store()
         )
-        self._sign_in = self.responses.sign_in
+        self._signer = self.responses.signer
         self._guard = OriginGuard(settings.trusted_origins)
         self._guarded = settings.cross_site_protection is not False
         self._strict = settings.cross_site_protection == STRICT
@@ -86,21 +86,21 @@ class Policy:
     def admit(self, request: RequestView) -> EarlyResponse | Auth | HookRound[EarlyResponse | Auth]:
         """A refusal, the request's :class:`Auth`, or the hooks' round (module docstring)."""
         token_check = self.reader.read(request)
-        if (
+        cross_site = (
             self._guarded
             and (request.websocket or request.method not in SAFE_METHODS)
             and self._cross_site(request)
-            and not self._lets_through(request, token_check)
-        ):
+        )
+        if cross_site and not self._lets_through(request, token_check):
             if LOGGER.isEnabledFor(logging.INFO):
                 log_cross_site(request)
             return REFUSED_CROSS_SITE
         if token_check.verified is not None:
             if self._token_hooks:
-                return self._hook_round(request, token_check)
+                return self._hook_round(request, token_check, cross_site)
         elif token_check.kid is not None or (self._on_error is not None and token_check.token):
-            return self._hook_round(request, token_check)
-        return self._conclude(request, token_check)
+            return self._hook_round(request, token_check, cross_site)
+        return self._conclude(request, token_check, cross_site)
 
     def _cross_site(self, request: RequestView) -> bool:
         """Whether the browser says this (unsafe) request comes from another site."""
@@ -133,7 +133,7 @@ class Policy:
         return bool(self._protected) and self._protects(request)
 
     def _hook_round(
-        self, request: RequestView, token_check: TokenCheck
+        self, request: RequestView, token_check: TokenCheck, cross_site: bool
     ) -> HookRound[EarlyResponse | Auth]:
         """The order: a key to fetch first; then revoked, not-before, load_user; on_error last."""
         refused: Reason | None = None
@@ -168,35 +168,31 @@ class Policy:
         reason = refused or token_check.reason
         if self._on_error is not None and token_check.token is not None and reason is not Reason.OK:
             yield HookCall(self._on_error, reason)
-        return self._conclude(request, token_check, refused, cause, user)
+        return self._conclude(request, token_check, cross_site, refused, cause, user)
 
     def _conclude(
         self,
         request: RequestView,
         token_check: TokenCheck,
+        cross_site: bool,
         refused: Reason | None = None,
         cause: str = "",
         user: Any = None,
     ) -> EarlyResponse | Auth:
         """The request's :class:`Auth`, or a refusal; ``refused``, ``cause`` and ``user`` are
-        what the hooks said, when they had a say."""
+        what the hooks said, when they had a say. A ``cross_site`` request got here through
+        :meth:`_lets_through`: its response may set or delete no cookie of ours."""
         verified = token_check.verified
         deleting = False
-        # Let through by _lets_through: the response may set or delete no cookie of ours.
-        cross_site = self._guarded and request.unsafe and self._cross_site(request)
         if verified is not None and refused is None:
-            token = token_check.token if token_check.from_cookie else None
-            renew = (
-                token_check.renewable and token is not None and self.codec.should_renew(verified)
-            )
             auth = Auth(
-                self._sign_in,
+                self._signer,
                 verified.user if user is None else user,
                 verified.claims,
                 Reason.OK,
                 verified.scopes,
                 False,
-                Renewal(token, verified) if renew and token is not None else None,
+                token_check.renewal,
                 cross_site,
                 bearer=not token_check.from_cookie,
             )
@@ -213,7 +209,7 @@ class Policy:
                 )
             deleting = _deletes(token_check)  # a hook's refusal deletes too: it is for good
             auth = Auth(
-                self._sign_in,
+                self._signer,
                 ANONYMOUS,
                 EMPTY_CLAIMS,
                 reason,
@@ -221,7 +217,7 @@ class Policy:
                 token_check.token is not None,
                 BAD_COOKIE if deleting else None,
                 cross_site,
-                token_check.unjudged_session,
+                token_check.session_to_revoke_on_logout,
                 bearer=not token_check.from_cookie,
             )
         if self._csrf is not None and request.unsafe and not request.websocket:

@@ -12,7 +12,7 @@ from jwtcookie._request.cookies import CookieWriter
 from jwtcookie._request.diagnosis import LOGGER
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.hooks import HookCall
-from jwtcookie._tokens.codec import TokenCodec
+from jwtcookie._tokens.issuing import TokenIssuer
 from jwtcookie.auth import Auth, Login, Logout, Outgoing, Renewal
 
 if TYPE_CHECKING:
@@ -50,31 +50,50 @@ class CookiesAndHeaders(NamedTuple):
     headers: list[tuple[str, str]]
 
 
+class LoginSigner:
+    """Signs the tokens ``Auth.login`` and ``Auth.issue`` return; with double-submit on, each
+    carries a fresh ``csrf`` claim, which the login's second cookie repeats."""
+
+    __slots__ = ("_csrf", "_issuer")
+
+    def __init__(self, issuer: TokenIssuer, csrf: DoubleSubmit | None) -> None:
+        self._issuer = issuer
+        self._csrf = csrf
+
+    def sign(self, claims: Mapping[str, Any]) -> Login:
+        signed = claims if self._csrf is None else self._csrf.with_claim(claims)
+        token, issued = self._issuer.issue(signed)
+        return Login(token, issued)
+
+
 class ResponseWriter:
-    """The cookies and headers a response carries, and the tokens ``Auth.login`` signs."""
+    """The cookies and headers a response carries, and the :class:`LoginSigner` whose
+    logins they set."""
 
     __slots__ = (
-        "_codec",
         "_csrf",
+        "_issuer",
         "_store",
         "anonymous_refused",
         "cookies",
         "delete_headers",
         "rejected_user_response",
+        "signer",
     )
 
     def __init__(
         self,
-        codec: TokenCodec,
+        issuer: TokenIssuer,
         cookies: CookieWriter,
         *,
         csrf: DoubleSubmit | None,
         store: RevocationStore | None,
     ) -> None:
-        self._codec = codec
+        self._issuer = issuer
         self._csrf = csrf
         self._store = store
         self.cookies = cookies
+        self.signer = LoginSigner(issuer, csrf)
         # What logout and a bad cookie send: the same name, path and domain, expired.
         self.delete_headers: tuple[str, ...] = (cookies.delete_header,)
         if csrf is not None:
@@ -110,7 +129,7 @@ class ResponseWriter:
         if any(n.lower() == "set-cookie" and v.lstrip().startswith(prefix) for n, v in headers):
             return ()  # the app set or deleted the cookie itself: its own login/logout stands
         if type(outgoing) is Renewal:
-            fresh = self._codec.renew(outgoing.token, outgoing.verified)
+            fresh = self._issuer.renew(outgoing.token, outgoing.verified)
             if fresh is None:
                 LOGGER.info("jwtcookie: not renewed: the fresh token would be over the size limit")
                 return ()
@@ -132,12 +151,6 @@ class ResponseWriter:
         return HookCall(
             store.revoke_session, outgoing.session_id, getattr(store, "revoke_session_async", None)
         )
-
-    def sign_in(self, claims: Mapping[str, Any]) -> Login:
-        """What ``Auth.login`` signs: with double-submit on, plus a fresh ``csrf`` claim."""
-        signed = claims if self._csrf is None else self._csrf.with_claim(claims)
-        token, issued = self._codec.issue(signed)
-        return Login(token, issued)
 
     def _login_values(self, token: str, claims: Mapping[str, Any]) -> tuple[str, ...]:
         login = self.cookies.set_header(token)

@@ -1,5 +1,5 @@
 """Reading a request's token: the ``Authorization: Bearer`` header or the cookie, duplicates
-included, checked by the codec and, when there is one, the revocation store."""
+included, checked by the verifier and, when there is one, the revocation store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from jwtcookie._request.cookies import MAX_DUPLICATE_COOKIES, find_cookie
 from jwtcookie._request.double_submit import DoubleSubmit
 from jwtcookie._request.view import RequestView
-from jwtcookie._tokens.codec import TokenCodec, Verified
+from jwtcookie._tokens.rules import Verified
+from jwtcookie._tokens.verifying import TokenVerifier
+from jwtcookie.auth import Renewal
 from jwtcookie.revocations import Standing
 from jwtcookie.users import Reason
 
@@ -27,8 +29,8 @@ class TokenCheck(NamedTuple):
     token: str | None  # None: no token, or duplicates that cannot be told apart
     from_cookie: bool
     kid: str | None  # a key id the keyring can fetch, not yet known: fetch, then check again
-    renewable: bool  # False when the store judged it from a copy it is not following
-    unjudged_session: str | None  # the sid of a verified token the store could not judge
+    renewal: Renewal | None  # a cookie's token due for renewal: the response re-signs it
+    session_to_revoke_on_logout: str | None  # a verified token's sid the store cannot judge
 
 
 # Built on every request: tuple.__new__ skips the generated, Python-level __new__.
@@ -36,35 +38,36 @@ _new_token_check = cast(
     "Callable[[tuple[Any, ...]], TokenCheck]", partial(tuple.__new__, TokenCheck)
 )
 
-NO_TOKEN = TokenCheck(None, Reason.MISSING, None, True, None, True, None)
+NO_TOKEN = TokenCheck(None, Reason.MISSING, None, True, None, None, None)
 # Duplicates that cannot be told apart: anonymous, with no token to blame, so the response
 # deletes nothing (deleting would log the real user out for a planted cookie).
-AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, True, None)
+AMBIGUOUS = TokenCheck(None, Reason.INVALID, None, True, None, None, None)
 
 
 class TokenReader:
     """Finds the request's token and says what it is worth, before any hook has a say."""
 
-    __slots__ = ("_bearer", "_codec", "_cookie_name", "_csrf", "_judge", "_store")
+    __slots__ = ("_bearer", "_cookie_name", "_csrf", "_revocations", "_store", "_verifier")
 
     def __init__(
         self,
-        codec: TokenCodec,
+        verifier: TokenVerifier,
         *,
         cookie_name: str,
         bearer: bool,
         csrf: DoubleSubmit | None,
+        revocations: RevocationStore | None,
         store: RevocationStore | None,
-        judge: RevocationStore | None,
     ) -> None:
-        """``store`` is ``revocations=``; ``judge`` the store however it was wired (hooks too),
+        """``revocations`` is the store given as ``revocations=``, asked here about each token;
+        ``store`` is the store however it was wired (``Settings.store``: as the hooks too),
         whose standing every token asks."""
-        self._codec = codec
+        self._verifier = verifier
         self._cookie_name = cookie_name
         self._bearer = bearer
         self._csrf = csrf
+        self._revocations = revocations
         self._store = store
-        self._judge = judge
 
     def read(self, request: RequestView) -> TokenCheck:
         """The token: an ``Authorization: Bearer`` header wins over the cookie, if enabled."""
@@ -94,40 +97,47 @@ class TokenReader:
         )
 
     def check(self, token: str, *, from_cookie: bool, may_fetch: bool = False) -> TokenCheck:
-        outcome = self._codec.verify(token)
+        outcome = self._verifier.verify(token)
         if not isinstance(outcome, Verified):
             kid = (
-                self._codec.fetchable_kid(token)
+                self._verifier.fetchable_kid(token)
                 if may_fetch and outcome is Reason.INVALID
                 else None
             )
             if kid is not None:
                 return _new_token_check(
-                    (None, Reason.UNAVAILABLE, token, from_cookie, kid, True, None)
+                    (None, Reason.UNAVAILABLE, token, from_cookie, kid, None, None)
                 )
-            return _new_token_check((None, outcome, token, from_cookie, None, True, None))
+            return _new_token_check((None, outcome, token, from_cookie, None, None, None))
         if from_cookie and self._csrf is not None and not self._csrf.binds(outcome.claims):
             # A login cookie binding no csrf value (issued elsewhere, or before double_submit
             # was on) cannot be told from a forged request's: it counts as no login.
-            return _new_token_check((None, Reason.INVALID, token, from_cookie, None, True, None))
-        judge = self._judge
-        if judge is None:
-            return _new_token_check((outcome, Reason.OK, token, from_cookie, None, True, None))
-        standing = judge.standing
+            return _new_token_check((None, Reason.INVALID, token, from_cookie, None, None, None))
+        store = self._store
+        if store is None:
+            renewal = (
+                Renewal(token, outcome)
+                if from_cookie and self._verifier.should_renew(outcome)
+                else None
+            )
+            return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewal, None))
+        standing = store.standing
         if standing is Standing.CANNOT_ANSWER:  # a logout still revokes the verified session
             sid = outcome.claims.get("sid")
             sid = sid if isinstance(sid, str) else None
-            return _new_token_check(
-                (None, Reason.UNAVAILABLE, token, from_cookie, None, False, sid)
-            )
-        store = self._store  # wired as hooks instead, the store answers in the hook round
-        if store is not None and (
-            store.is_revoked(outcome.claims)
-            or issued_before(outcome, store.user_not_before(outcome.claims))
+            return _new_token_check((None, Reason.UNAVAILABLE, token, from_cookie, None, None, sid))
+        revocations = self._revocations  # wired as hooks instead, it answers in the hook round
+        if revocations is not None and (
+            revocations.is_revoked(outcome.claims)
+            or issued_before(outcome, revocations.user_not_before(outcome.claims))
         ):
-            return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, False, None))
-        renewable = standing is Standing.CURRENT
-        return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewable, None))
+            return _new_token_check((None, Reason.REVOKED, token, from_cookie, None, None, None))
+        renewal = (
+            Renewal(token, outcome)
+            if from_cookie and standing is Standing.CURRENT and self._verifier.should_renew(outcome)
+            else None
+        )
+        return _new_token_check((outcome, Reason.OK, token, from_cookie, None, renewal, None))
 
     def _check_duplicates(self, values: list[str]) -> TokenCheck:
         """The first valid one counts; valid ones naming different users cancel out.

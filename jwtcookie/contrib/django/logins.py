@@ -160,7 +160,9 @@ def force_login(client: Any, user_or_claims: Any) -> str:
     except Problem as problem:
         raise ImproperlyConfigured(f"jwtcookie: {problem}") from None
     is_user = not isinstance(user_or_claims, Mapping)
-    signed = policy.responses.sign_in(user_claims(user_or_claims) if is_user else user_or_claims)
+    signed = policy.responses.signer.sign(
+        user_claims(user_or_claims) if is_user else user_or_claims
+    )
     for header in policy.responses.set_cookie_values(signed, ()):
         name, _, rest = header.partition("=")
         client.cookies[name] = rest.split(";", 1)[0]
