@@ -24,7 +24,6 @@ import asyncio
 import inspect
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -308,8 +307,8 @@ class RedisRevocations:
         """In a forked child, follow here before writing: that gives the copy a fresh lock,
         and the parent's follower may have held the old one at the fork (a real pid check:
         a fork from C leaves ``ThisProcess`` as it was)."""
-        if self._process.pid not in (None, os.getpid()):
-            self.start(wait=False)
+        if self._process.pid is not None:
+            self._process.ensure(wait=False)
 
     def close(self) -> None:
         """Stop following Redis; lookups keep answering from the last copy."""
