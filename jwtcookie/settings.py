@@ -168,9 +168,11 @@ class Settings:
             is checked against it (a local lookup, no network call): a revoked session (``sid``) or
             a token issued before its user's "log out everywhere" time is refused as ``revoked``.
             ``logout()`` revokes the request's session there, so a copy of the cookie is refused
-            everywhere too. While the store cannot vouch for its copy (``max_staleness`` passed),
-            requests are anonymous with reason ``unavailable`` and their cookies are kept. Works
-            beside ``is_revoked`` and ``user_not_before``.
+            everywhere too. While the store cannot answer (before its first full load, or once
+            older than ``max_staleness``), requests are anonymous with reason ``unavailable`` and
+            their cookies are kept; while it is not following Redis, tokens are accepted but never
+            renewed. Its entries must outlive the tokens (``max_age + leeway``), checked here.
+            Works beside ``is_revoked`` and ``user_not_before``.
         on_error: ``on_error(reason)``, called when a token that was presented is refused, with the
             ``Reason`` (``expired``, ``invalid``, ``revoked``, ``rejected``); never with the token
             or its claims. For metrics and logs. A plain function, or ``async def`` on ASGI
