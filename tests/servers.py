@@ -15,10 +15,12 @@ connection, with no cookie jar, and answers a `harness.Reply`.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -55,6 +57,20 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_TI
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.01)
+
+
+def run_script(script: str, *arguments: str, cwd: Path, timeout: float = 60) -> Any:
+    """Run ``script`` in a fresh interpreter and return the JSON its last line prints."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def free_port() -> int:

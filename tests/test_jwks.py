@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +28,7 @@ from jwtcookie import JWTCookieMiddleware, Key, Keyring
 from jwtcookie.jwks import RemoteKeyring
 from jwtcookie.keys import FetchingKeySource, KeySource
 from tests.harness import ALICE, MALLORY, Clock, Reply, Site, assert_anonymous, make_token
-from tests.servers import wait_until
+from tests.servers import run_script, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_SECONDS = 15.0  # every poll in this file ends here at the latest
@@ -566,16 +564,7 @@ def test_a_forked_worker_fetches_with_a_thread_of_its_own(issuer: Issuer, fork: 
     """
     first, second = SigningKey("first"), SigningKey("second")
     issuer.documents = [{"keys": [first.jwk]}, {"keys": [first.jwk, second.jwk]}]
-    result = subprocess.run(
-        [sys.executable, "-c", FORK_SCRIPT, issuer.url, fork],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_script(FORK_SCRIPT, issuer.url, fork, cwd=ROOT) == {
         "child_had_the_parents_keys": True,
         "child_thread_is_its_own": True,
         "child_fetched_the_new_key": True,

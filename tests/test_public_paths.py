@@ -55,6 +55,7 @@ PUBLIC_NAMES = {
         "JWTCookieMiddleware",
         "alogin",
         "alogout",
+        "aupdate_session_auth_hash",
         "current_user",
         "force_login",
         "get_auth",
@@ -62,6 +63,7 @@ PUBLIC_NAMES = {
         "login_required",
         "logout",
         "unauthorized",
+        "update_session_auth_hash",
     ],
     "jwtcookie.contrib.django.apps": ["JWTCookieConfig"],
 }

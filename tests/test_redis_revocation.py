@@ -14,7 +14,6 @@ import itertools
 import json
 import math
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -39,7 +38,7 @@ from tests.redis_server import (
     redis_server,
     wait_until,
 )
-from tests.servers import REPO_ROOT, free_port, running_server, server_env
+from tests.servers import REPO_ROOT, free_port, run_script, running_server, server_env
 
 if redis_helpers.REQUIRED:
     import redis  # CI installed the extra: missing is a failure there
@@ -363,16 +362,7 @@ def test_a_pre_fork_worker_follows_redis_on_its_own(shared_server: RedisServer, 
     thread stopped first: see above FORK_SCRIPT). ``never used before``: gunicorn
     ``--preload``, where the master imports the app and serves nothing.
     """
-    result = subprocess.run(
-        [sys.executable, "-c", FORK_SCRIPT, shared_server.url, unique("fork"), fork],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = run_script(FORK_SCRIPT, shared_server.url, unique("fork"), fork, cwd=REPO_ROOT)
     assert seen == {
         "child_knew_what_the_parent_had": True,
         "child_follower_is_its_own": True,
@@ -443,16 +433,10 @@ def test_a_forked_worker_can_revoke_before_its_first_lookup(
 ) -> None:
     """A worker whose first request is a logout, forked while the parent's follower was
     writing to the copy (holding its lock): the revocation goes through and reaches Redis."""
-    result = subprocess.run(
-        [sys.executable, "-c", REVOKE_AFTER_FORK_SCRIPT, shared_server.url, unique("fork"), fork],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    seen = run_script(
+        REVOKE_AFTER_FORK_SCRIPT, shared_server.url, unique("fork"), fork, cwd=REPO_ROOT
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert seen == {
         "child_revoked": True,
         "parent_heard_the_child": True,
     }
