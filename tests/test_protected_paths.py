@@ -105,10 +105,9 @@ def test_a_websocket_under_a_mounted_prefix_is_guarded_on_its_own_route() -> Non
             assert socket.receive_json() == {"user": "1"}
 
 
-# Newer FastAPI deprecates root_path= in favour of the server's option; both must be guarded.
-@pytest.mark.filterwarnings("ignore:The `root_path` parameter is deprecated")
-def test_fastapi_with_a_root_path_is_guarded_on_its_own_routes() -> None:
-    app = FastAPI(root_path="/app")
+def guarded_fastapi_app(**options: Any) -> FastAPI:
+    """A FastAPI app with ``/api/private`` and ``/public``, wrapped by the middleware."""
+    app = FastAPI(**options)
 
     @app.get("/api/private")
     def fastapi_private(request: Request) -> dict[str, str]:
@@ -119,6 +118,13 @@ def test_fastapi_with_a_root_path_is_guarded_on_its_own_routes() -> None:
         return {"handler": "public", "user": request.user.identity}
 
     app.add_middleware(JWTCookieMiddleware, **OPTIONS)  # type: ignore[arg-type]
+    return app
+
+
+# Newer FastAPI deprecates root_path= in favour of the server's option; both must be guarded.
+@pytest.mark.filterwarnings("ignore:The `root_path` parameter is deprecated")
+def test_fastapi_with_a_root_path_is_guarded_on_its_own_routes() -> None:
+    app = guarded_fastapi_app(root_path="/app")
     with TestClient(app) as client:
         assert_guarded(http_get(client), "/app")  # a proxy that passes the prefix on
         assert_guarded(http_get(client), "")  # a proxy that strips it
@@ -126,19 +132,8 @@ def test_fastapi_with_a_root_path_is_guarded_on_its_own_routes() -> None:
 
 def test_a_fastapi_sub_application_mounted_under_a_prefix_is_guarded_on_its_own_routes() -> None:
     """``app.mount("/v1", sub)`` with the middleware on ``sub``: its paths are ``sub``'s routes."""
-    sub = FastAPI()
-
-    @sub.get("/api/private")
-    def fastapi_private(request: Request) -> dict[str, str]:
-        return {"handler": "private", "user": request.user.identity}
-
-    @sub.get("/public")
-    def fastapi_public(request: Request) -> dict[str, str]:
-        return {"handler": "public", "user": request.user.identity}
-
-    sub.add_middleware(JWTCookieMiddleware, **OPTIONS)  # type: ignore[arg-type]
     app = FastAPI()
-    app.mount("/v1", sub)
+    app.mount("/v1", guarded_fastapi_app())
     with TestClient(app) as client:
         assert_guarded(http_get(client), "/v1")
 
