@@ -611,7 +611,7 @@ def _owners(*hooks: Hook | None) -> list[Any]:
 
 
 def _has(thing: object, name: str) -> bool:
-    """``hasattr`` without running a property (a store's ``stale`` starts its thread)."""
+    """``hasattr`` without running a property (a store's ``standing`` starts its thread)."""
     try:
         inspect.getattr_static(thing, name)
     except AttributeError:

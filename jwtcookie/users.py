@@ -24,8 +24,8 @@ class Reason(str, Enum):
     session cap. ``invalid``: tampered, malformed, wrong algorithm or key, wrong iss/aud.
     ``revoked``: ``is_revoked()`` said so, or issued before the user's not-before time.
     ``rejected``: ``load_user()`` returned None. ``unavailable``: could not be checked now (the
-    revocation store is stale, or the issuer's new key is not fetched yet): anonymous for this
-    request, and the cookie is kept.
+    revocation store cannot answer, or the issuer's new key is not fetched yet): anonymous for
+    this request, and the cookie is kept.
     """
 
     OK = "ok"

@@ -57,17 +57,16 @@ class Policy:
             partitioned=settings.partitioned,
         )
         self._csrf = DoubleSubmit(cookies) if settings.double_submit else None
+        store = settings.store()
         self.reader = TokenReader(
             self.codec,
             cookie_name=settings.cookie_name,
             bearer=settings.bearer,
             csrf=self._csrf,
             revocations=settings.revocations,
-            store=settings.store(),
+            store=store,
         )
-        self.responses = ResponseWriter(
-            self.codec, cookies, csrf=self._csrf, store=settings.store()
-        )
+        self.responses = ResponseWriter(self.codec, cookies, csrf=self._csrf, store=store)
         self._signer = self.responses.signer
         self._guard = OriginGuard(settings.trusted_origins)
         self._guarded = settings.cross_site_protection is not False
